@@ -1,0 +1,48 @@
+# lvcodec — `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+LVC    := $(VENV)/bin/lvc
+STAMP  := $(VENV)/.installed
+TESTSET ?= ../shared/testset
+DEMO   ?= data/demo_bbb_320x180.mp4
+
+.DEFAULT_GOAL := help
+.PHONY: help install test test-all demo bench golden clean train
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	$(VENV)/bin/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with the pinned stack and lvcodec (editable)
+
+test: $(STAMP) ## Run the fast tests (what CI runs)
+	$(PY) -m pytest -q -m "not slow and not gpu"
+
+test-all: $(STAMP) ## Run every test, slow ones included
+	$(PY) -m pytest -q
+
+demo: $(STAMP) ## Encode + decode the bundled real clip with the shipped model
+	@mkdir -p out
+	$(LVC) encode $(DEMO) out/demo.lvc -y --psnr
+	$(LVC) info out/demo.lvc
+	$(LVC) decode out/demo.lvc out/demo.y4m -y
+
+bench: $(STAMP) ## Intra rate-distortion + speed vs x264 all-intra and JPEG -> benchmarks/intra.md
+	$(PY) -m lvcodec.eval.bench_intra $(TESTSET) --out benchmarks
+
+golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
+	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden
+
+train: $(STAMP) ## Train the intra net for 60 minutes (resumes), export models/lvc-base
+	$(LVC) prepare-data out/train-data
+	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 60 --export models/lvc-base
+
+clean: ## Remove build outputs (keeps .venv)
+	rm -rf out .pytest_cache build *.egg-info

@@ -1,0 +1,3 @@
+from lvcodec.cli import main
+
+main()

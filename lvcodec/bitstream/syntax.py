@@ -1,0 +1,54 @@
+"""Constants and enumerations of the .lvc syntax (docs/bitstream.md); the one place numbers live."""
+
+from enum import IntEnum
+
+MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels are caught early
+VERSION_MAJOR = 1  # readers refuse another major
+VERSION_MINOR = 0  # readers accept a higher minor (additions only)
+FILE_HEADER_SIZE = len(MAGIC) + 2
+
+SYNC = 0xA7  # first byte of every unit: a cheap resync/sanity marker
+CRC_SIZE = 4
+FOOTER_MAGIC = b"LVCX"
+FOOTER_SIZE = 4 + len(FOOTER_MAGIC)  # index_unit_offset u32 + magic
+
+MAX_DIM = 16384
+MAX_FPS_TERM = 0xFFFF_FFFF
+MAX_QUALITY = 63
+MAX_MODEL_NAME = 255  # utf-8 bytes; length is a u8
+MODEL_SHA256_SIZE = 32
+MAX_SCALE_LOG2 = 1  # 0 = full resolution, 1 = half
+MAX_TEMPORAL_LAYER = 7
+MAX_REFS = 8
+MAX_SUBSTREAMS = 16
+MAX_UNIT_SIZE = 1 << 31  # a unit larger than this is corruption, not content
+MAX_ULEB_BYTES = 10  # enough for any 64-bit value; longer is corruption
+
+
+class UnitType(IntEnum):
+    SEQUENCE_HEADER = 1
+    FRAME = 2
+    INDEX = 3
+
+
+class FrameType(IntEnum):
+    I = 0  # noqa: E741 - the codec-standard name
+    P = 1
+    B = 2
+
+
+class CodingStructure(IntEnum):
+    ALL_INTRA = 0
+    LOW_DELAY = 1
+    RANDOM_ACCESS = 2
+
+
+class EntropyCoder(IntEnum):
+    CONSTRICTION_RANGE_24 = 1  # constriction queue range coder, 24-bit quantized tables
+
+
+class ChromaFormat(IntEnum):
+    YUV420 = 1
+
+
+SUPPORTED_BIT_DEPTHS = (8,)

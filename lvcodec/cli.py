@@ -1,0 +1,187 @@
+"""`lvc`: the command line — parse, validate, call the library; errors become one line + exit 1."""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from lvcodec import __version__
+from lvcodec.errors import LvcError
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """Maps library errors to one line on stderr and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except LvcError as e:
+            click.echo(f"lvc: error: {e}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("lvc: interrupted", err=True)
+            sys.exit(130)
+
+
+def _size(ctx, param, value):
+    if value is None:
+        return None
+    from lvcodec.io import parse_size
+
+    try:
+        return parse_size(value)
+    except LvcError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _fps(ctx, param, value):
+    if value is None:
+        return None
+    from lvcodec.io import parse_fps
+
+    try:
+        return parse_fps(value)
+    except LvcError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lvc")
+def main():
+    """lvcodec: a learned video codec. Encode YUV/Y4M/MP4 to .lvc, decode back, inspect."""
+
+
+@main.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("-s", "--size", callback=_size, help="WxH of raw .yuv input (e.g. 1920x1080).")
+@click.option("--fps", callback=_fps, help="Frame rate of raw .yuv input (25, 30000/1001, 29.97).")
+@click.option("-q", "--quality", type=click.IntRange(0, 63), default=32, show_default=True,
+              help="Quality index: 0 smallest files … 63 best quality.")
+@click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
+@click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--psnr", is_flag=True, help="Also measure PSNR of the reconstruction.")
+@click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def encode(input, output, size, fps, quality, frames, model, device, psnr, overwrite, quiet):
+    """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …) into OUTPUT.lvc."""
+    from lvcodec.codec.api import encode_file
+
+    s = encode_file(input, output, quality=quality, frames=frames, size=size, fps=fps, model=model,
+                    device=device, overwrite=overwrite, measure_psnr=psnr, progress=not quiet)
+    line = (f"encoded {s['frames']} frames {s['width']}x{s['height']}: {s['bytes']} bytes, "
+            f"{s['kbps']:.1f} kbit/s, {s['bpp']:.4f} bpp")
+    if "psnr_yuv" in s:
+        line += f", PSNR-Y {s['psnr_y']:.2f} dB, PSNR-YUV {s['psnr_yuv']:.2f} dB"
+    click.echo(line + f", {s['fps']:.2f} frames/s")
+
+
+@main.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--model", default=None, help="Model to decode with (default: the one the stream names).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def decode(input, output, model, device, overwrite, quiet):
+    """Decode INPUT.lvc into OUTPUT (.y4m, .yuv or .mp4)."""
+    from lvcodec.codec.api import decode_file
+
+    s = decode_file(input, output, model=model, device=device, overwrite=overwrite, progress=not quiet)
+    click.echo(f"decoded {s['frames']} frames {s['width']}x{s['height']} to {output}, "
+               f"{s['fps']:.2f} frames/s")
+
+
+@main.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def info(input, as_json):
+    """Show the sequence header and one row per frame of INPUT.lvc."""
+    from lvcodec.bitstream.info import describe
+
+    d = describe(input)
+    if as_json:
+        click.echo(json.dumps(d, indent=2))
+        return
+    s = d["sequence"]
+    click.echo(f"{input}: lvc {d['format_version']}, {s['width']}x{s['height']} "
+               f"@ {s['fps_num']}/{s['fps_den']} fps, {len(d['frames'])} frames, "
+               f"{d['bytes']} bytes, {d['bpp']:.4f} bpp")
+    click.echo(f"model {s['model_name']} (sha256 {s['model_sha256'][:16]}…), "
+               f"structure {s['coding_structure']}, quality {s['quality']}")
+    click.echo(f"{'coding':>6} {'display':>7} {'type':>4} {'layer':>5} {'scale':>5} {'q':>3} "
+               f"{'refs':>8} {'bytes':>8} {'bpp':>8}")
+    for i, fr in enumerate(d["frames"]):
+        refs = ",".join(map(str, fr["refs"])) or "-"
+        click.echo(f"{i:>6} {fr['display_index']:>7} {fr['frame_type']:>4} {fr['temporal_layer']:>5} "
+                   f"{'1/' + str(2 ** fr['scale_log2']) if fr['scale_log2'] else '1':>5} "
+                   f"{fr['quality']:>3} {refs:>8} {fr['bytes']:>8} {fr['bpp']:>8.4f}")
+
+
+@main.command()
+def models():
+    """List the installed models."""
+    from lvcodec.weights import list_models
+
+    cards = list_models()
+    if not cards:
+        click.echo("no models installed")
+    for c in cards:
+        t = c.get("training", {})
+        click.echo(f"{c.get('name')}  sha256 {str(c.get('sha256'))[:16]}…  "
+                   f"{t.get('steps', '?')} training steps  {c.get('description', '')}")
+
+
+@main.command("prepare-data")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+def prepare_data_cmd(out_dir):
+    """Build the training set from package-shipped clips and stills into OUT_DIR."""
+    from lvcodec.train.data import prepare_data
+
+    written = prepare_data(out_dir)
+    click.echo(f"wrote {len(written)} files to {out_dir}")
+
+
+@main.command()
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--run", "run_dir", type=click.Path(path_type=Path),
+              default=Path.home() / ".cache" / "lvcodec" / "runs" / "intra", show_default=True,
+              help="Checkpoint directory; an existing one is resumed.")
+@click.option("--minutes", type=float, help="Stop after this many minutes.")
+@click.option("--steps", type=int, help="Stop after this many more steps.")
+@click.option("--batch", type=int, default=8, show_default=True)
+@click.option("--patch", type=int, default=128, show_default=True)
+@click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--init", default="lvc-base", show_default=True,
+              help="Model to start from when the run directory is empty ('' for scratch).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--threads", type=int, help="CPU threads (default: all).")
+@click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
+def train(data, run_dir, minutes, steps, batch, patch, lr, init, device, threads, export):
+    """Train the intra net on DATA folders (prepared data, videos or Vimeo-90k)."""
+    import torch
+
+    from lvcodec.device import resolve_device
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.trainer import train_intra
+
+    if minutes is None and steps is None:
+        raise ConfigError("give --minutes or --steps")
+    if threads:
+        torch.set_num_threads(threads)
+    dev = str(resolve_device(device))
+    info = train_intra(list(data), run_dir, minutes=minutes, steps=steps, batch=batch, patch=patch,
+                       lr=lr, device=dev, init=init or None, log=click.echo)
+    click.echo(f"stopped at step {info['step']}; checkpoint in {run_dir}")
+    if export:
+        from lvcodec.train.export import export_model
+
+        click.echo(f"exported {export_model(run_dir, export)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""lvc itself as an evaluated codec: the frames go through a temporary Y4M and the real file API,
+so the measured rate is the size of the .lvc file a user would get."""
+
+import inspect
+import time
+
+from lvcodec.eval.base import Codec, CodecResult, stream_dir
+
+__all__ = ["LvcCodec"]
+
+
+class LvcCodec(Codec):
+    name = "lvc"
+    knob = "quality"
+    default_points = (8, 20, 32, 44, 56)
+
+    def __init__(self, model: str | None = None, device: str = "cpu"):
+        from lvcodec.weights import DEFAULT_MODEL
+
+        self.model = model or DEFAULT_MODEL
+        self.device = device
+        self._version = None
+
+    def version(self) -> str:
+        # Loading validates the weights against the card, so a missing model fails here, early,
+        # with the ModelError's message — before any anchor has been run.
+        if self._version is None:
+            from lvcodec.weights import load_model
+
+            m = load_model(self.model, "cpu")
+            self._version = f"{m.name}@{m.sha256}"
+        return self._version
+
+    def settings(self, point, intra_period, frames) -> dict:
+        s = super().settings(point, intra_period, frames)
+        s["model"] = self.version()
+        s["intra_only"] = not self._supports_intra_period()
+        return s
+
+    @staticmethod
+    def _supports_intra_period() -> bool:
+        from lvcodec.codec.api import encode_file
+
+        return "intra_period" in inspect.signature(encode_file).parameters
+
+    def encode_decode(self, frames, info, point, intra_period, workdir=None) -> CodecResult:
+        from lvcodec.codec.api import decode_file, encode_file
+        from lvcodec.io import open_reader, open_writer
+
+        extra = {}
+        if self._supports_intra_period():
+            extra["intra_period"] = intra_period
+        with stream_dir(workdir) as d:
+            src, stream, rec = d / "src.y4m", d / f"lvc_{point}.lvc", d / f"lvc_{point}_rec.y4m"
+            with open_writer(src, info, overwrite=True) as w:
+                for f in frames:
+                    w.write(f)
+            t0 = time.perf_counter()
+            encode_file(src, stream, quality=int(point), frames=len(frames), model=self.model,
+                        device=self.device, overwrite=True, progress=False, **extra)
+            t1 = time.perf_counter()
+            decode_file(stream, rec, model=self.model, device=self.device, overwrite=True,
+                        progress=False)
+            t2 = time.perf_counter()
+            with open_reader(rec) as r:
+                decoded = list(r)
+            size = stream.stat().st_size
+        return CodecResult(size, decoded, t1 - t0, t2 - t1, stream if workdir else None,
+                           {"intra_only": not extra})

@@ -1,0 +1,225 @@
+"""Video in and out, frame by frame: raw .yuv, .y4m and any container PyAV opens.
+
+    with open_reader("in.y4m") as src, open_writer("out.y4m", src.info) as dst:
+        for frame in src:
+            dst.write(frame)
+
+Writers go to a temporary file renamed onto the target only when closed without error, so a
+failed run never leaves a half-written output, and an existing file is kept unless overwrite=True.
+"""
+
+import os
+import re
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+from lvcodec.errors import ConfigError, InputError, OutputError
+from lvcodec.io import y4m
+from lvcodec.io.frame import Frame, VideoInfo, fps_fraction
+
+__all__ = ["Frame", "VideoInfo", "open_reader", "open_writer", "parse_size", "parse_fps",
+           "RAW_EXTENSIONS", "WRITABLE_EXTENSIONS", "publish"]
+
+RAW_EXTENSIONS = {".yuv"}
+WRITABLE_EXTENSIONS = {".yuv", ".y4m", ".mp4", ".mkv"}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1920x1080' -> (1920, 1080)."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX*]\s*(\d+)\s*", str(text))
+    if not m or int(m[1]) == 0 or int(m[2]) == 0:
+        raise ConfigError(f"bad size '{text}' (expected WxH, e.g. 1920x1080)")
+    w, h = int(m[1]), int(m[2])
+    y4m.check_even(w, h, "size")
+    return w, h
+
+
+def parse_fps(text) -> tuple[int, int]:
+    """'25', '29.97', '30000/1001' -> (num, den)."""
+    try:
+        f = Fraction(str(text).strip())
+    except (ValueError, ZeroDivisionError):
+        raise ConfigError(f"bad frame rate '{text}' (e.g. 25, 29.97 or 30000/1001)") from None
+    if f <= 0 or f > 1000:
+        raise ConfigError(f"frame rate {text} is out of range")
+    return fps_fraction(f)
+
+
+class Reader:
+    """Iterates Frames; `.info` describes the sequence. Use as a context manager."""
+
+    def __init__(self, path, size=None, fps=None, frames=None):
+        self.path = Path(path)
+        self.name = str(path)
+        self.limit = frames
+        if frames is not None and frames <= 0:
+            raise ConfigError("--frames must be positive")
+        if not self.path.exists():
+            raise InputError(f"{self.name}: no such file")
+        if self.path.is_dir():
+            raise InputError(f"{self.name}: is a directory")
+        self._file = self._av = None
+        ext = self.path.suffix.lower()
+        try:
+            if ext in RAW_EXTENSIONS:
+                self._open_raw(size, fps)
+            elif ext == ".y4m":
+                self._file = open(self.path, "rb")
+                self.info = y4m.read_header(self._file, self.name)
+                if fps is not None:
+                    self.info = _with(self.info, fps=parse_fps(fps) if not isinstance(fps, tuple) else fps)
+                self._iter = y4m.read_frames(self._file, self.info, self.name)
+            else:
+                from lvcodec.io.av_container import AvSource
+                self._av = AvSource(self.path, self.name)
+                self.info = self._av.info
+                self._iter = self._av.frames()
+        except PermissionError:
+            self.close()
+            raise InputError(f"{self.name}: permission denied") from None
+        except BaseException:
+            self.close()
+            raise
+        if frames is not None:
+            n = self.info.frame_count
+            self.info = _with(self.info, frame_count=frames if n is None else min(n, frames))
+
+    def _open_raw(self, size, fps):
+        if size is None:
+            raise InputError(f"{self.name}: raw .yuv input needs -s WxH (and --fps, default 25)")
+        w, h = parse_size(size) if isinstance(size, str) else size
+        num, den = (25, 1) if fps is None else (parse_fps(fps) if not isinstance(fps, tuple) else fps)
+        info = VideoInfo(w, h, num, den, None)
+        total = self.path.stat().st_size
+        if total == 0 or total % info.frame_bytes:
+            raise InputError(f"{self.name}: {total} bytes is not a whole number of {w}x{h} 4:2:0 "
+                             f"frames ({info.frame_bytes} bytes each); check -s")
+        self.info = _with(info, frame_count=total // info.frame_bytes)
+        self._file = open(self.path, "rb")
+        self._iter = self._raw_frames()
+
+    def _raw_frames(self):
+        size = self.info.frame_bytes
+        while True:
+            buf = self._file.read(size)
+            if not buf:
+                return
+            if len(buf) != size:
+                raise InputError(f"{self.name}: truncated frame at the end")
+            yield Frame.frombuffer(buf, self.info.width, self.info.height)
+
+    def __iter__(self):
+        for i, frame in enumerate(self._iter):
+            if self.limit is not None and i >= self.limit:
+                return
+            yield frame
+
+    def close(self):
+        if self._file:
+            self._file.close()
+        if self._av:
+            self._av.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _with(info: VideoInfo, fps=None, frame_count=...):
+    num, den = fps if fps is not None else (info.fps_num, info.fps_den)
+    count = info.frame_count if frame_count is ... else frame_count
+    return VideoInfo(info.width, info.height, num, den, count)
+
+
+def open_reader(path, size=None, fps=None, frames=None) -> Reader:
+    """A frame reader for .yuv (needs size), .y4m or anything PyAV opens."""
+    return Reader(path, size=size, fps=fps, frames=frames)
+
+
+class Writer:
+    """Writes Frames to .yuv, .y4m, or .mp4/.mkv (H.264 CRF 18, for viewing)."""
+
+    def __init__(self, path, info: VideoInfo, overwrite=False):
+        self.path = Path(path)
+        self.info = info
+        ext = self.path.suffix.lower()
+        if ext not in WRITABLE_EXTENSIONS:
+            raise OutputError(f"{path}: cannot write '{ext or 'no extension'}' "
+                              f"(use one of {', '.join(sorted(WRITABLE_EXTENSIONS))})")
+        if self.path.is_dir():
+            raise OutputError(f"{path} is a directory")
+        if self.path.exists() and not overwrite:
+            raise OutputError(f"{path} exists (use -y to overwrite)")
+        y4m.check_even(info.width, info.height, str(path))
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent)
+        except OSError as e:
+            raise OutputError(f"cannot write in {parent}: {e.strerror}") from None
+        self._file = os.fdopen(fd, "w+b")
+        self._sink = None
+        self.frames = 0
+        if ext == ".y4m":
+            self._file.write(y4m.header_bytes(info))
+        elif ext in (".mp4", ".mkv"):
+            from lvcodec.io.av_container import AvSink
+            self._sink = AvSink(self._file, info, "mp4" if ext == ".mp4" else "matroska")
+
+    def write(self, frame: Frame):
+        if (frame.width, frame.height) != (self.info.width, self.info.height):
+            raise OutputError(f"frame is {frame.width}x{frame.height}, stream is "
+                              f"{self.info.width}x{self.info.height}")
+        if self._sink:
+            self._sink.write(frame)
+        else:
+            if self.path.suffix.lower() == ".y4m":
+                self._file.write(y4m.FRAME_TAG + b"\n")
+            self._file.write(frame.tobytes())
+        self.frames += 1
+
+    def close(self):
+        """Finish and move the file into place."""
+        if self._file is None:
+            return
+        if self._sink:
+            self._sink.close()
+        self._file.close()
+        self._file = None
+        publish(self._tmp, self.path)
+
+    def abort(self):
+        """Drop everything written; the target is left as it was."""
+        if self._file is None:
+            return
+        try:
+            self._file.close()
+        finally:
+            self._file = None
+            try:
+                os.unlink(self._tmp)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def publish(tmp, path) -> None:
+    """Move a finished temporary file onto `path` with the usual permissions (mkstemp's are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
+def open_writer(path, info: VideoInfo, overwrite=False) -> Writer:
+    return Writer(path, info, overwrite=overwrite)

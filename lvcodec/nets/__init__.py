@@ -1,0 +1,1 @@
+"""Neural networks: layers, the intra autoencoder, the entropy-model context."""

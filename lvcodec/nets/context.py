@@ -1,0 +1,116 @@
+"""Entropy parameters of a latent: hyperprior + channel groups + checkerboard (MASTC-VC, DESIGN §4.1).
+
+The latent's channels are split into uneven groups (16/16/32/64); each group is coded in two
+checkerboard phases (anchors, then the rest). A group's means and scales come from the hyperprior
+features, every earlier group (all positions) and, for the second phase, the anchors of its own
+group. Decoding therefore takes 2 x groups parallel steps instead of one per position.
+"""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from compressai.entropy_models import GaussianConditional
+
+from lvcodec.entropy.tables import ScaleTable, quantize_mean
+from lvcodec.nets.layers import conv1x1, conv3x3, quantize_ste
+
+__all__ = ["GroupCheckerboardContext", "anchor_mask", "scale_index"]
+
+_TABLE = ScaleTable()
+
+
+def anchor_mask(h: int, w: int, device=None) -> torch.Tensor:
+    """Boolean (h, w) mask of the checkerboard anchors: positions with (row + col) even."""
+    r = torch.arange(h, device=device)[:, None]
+    c = torch.arange(w, device=device)[None, :]
+    return (r + c) % 2 == 0
+
+
+def scale_index(scales: torch.Tensor, table: ScaleTable = _TABLE) -> torch.Tensor:
+    """Torch twin of ScaleTable.index (same float32 formula)."""
+    s = scales.float().clamp(table.scale_min, table.scale_max)
+    idx = torch.ceil((torch.log(s) - table.log_min) / table.log_step - 1e-6)
+    return idx.clamp(0, table.levels - 1).to(torch.int64)
+
+
+class GroupCheckerboardContext(nn.Module):
+    """Means and scales for each (group, phase) step, plus the training-time likelihoods.
+
+    Args:
+        hyper_channels: channels of the hyperprior feature map (at latent resolution).
+        groups: channel counts of the groups, in coding order.
+        extra_channels: channels of a further prior at latent resolution (temporal prior for
+            inter models; 0 for intra).
+    """
+
+    def __init__(self, hyper_channels: int, groups=(16, 16, 32, 64), extra_channels: int = 0,
+                 width: int = 160):
+        super().__init__()
+        self.groups = tuple(groups)
+        self.slices = []
+        start = 0
+        for c in self.groups:
+            self.slices.append((start, start + c))
+            start += c
+        self.channels = start
+        self.spatial = nn.ModuleList(nn.Conv2d(c, 2 * c, 5, padding=2) for c in self.groups)
+        self.param_nets = nn.ModuleList()
+        for k, c in enumerate(self.groups):
+            cin = hyper_channels + extra_channels + self.slices[k][0] + 2 * c
+            self.param_nets.append(nn.Sequential(
+                conv3x3(cin, width), nn.LeakyReLU(inplace=True),
+                conv1x1(width, width * 3 // 4), nn.LeakyReLU(inplace=True),
+                conv1x1(width * 3 // 4, 2 * c),
+            ))
+        self.gaussian = GaussianConditional(None)
+
+    def params(self, k: int, prior: torch.Tensor, y_hat: torch.Tensor, anchors):
+        """Means and scales of group k; `anchors` is None in the anchor phase."""
+        c0, c1 = self.slices[k]
+        if anchors is None:
+            sp = prior.new_zeros(prior.shape[0], 2 * (c1 - c0), *prior.shape[2:])
+        else:
+            sp = self.spatial[k](anchors)
+        out = self.param_nets[k](torch.cat([prior, y_hat[:, :c0], sp], dim=1))
+        means, scales = out.chunk(2, dim=1)
+        return means, F.softplus(scales) + 1e-3
+
+    def forward(self, y: torch.Tensor, prior: torch.Tensor):
+        """Training pass: returns y_hat (STE-rounded around the means) and the likelihoods of y."""
+        mask = anchor_mask(*y.shape[-2:], device=y.device).to(y.dtype)
+        y_hat_groups, likelihoods = [], []
+        y_hat = y.new_zeros(y.shape)
+        for k, (c0, c1) in enumerate(self.slices):
+            y_k = y[:, c0:c1]
+            mu_a, s_a = self.params(k, prior, y_hat, None)
+            anchors = (quantize_ste(y_k - mu_a) + mu_a) * mask
+            mu_n, s_n = self.params(k, prior, y_hat, anchors)
+            means = mu_a * mask + mu_n * (1 - mask)
+            scales = s_a * mask + s_n * (1 - mask)
+            _, lik = self.gaussian(y_k, scales, means)
+            likelihoods.append(lik)
+            y_hat_k = quantize_ste(y_k - means) + means
+            # Later groups see this group as the decoder will: rounded around its means.
+            y_hat = torch.cat([y_hat[:, :c0], y_hat_k, y_hat[:, c1:]], dim=1)
+        return y_hat, torch.cat(likelihoods, dim=1)
+
+    @torch.no_grad()
+    def code(self, prior: torch.Tensor, code_step) -> torch.Tensor:
+        """The one step loop shared by encoder and decoder.
+
+        `code_step(k, sel, means_q, indexes)` gets group k, the (h, w) mask `sel` of the step's
+        positions and their snapped means and scale-table indexes, shaped (B, c, n) in
+        channel-then-raster order, and returns the integer symbols there: the encoder computes and
+        writes them, the decoder reads them.
+        """
+        b, _, h, w = prior.shape
+        y_hat = prior.new_zeros(b, self.channels, h, w)
+        mask = anchor_mask(h, w, device=prior.device)
+        for k, (c0, c1) in enumerate(self.slices):
+            for sel in (mask, ~mask):
+                anchors = None if sel is mask else y_hat[:, c0:c1] * mask
+                means, scales = self.params(k, prior, y_hat, anchors)
+                mu = quantize_mean(means[:, :, sel])
+                symbols = code_step(k, sel, mu, scale_index(scales[:, :, sel]))
+                y_hat[:, c0:c1, sel] = symbols.to(mu.dtype) + mu
+        return y_hat

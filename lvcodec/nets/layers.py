@@ -1,0 +1,73 @@
+"""Building blocks shared by every lvcodec net: YUV packing, padding, gains, CompressAI layers."""
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from compressai.layers import (
+    AttentionBlock,
+    ResidualBlock,
+    ResidualBlockUpsample,
+    ResidualBlockWithStride,
+    conv3x3,
+    subpel_conv3x3,
+)
+
+__all__ = [
+    "AttentionBlock", "ResidualBlock", "ResidualBlockUpsample", "ResidualBlockWithStride",
+    "conv1x1", "conv3x3", "subpel_conv3x3", "pack_yuv420", "unpack_yuv420", "pad_to", "QualityGain",
+    "quantize_ste", "NUM_QUALITIES",
+]
+
+NUM_QUALITIES = 64  # quality index q in 0..63 (DESIGN §4.5)
+
+
+def conv1x1(cin: int, cout: int) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, kernel_size=1)
+
+
+def pack_yuv420(y: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """(B,1,H,W) luma + (B,1,H/2,W/2) chroma -> (B,6,H/2,W/2): luma space-to-depth, then U, V."""
+    return torch.cat([F.pixel_unshuffle(y, 2), u, v], dim=1)
+
+
+def unpack_yuv420(x: torch.Tensor):
+    """Inverse of pack_yuv420."""
+    return F.pixel_shuffle(x[:, :4], 2), x[:, 4:5], x[:, 5:6]
+
+
+def pad_to(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Replicate-pad the bottom/right so both sides are multiples of `multiple` (never crop)."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return x
+    return F.pad(x, (0, pw, 0, ph), mode="replicate")
+
+
+def quantize_ste(x: torch.Tensor) -> torch.Tensor:
+    """Round in the forward pass, identity gradient in the backward pass."""
+    return (torch.round(x) - x).detach() + x
+
+
+class QualityGain(nn.Module):
+    """Per-channel gain vectors for the quality index q (DCVC-style module bank, DESIGN §4.5).
+
+    `anchors` learned log-gain vectors are interpolated linearly in q, so every q in 0..63 gets its
+    own gain without one parameter set per q.
+    """
+
+    def __init__(self, channels: int, anchors: int = 8, lo: float = 0.5, hi: float = 4.0):
+        super().__init__()
+        init = torch.linspace(math.log(lo), math.log(hi), anchors)[:, None].repeat(1, channels)
+        self.log_gain = nn.Parameter(init)
+
+    def forward(self, q: torch.Tensor) -> torch.Tensor:
+        """q: (B,) float quality indices -> (B, C, 1, 1) gains."""
+        k = self.log_gain.shape[0] - 1
+        t = (q.float() / (NUM_QUALITIES - 1) * k).clamp(0, k)
+        i0 = t.floor().long().clamp(max=k - 1)
+        w = (t - i0.float())[:, None]
+        g = self.log_gain[i0] * (1 - w) + self.log_gain[i0 + 1] * w
+        return torch.exp(g)[:, :, None, None]

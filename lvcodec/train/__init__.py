@@ -1,0 +1,1 @@
+"""Training: data preparation from package-shipped sources, losses, resumable trainer, export."""

