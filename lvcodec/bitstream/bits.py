@@ -5,14 +5,9 @@ import struct
 from lvcodec.errors import CorruptStream, TruncatedStream
 from lvcodec.bitstream.syntax import MAX_ULEB_BYTES
 
-__all__ = ["ByteWriter", "ByteReader", "uleb_size"]
+__all__ = ["ByteWriter", "ByteReader"]
 
 _U16, _U32 = struct.Struct("<H"), struct.Struct("<I")
-
-
-def uleb_size(value: int) -> int:
-    """Bytes taken by `value` as uleb128."""
-    return max(1, (value.bit_length() + 6) // 7)
 
 
 class ByteWriter:

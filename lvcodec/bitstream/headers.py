@@ -15,7 +15,7 @@ from lvcodec.bitstream.syntax import (
 from lvcodec.errors import CorruptStream
 
 __all__ = [
-    "SequenceHeader", "FrameHeader", "IndexEntry",
+    "SequenceHeader", "FrameHeader",
     "write_sequence_header", "read_sequence_header",
     "write_frame_header", "read_frame_header",
     "write_index", "read_index",
@@ -53,9 +53,6 @@ class FrameHeader:
     scale_log2: int = 0
     quality: int = 32
     refs: tuple = ()  # display indices of reference frames
-
-
-IndexEntry = tuple  # (unit_offset, display_index, FrameType)
 
 
 def _in(value, valid) -> bool:
@@ -206,7 +203,8 @@ def write_index(w: ByteWriter, entries) -> None:
         w.u8(frame_type)
 
 
-def read_index(r: ByteReader) -> list[IndexEntry]:
+def read_index(r: ByteReader) -> list[tuple[int, int, FrameType]]:
+    """[(unit_offset, display_index, frame_type), ...]"""
     entries = []
     for _ in range(r.uleb()):
         offset, display_index, frame_type = r.uleb(), r.uleb(), r.u8()

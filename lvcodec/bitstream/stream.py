@@ -4,7 +4,7 @@ import os
 import struct
 import zlib
 
-from lvcodec.bitstream.bits import ByteReader, ByteWriter, uleb_size
+from lvcodec.bitstream.bits import ByteReader, ByteWriter
 from lvcodec.bitstream.headers import (
     FrameHeader, SequenceHeader, read_frame_header, read_index, read_sequence_header,
     write_frame_header, write_index, write_sequence_header,

@@ -103,7 +103,7 @@ def decode_file(src, dst, *, model: str | None = None, device: str = "auto",
         with open_writer(dst, info, overwrite=overwrite) as writer:
             bar = tqdm(total=seq.frame_count or None, unit="frame", desc="decode",
                        disable=not progress, leave=False)
-            for header, substreams in reader.frames():
+            for header, substreams, _size in reader.frames():
                 writer.write(decoder.decode(header, substreams))
                 stats["frames"] += 1
                 bar.update(1)

@@ -64,7 +64,7 @@ class ScaleTable:
     def index(self, scales: np.ndarray) -> np.ndarray:
         """Index of the first table scale >= each predicted scale.
 
-        The torch twin used by the nets is ``lvcodec.nets.entropy_params.scale_index``; both apply
+        The torch twin used by the nets is ``lvcodec.nets.context.scale_index``; both apply
         the same float32 formula, so either side of a stream may compute it.
         """
         s = np.clip(np.asarray(scales, dtype=np.float32), self.scale_min, self.scale_max)

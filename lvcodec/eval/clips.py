@@ -39,15 +39,15 @@ def make_clip(name, frames, fps_num=25, fps_den=1) -> Clip:
     return Clip(name, list(frames), info, frames_sha256(frames))
 
 
-def load_clip(path, frames: int, size=None, fps=None, name=None) -> Clip:
-    """Read the first `frames` frames of a .yuv/.y4m/container file."""
+def load_clip(path, frames: int, size=None, fps=None, name=None, strict=True) -> Clip:
+    """Read the first `frames` frames of a .yuv/.y4m/container file (fewer if not strict)."""
     from lvcodec.io import open_reader
 
     path = Path(path)
     with open_reader(path, size=size, fps=fps, frames=frames) as r:
         info = r.info
         got = [f for _, f in zip(range(frames), r)]
-    if len(got) < frames:
+    if len(got) < frames and strict:
         raise InputError(f"{path}: asked for {frames} frames, the clip has only {len(got)}")
     return make_clip(name or path.stem, got, info.fps_num, info.fps_den)
 

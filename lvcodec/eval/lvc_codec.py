@@ -25,9 +25,13 @@ class LvcCodec(Codec):
         # Loading validates the weights against the card, so a missing model fails here, early,
         # with the ModelError's message — before any anchor has been run.
         if self._version is None:
+            from lvcodec.errors import ModelError
             from lvcodec.weights import load_model
 
-            m = load_model(self.model, "cpu")
+            try:
+                m = load_model(self.model, "cpu")
+            except ModelError as e:
+                raise ModelError(f"lvc codec: {e} (leave lvc out with --no-lvc)") from None
             self._version = f"{m.name}@{m.sha256}"
         return self._version
 

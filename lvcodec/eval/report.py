@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lvcodec.eval.bdrate import bd_psnr, bd_rate
 
-__all__ = ["bd_table", "write_reports", "COLUMNS"]
+__all__ = ["bd_table", "bd_markdown", "write_reports", "COLUMNS"]
 
 COLUMNS = ["clip", "codec", "knob", "point", "intra_period", "frames", "width", "height", "bytes",
            "bpp", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "ms_ssim_y", "encode_fps", "decode_fps",
@@ -78,7 +78,7 @@ def _points_md(rows) -> list[str]:
     return lines
 
 
-def _bd_md(entries, clips, anchor) -> list[str]:
+def bd_markdown(entries, clips, anchor) -> list[str]:
     codecs = _ordered(e["codec"] for e in entries)
     if not codecs:
         return []
@@ -158,7 +158,7 @@ def write_reports(rows, out_dir, anchors=("x264-medium",), meta=None) -> dict:
         if a not in codecs:
             md += [f"No {a} points: no BD-rates against it.", ""]
         else:
-            md += _bd_md(bd[a], clips, a)
+            md += bd_markdown(bd[a], clips, a)
     md += ["## Points", ""]
     for clip in clips:
         crow = [r for r in rows if r["clip"] == clip]

@@ -40,7 +40,7 @@ def _decode(model, data, threads):
     torch.set_num_threads(threads)
     reader = LvcReader(io.BytesIO(data))
     dec = Decoder(model, reader.sequence_header, torch.device("cpu"))
-    return [dec.decode(h, s) for h, s in reader.frames()]
+    return [dec.decode(h, s) for h, s, _ in reader.frames()]
 
 
 @pytest.mark.parametrize("quality", [0, 40, 63])

@@ -1,0 +1,307 @@
+"""The .lvc container: round trips, index/footer, versioning, damage handling and a golden file."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lvcodec.bitstream import (
+    CodingStructure, FrameHeader, FrameType, LvcReader, LvcWriter, SequenceHeader, UnitType,
+    describe, format_table, probe,
+)
+from lvcodec.bitstream.bits import ByteReader, ByteWriter
+from lvcodec.bitstream.headers import (
+    read_frame_header, read_sequence_header, write_frame_header, write_sequence_header,
+)
+from lvcodec.bitstream.stream import _unit
+from lvcodec.errors import CorruptStream, FormatError, InputError, TruncatedStream, UnsupportedVersion
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden_v1.lvc"
+
+SEQ = SequenceHeader(64, 48, fps_num=30000, fps_den=1001, coding_structure=CodingStructure.RANDOM_ACCESS,
+                     intra_period=8, gop_size=4, quality=40, model_name="lvc-tiny",
+                     model_sha256=bytes(range(32)))
+FRAMES = [  # coding order of a small random-access GOP, one half-scale B frame
+    (FrameHeader(FrameType.I, 0, 0, 0, 40), [bytes(range(12)), bytes(range(100, 140))]),
+    (FrameHeader(FrameType.P, 4, 0, 0, 38, (0,)), [bytes(range(8)), bytes(range(200, 220))]),
+    (FrameHeader(FrameType.B, 2, 1, 1, 36, (0, 4)), [bytes(range(4)), bytes(range(16)), b"\xff" * 3]),
+    (FrameHeader(FrameType.B, 1, 2, 0, 34, (0, 2)), [b"", bytes(range(30, 37))]),
+]
+
+
+def build(frames=FRAMES, seq=SEQ, fileobj=None):
+    f = fileobj or io.BytesIO()
+    with LvcWriter(f) as w:
+        w.write_sequence_header(seq)
+        sizes = [w.write_frame(h, s) for h, s in frames]
+    return (f.getvalue() if fileobj is None else None), sizes
+
+
+def read_all(data: bytes):
+    r = LvcReader(io.BytesIO(data))
+    return r.sequence_header, list(r.frames()), r.read_index()
+
+
+# -- headers -----------------------------------------------------------------------------------
+
+seq_headers = st.builds(
+    SequenceHeader,
+    width=st.integers(1, 16384), height=st.integers(1, 16384),
+    fps_num=st.integers(1, 2**32 - 1), fps_den=st.integers(1, 2**32 - 1),
+    frame_count=st.integers(0, 2**32 - 1), coding_structure=st.sampled_from(CodingStructure),
+    intra_period=st.integers(0, 0xFFFF), gop_size=st.integers(1, 255), quality=st.integers(0, 63),
+    model_name=st.text(max_size=60), model_sha256=st.binary(min_size=32, max_size=32),
+    flags=st.integers(0, 255),
+)
+
+
+@st.composite
+def frame_headers(draw):
+    kind = draw(st.sampled_from(FrameType))
+    refs = () if kind == FrameType.I else tuple(draw(st.lists(st.integers(0, 2**40), min_size=1, max_size=8)))
+    return FrameHeader(kind, draw(st.integers(0, 2**40)), draw(st.integers(0, 7)),
+                       draw(st.integers(0, 1)), draw(st.integers(0, 63)), refs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seq_headers)
+def test_sequence_header_round_trip(h):
+    w = ByteWriter()
+    write_sequence_header(w, h)
+    r = ByteReader(w.getvalue())
+    assert read_sequence_header(r) == h and r.remaining == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(frame_headers(), st.lists(st.integers(0, 2**20), min_size=1, max_size=16))
+def test_frame_header_round_trip(h, sizes):
+    w = ByteWriter()
+    write_frame_header(w, h, sizes)
+    r = ByteReader(w.getvalue() + bytes(sum(sizes)))
+    assert read_frame_header(r) == (h, sizes)
+    assert r.remaining == sum(sizes)
+
+
+@pytest.mark.parametrize("bad", [
+    dict(width=0), dict(height=16385), dict(quality=64), dict(fps_den=0), dict(gop_size=0),
+    dict(model_sha256=b"short"), dict(model_name="x" * 256), dict(bit_depth=10), dict(intra_period=1 << 16),
+])
+def test_writer_rejects_bad_sequence_header(bad):
+    w = LvcWriter(io.BytesIO())
+    with pytest.raises(ValueError):
+        w.write_sequence_header(SequenceHeader(**{"width": 64, "height": 48, **bad}))
+
+
+@pytest.mark.parametrize("hdr, subs", [
+    (FrameHeader(quality=64), [b"x"]), (FrameHeader(scale_log2=2), [b"x"]),
+    (FrameHeader(refs=(1,)), [b"x"]), (FrameHeader(FrameType.P), [b"x"]), (FrameHeader(), []),
+    (FrameHeader(temporal_layer=8), [b"x"]), (FrameHeader(), [b"x"] * 17),
+])
+def test_writer_rejects_bad_frame(hdr, subs):
+    w = LvcWriter(io.BytesIO())
+    w.write_sequence_header(SEQ)
+    with pytest.raises(ValueError):
+        w.write_frame(hdr, subs)
+
+
+def test_writer_order_is_enforced():
+    w = LvcWriter(io.BytesIO())
+    with pytest.raises(ValueError):
+        w.write_frame(FrameHeader(), [b"x"])
+    w.write_sequence_header(SEQ)
+    with pytest.raises(ValueError):
+        w.write_sequence_header(SEQ)
+
+
+# -- streams -----------------------------------------------------------------------------------
+
+def test_multi_frame_round_trip_with_index():
+    data, sizes = build()
+    seq, frames, index = read_all(data)
+    assert seq == SequenceHeader(**{**vars(SEQ), "frame_count": len(FRAMES)})  # patched at close
+    assert [(h, s) for h, s, _ in frames] == FRAMES
+    assert [n for _, _, n in frames] == sizes
+    assert [(d, t) for _, d, t in index] == [(h.display_index, h.frame_type) for h, _ in FRAMES]
+    offsets = [o for o, _, _ in index]
+    for o, size, nxt in zip(offsets, sizes, offsets[1:] + [None]):
+        assert data[o] == 0xA7 and data[o + 1] == UnitType.FRAME
+        assert nxt is None or nxt == o + size
+    assert data[-4:] == b"LVCX"
+
+
+def test_close_is_idempotent_and_keeps_file_open():
+    f = io.BytesIO()
+    w = LvcWriter(f)
+    w.write_sequence_header(SEQ)
+    w.write_frame(*FRAMES[0])
+    w.close()
+    end = f.tell()
+    w.close()
+    assert f.tell() == end == len(f.getvalue())
+    with pytest.raises(ValueError):
+        w.write_frame(*FRAMES[0])
+
+
+class Pipe:
+    """A write-only, non-seekable sink like stdout."""
+
+    def __init__(self):
+        self.buf = bytearray()
+
+    def write(self, b):
+        self.buf += b
+
+    def flush(self):
+        pass
+
+    def seekable(self):
+        return False
+
+
+def test_non_seekable_writer_leaves_frame_count_unknown():
+    pipe = Pipe()
+    build(fileobj=pipe)
+    seq, frames, index = read_all(bytes(pipe.buf))
+    assert seq.frame_count == 0 and len(frames) == len(FRAMES) and len(index) == len(FRAMES)
+
+
+def test_unknown_unit_types_are_skipped():
+    f = io.BytesIO()
+    with LvcWriter(f) as w:
+        w._emit(_unit(9, b"from the future")[0])  # before the sequence header, too
+        w.write_sequence_header(SEQ)
+        w.write_frame(*FRAMES[0])
+        w._emit(_unit(200, b"")[0])
+        w.write_frame(*FRAMES[1])
+    seq, frames, index = read_all(f.getvalue())
+    assert [(h, s) for h, s, _ in frames] == FRAMES[:2] and len(index) == 2
+    types = [t for _, t, _ in LvcReader(io.BytesIO(f.getvalue())).units()]
+    assert types == [9, UnitType.SEQUENCE_HEADER, UnitType.FRAME, 200, UnitType.FRAME, UnitType.INDEX]
+
+
+def test_bad_magic():
+    with pytest.raises(FormatError, match="bad magic"):
+        LvcReader(io.BytesIO(b"RIFF....WAVE"))
+
+
+def test_versions():
+    data, _ = build()
+    with pytest.raises(UnsupportedVersion, match="2.0"):
+        LvcReader(io.BytesIO(data[:4] + b"\x02" + data[5:]))
+    newer = data[:5] + b"\x07" + data[6:]  # a higher minor only adds things: still readable
+    assert LvcReader(io.BytesIO(newer)).format_version == (1, 7)
+    assert len(read_all(newer)[1]) == len(FRAMES)
+
+
+def test_crc_mismatch_is_reported():
+    data, sizes = build()
+    i = len(data) - 8 - 12  # inside the index unit's CRC-protected body
+    with pytest.raises(CorruptStream, match="CRC"):
+        read_all(data[:i] + bytes([data[i] ^ 1]) + data[i + 1:])
+
+
+def test_out_of_range_fields_with_valid_crc():
+    seq = ByteWriter()
+    write_sequence_header(seq, SEQ)
+    head = b"\x89LVC\x01\x00" + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
+    bad_frames = [
+        bytes([3, 0, 0, 0, 32, 0, 1, 1, 0]),  # frame_type 3
+        bytes([0, 0, 0, 0, 64, 0, 1, 1, 0]),  # quality 64
+        bytes([0, 0, 0, 0, 32, 0, 0]),  # no substreams
+        bytes([0, 0, 0, 0, 32, 0, 1, 9, 0]),  # substream larger than the unit
+        bytes([0, 0, 0]),  # fields overrun the unit
+    ]
+    for body in bad_frames:
+        with pytest.raises(CorruptStream):
+            list(LvcReader(io.BytesIO(head + _unit(UnitType.FRAME, body)[0])).frames())
+    w = ByteWriter()
+    write_sequence_header(w, SequenceHeader(64, 48))
+    body = bytearray(w.getvalue())
+    body[0] = 0  # width 0
+    with pytest.raises(CorruptStream, match="64|0x48"):
+        LvcReader(io.BytesIO(b"\x89LVC\x01\x00" + _unit(1, bytes(body))[0])).sequence_header
+
+
+def test_truncation_at_every_byte():
+    data, _ = build()
+    index_end = len(data) - 8
+    for n in range(len(data)):
+        try:
+            _, _, index = read_all(data[:n])
+        except FormatError as e:  # TruncatedStream mostly; a cut magic is "bad magic"
+            assert str(e) and "\n" not in str(e)
+            continue
+        assert n >= index_end and index is None, f"cut at {n} went unnoticed"
+
+
+def test_truncation_message_names_the_unit():
+    data, _ = build()
+    with pytest.raises(TruncatedStream, match=r"truncated at byte 150 \(inside frame unit"):
+        read_all(data[:150])
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x80, 0xFF])
+def test_every_byte_flip_is_caught_or_checked(mask):
+    data, _ = build()
+    for i in range(len(data)):
+        bad = data[:i] + bytes([data[i] ^ mask]) + data[i + 1:]
+        try:
+            seq, frames, index = read_all(bad)
+        except FormatError:
+            continue
+        # Only bytes outside CRC coverage may change without an error: the version minor and the footer.
+        assert i == 5 or i >= len(data) - 8, f"flip at byte {i} went unnoticed"
+        assert [(h, s) for h, s, _ in frames] == FRAMES
+
+
+def test_probe(tmp_path):
+    path = tmp_path / "a.lvc"
+    path.write_bytes(build()[0])
+    seq, frames = probe(path)
+    assert seq.frame_count == 4 and [h for h, _ in frames] == [h for h, _ in FRAMES]
+    with pytest.raises(InputError, match="no such file"):
+        probe(tmp_path / "missing.lvc")
+    with pytest.raises(InputError):
+        probe(tmp_path)
+
+
+def test_no_torch_or_numpy_import():
+    code = "import sys, lvcodec.bitstream; assert 'torch' not in sys.modules and 'numpy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- golden file -------------------------------------------------------------------------------
+
+def test_golden_file():
+    data, _ = build()
+    if os.environ.get("GENERATE_EXPECTED") == "1":
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_bytes(data)
+    assert GOLDEN.exists(), f"{GOLDEN} is missing: run GENERATE_EXPECTED=1 pytest tests/bitstream"
+    assert data == GOLDEN.read_bytes(), "the writer's bytes changed: that needs a format version bump"
+
+
+def test_describe_and_table():
+    d = describe(GOLDEN)
+    size = GOLDEN.stat().st_size
+    assert d["bytes"] == size and d["format_version"] == "1.0"
+    s = d["sequence"]
+    assert (s["width"], s["height"], s["frame_count"], s["coding_structure"]) == (64, 48, 4, "RANDOM_ACCESS")
+    assert s["fps"] == pytest.approx(30000 / 1001) and s["model"] == "lvc-tiny"
+    assert s["model_sha256"] == bytes(range(32)).hex()
+    assert [f["type"] for f in d["frames"]] == ["I", "P", "B", "B"]
+    assert [f["scale"] for f in d["frames"]] == ["1", "1", "1/2", "1"]
+    assert d["frames"][2]["refs"] == [0, 4]
+    _, sizes = build()
+    assert [f["bytes"] for f in d["frames"]] == sizes
+    assert d["frames"][0]["bpp"] == pytest.approx(sizes[0] * 8 / (64 * 48))
+    assert d["total_bpp"] == pytest.approx(size * 8 / (4 * 64 * 48))
+    assert d["kbps"] == pytest.approx(size * 8 * 30000 / 1001 / 4 / 1000)
+    table = format_table(d)
+    assert "64x48" in table and "RANDOM_ACCESS" in table and "1/2" in table
+    assert len(table.splitlines()) == 9 + 4

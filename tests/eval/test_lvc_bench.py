@@ -1,0 +1,63 @@
+"""lvc through the evaluation (tiny random model) and the two benchmark scripts on a tiny test set."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import synth_frames
+from lvcodec.eval.clips import find_clips, make_clip
+from lvcodec.io import open_writer
+
+
+@pytest.fixture()
+def testset(tmp_path):
+    d = tmp_path / "testset"
+    d.mkdir()
+    frames = synth_frames(64, 48, 3)
+    with open_writer(d / "a_64x48.y4m", make_clip("a", frames).info) as w:
+        for f in frames:
+            w.write(f)
+    raw = b"".join(f.tobytes() for f in synth_frames(64, 48, 2, seed=3))
+    (d / "b.yuv").write_bytes(raw)
+    (d / "README.md").write_text("| file | size | fps |\n|---|---|---|\n| `b.yuv` | 64×48 | 30:1 |\n")
+    return d
+
+
+def test_find_clips_reads_raw_sizes_from_readme(testset):
+    found = {p.name: (s, f) for p, s, f in find_clips(testset)}
+    assert found == {"a_64x48.y4m": (None, None), "b.yuv": ((64, 48), "30/1")}
+
+
+def test_lvc_codec_round_trip(tiny_models, tiny_clip):
+    from lvcodec.eval.lvc_codec import LvcCodec
+
+    codec = LvcCodec(model="lvc-tiny")
+    assert codec.version().startswith("lvc-tiny@")
+    res = codec.encode_decode(tiny_clip.frames, tiny_clip.info, 32, 1)
+    assert len(res.frames) == 3 and res.bytes > 0
+    assert res.frames[0].y.shape == (48, 64)
+
+
+def test_bench_anchors_only(testset, tmp_path):
+    from lvcodec.eval.bench import bench
+
+    r = CliRunner().invoke(bench, [str(testset), "--out", str(tmp_path / "b"), "--frames", "2",
+                                   "--no-lvc", "--intra-period", "1"])
+    assert r.exit_code == 0, r.output
+    md = (tmp_path / "b" / "bench_ip1" / "summary.md").read_text()
+    assert "svtav1" in md and "jpeg" in md and "b " in md.replace("###", "")
+
+
+def test_bench_intra(tiny_models, testset, tmp_path):
+    from lvcodec.eval.bench_intra import bench_intra
+
+    out = tmp_path / "b"
+    r = CliRunner().invoke(bench_intra, [str(testset), "--out", str(out), "--frames", "2",
+                                         "--model", "lvc-tiny", "--qualities", "8,40,63"])
+    assert r.exit_code == 0, (r.output, r.exception)
+    md = (out / "intra.md").read_text()
+    assert "Against x264-medium" in md and "Against jpeg" in md and "640×360" in md
+    speed = json.loads((out / "intra.json").read_text())["speed"]
+    assert speed["width"] == 640 and speed["encode_fps"] > 0
+    assert (out / "intra.csv").exists() and (out / "intra_rd.png").exists()
