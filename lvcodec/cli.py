@@ -185,3 +185,8 @@ def train(data, run_dir, minutes, steps, batch, patch, lr, init, device, threads
 
 if __name__ == "__main__":
     main()
+
+
+from lvcodec.eval.cli import eval_command  # noqa: E402  (light: click only until run)
+
+main.add_command(eval_command)

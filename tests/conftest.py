@@ -54,3 +54,17 @@ def synthetic_clip(path: Path, width=96, height=64, frames=3, seed=0):
 @pytest.fixture()
 def clip(tmp_path):
     return synthetic_clip(tmp_path / "clip.y4m")
+
+
+@pytest.fixture()
+def make_model():
+    """make_tiny_model, for tests that need a second model (fixtures avoid 'import conftest')."""
+    return make_tiny_model
+
+
+@pytest.fixture()
+def testset():
+    """The shared evaluation clips folder (tests using it skip when it is absent)."""
+    if not TESTSET.is_dir():
+        pytest.skip("shared test set not present")
+    return TESTSET

@@ -36,7 +36,8 @@ def lvc_speed(codec, clip, quality: int, frames: int) -> dict:
     r1 = codec.encode_decode(one.frames, one.info, quality, 1)
     rn = codec.encode_decode(full.frames, full.info, quality, 1)
     n = len(src)
-    out = {"clip": clip.name, "width": w, "height": h, "frames": n, "quality": quality,
+    out = {"clip": clip.name, "source_size": f"{clip.info.width}x{clip.info.height}",
+           "width": w, "height": h, "frames": n, "quality": quality,
            "device": codec.device, "encode_fps": n / rn.encode_s, "decode_fps": n / rn.decode_s,
            "encode_fps_steady": None, "decode_fps_steady": None}
     if n > 1 and rn.encode_s > r1.encode_s and rn.decode_s > r1.decode_s:
@@ -61,7 +62,8 @@ def _md(res, speed, meta) -> str:
               "| clip | frames | quality | device | encode fps | decode fps | "
               "encode fps (steady) | decode fps (steady) |", "|---|---|---|---|---|---|---|---|"]
     f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
-    lines.append(f"| {speed['clip']} | {speed['frames']} | {speed['quality']} | {speed['device']} "
+    lines.append(f"| {speed['clip']} (from {speed['source_size']}) | {speed['frames']} | "
+                 f"{speed['quality']} | {speed['device']} "
                  f"| {f(speed['encode_fps'])} | {f(speed['decode_fps'])} | "
                  f"{f(speed['encode_fps_steady'])} | {f(speed['decode_fps_steady'])} |")
     lines += ["", "Encode/decode fps: lvc's file API on the whole clip, model loading and file I/O "

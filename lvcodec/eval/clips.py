@@ -72,6 +72,10 @@ def fit_frames(frames, width: int, height: int) -> list:
                   fit(f.v, width // 2, height // 2)) for f in frames]
 
 
+# | `name.yuv` | 640×360 | 24:1 | ...
+_ROW = re.compile(r"\|\s*`([^`]+)`\s*\|\s*(\d+)\s*[x×]\s*(\d+)\s*\|\s*(\d+)(?:[:/](\d+))?\s*\|")
+
+
 def _readme_table(folder: Path) -> dict:
     """{file name: (size, fps)} from a README.md table with `file` | W×H | num:den columns."""
     table = {}
@@ -79,7 +83,7 @@ def _readme_table(folder: Path) -> dict:
     if not readme.is_file():
         return table
     for line in readme.read_text(errors="replace").splitlines():
-        m = re.match(r"\|\s*`([^`]+)`\s*\|\s*(\d+)\s*[x×]\s*(\d+)\s*\|\s*(\d+)(?:[:/](\d+))?\s*\|", line)
+        m = _ROW.match(line)
         if m:
             fps = f"{m[4]}/{m[5] or 1}"
             table[m[1]] = ((int(m[2]), int(m[3])), fps)

@@ -92,9 +92,12 @@ def bd_markdown(entries, clips, anchor) -> list[str]:
             cells = []
             for clip in clips:
                 e = cell.get((clip, codec))
-                cells.append("–" if e is None else (NA if e[field] is None else _fmt(e[field], nd, unit)))
+                v = None if e is None else e[field]
+                cells.append("–" if e is None else (NA if v is None else _fmt(v, nd, unit)))
             avg, k, n = _average_bd(entries, codec, field)
-            avg_s = NA if avg is None else _fmt(avg, nd, unit) + (f" ({k} of {n} clips)" if k < n else "")
+            avg_s = NA if avg is None else _fmt(avg, nd, unit)
+            if avg is not None and k < n:
+                avg_s += f" ({k} of {n} clips)"
             label = codec if field == "bd_rate" else f"{codec} (BD-PSNR)"
             lines.append(f"| {label} | " + " | ".join(cells) + f" | {avg_s} |")
     return lines + [""]

@@ -58,24 +58,18 @@ def test_higher_quality_spends_more_bits(tiny_models, clip):
     assert len(high) > len(low)
 
 
-def test_decoder_refuses_a_stream_of_another_model(tiny_models, clip):
-    from conftest import make_tiny_model
-
+def test_decoder_refuses_a_stream_of_another_model(tiny_models, clip, make_model):
     from lvcodec.errors import ModelMismatch
 
     data, _ = _encode(load_model("lvc-tiny"), clip, 20, threads=2)
-    make_tiny_model(tiny_models, name="lvc-other", seed=7)
+    make_model(tiny_models, name="lvc-other", seed=7)
     other = load_model("lvc-other")
     with pytest.raises(ModelMismatch, match="lvc-tiny"):
         Decoder(other, LvcReader(io.BytesIO(data)).sequence_header, torch.device("cpu"))
 
 
-def test_real_clip_round_trip_when_the_testset_is_present(tiny_models):
-    from conftest import TESTSET
-
-    path = TESTSET / "foreman_176x144.y4m"
-    if not path.exists():
-        pytest.skip("shared test set not present")
+def test_real_clip_round_trip_when_the_testset_is_present(tiny_models, testset):
+    path = testset / "foreman_176x144.y4m"
     model = load_model("lvc-tiny")
     torch.set_num_threads(2)
     buf = io.BytesIO()

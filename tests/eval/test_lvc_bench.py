@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import synth_frames
+from eval_synth import synth_frames
 from lvcodec.eval.clips import find_clips, make_clip
 from lvcodec.io import open_writer
 
@@ -20,7 +20,8 @@ def testset(tmp_path):
             w.write(f)
     raw = b"".join(f.tobytes() for f in synth_frames(64, 48, 2, seed=3))
     (d / "b.yuv").write_bytes(raw)
-    (d / "README.md").write_text("| file | size | fps |\n|---|---|---|\n| `b.yuv` | 64×48 | 30:1 |\n")
+    (d / "README.md").write_text(
+        "| file | size | fps |\n|---|---|---|\n| `b.yuv` | 64×48 | 30:1 |\n")
     return d
 
 
