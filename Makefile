@@ -34,8 +34,10 @@ demo: $(STAMP) ## Encode + decode the bundled real clip with the shipped model
 	$(LVC) info out/demo.lvc
 	$(LVC) decode out/demo.lvc out/demo.y4m -y
 
-bench: $(STAMP) ## Intra rate-distortion + speed vs x264 all-intra and JPEG -> benchmarks/intra.md
+bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> benchmarks/
 	$(PY) -m lvcodec.eval.bench_intra $(TESTSET) --out benchmarks
+	$(PY) -m lvcodec.eval.bench $(TESTSET) --out benchmarks --intra-period 1
+	$(PY) -m lvcodec.eval.bench_entropy --out benchmarks
 
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden

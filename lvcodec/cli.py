@@ -2,6 +2,7 @@
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -10,6 +11,10 @@ from lvcodec import __version__
 from lvcodec.errors import LvcError
 
 __all__ = ["main"]
+
+# Library deprecation chatter (torch.jit.script inside compressai) is not for a codec's users.
+warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", category=UserWarning, module="torch")
 
 
 class _Group(click.Group):

@@ -8,7 +8,7 @@ import click
 from lvcodec.eval._script import run_script, testset_clips
 from lvcodec.eval.cli import parse_points
 
-ANCHORS = ["x264-medium", "x265-medium", "svtav1"]
+ANCHORS = ["x264-medium", "x265-medium", "x265-veryslow", "svtav1"]
 
 
 @click.command("bench")
