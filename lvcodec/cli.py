@@ -91,13 +91,21 @@ def encode(input, output, size, fps, quality, frames, model, device, psnr, overw
 @click.option("--model", default=None, help="Model to decode with (default: the one the stream names).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
+@click.option("--on-error", type=click.Choice(["fail", "conceal"]), default="fail", show_default=True,
+              help="fail: stop at the first damaged unit (no output). conceal: report it, repeat the "
+                   "last good picture for its frames, and decode the rest.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def decode(input, output, model, device, overwrite, quiet):
+def decode(input, output, model, device, overwrite, on_error, quiet):
     """Decode INPUT.lvc into OUTPUT (.y4m, .yuv or .mp4)."""
     from lvcodec.codec.api import decode_file
 
-    s = decode_file(input, output, model=model, device=device, overwrite=overwrite, progress=not quiet)
-    click.echo(f"decoded {s['frames']} frames {s['width']}x{s['height']} to {output}, "
+    def warn(message):
+        click.echo(f"lvc: warning: {message}", err=True)
+
+    s = decode_file(input, output, model=model, device=device, overwrite=overwrite,
+                    progress=not quiet, on_error=on_error, warn=warn)
+    concealed = f" ({s['concealed']} concealed)" if s["concealed"] else ""
+    click.echo(f"decoded {s['frames']} frames{concealed} {s['width']}x{s['height']} to {output}, "
                f"{s['fps']:.2f} frames/s")
 
 

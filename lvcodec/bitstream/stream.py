@@ -21,6 +21,9 @@ _NAMES = {UnitType.SEQUENCE_HEADER: "sequence header", UnitType.FRAME: "frame un
           UnitType.INDEX: "index unit"}
 
 
+_CHUNK = 1 << 20
+
+
 def _unit_name(unit_type: int) -> str:
     return _NAMES.get(unit_type, f"unit of type {unit_type}")
 
@@ -123,6 +126,7 @@ class LvcReader:
 
     def __init__(self, fileobj):
         self._f, self._pos, self._seq = fileobj, 0, None
+        self.skipped_bytes = 0  # bytes passed over while resynchronising after damage
         self._base = fileobj.tell() if _seekable(fileobj) else 0
         head = self._f.read(FILE_HEADER_SIZE)
         if head[:len(MAGIC)] != MAGIC[:len(head)]:
@@ -136,7 +140,19 @@ class LvcReader:
                                      f"(this lvcodec reads {VERSION_MAJOR}.x)")
 
     def _read(self, n: int, where: str) -> bytes:
-        data = self._f.read(n)
+        # A corrupt size field must not make us allocate it: read big units in bounded chunks,
+        # so memory follows the bytes actually present in the file.
+        if n <= _CHUNK:
+            data = self._f.read(n)
+        else:
+            parts, left = [], n
+            while left > 0:
+                part = self._f.read(min(left, _CHUNK))
+                if not part:
+                    break
+                parts.append(part)
+                left -= len(part)
+            data = b"".join(parts)
         self._pos += len(data)
         if len(data) < n:
             raise TruncatedStream(f"truncated at byte {self._pos} (inside {where})")
@@ -168,17 +184,66 @@ class LvcReader:
             raise CorruptStream(f"{where}: CRC mismatch (file corrupted)")
         return offset, unit_type, body
 
-    def units(self):
+    def units(self, on_error=None):
         """Yields (offset, unit_type, body) of every unit from here on, the INDEX unit last.
 
         `body` is the payload without its CRC, already checked. A stream must end with its
         INDEX unit: ending before it means the file was cut short.
+
+        With `on_error` (a callable taking the FormatError), a damaged unit is reported and
+        skipped: the reader resynchronises on the next sync byte that starts a unit with a valid
+        CRC (seekable files only). A cut file then simply ends.
         """
-        while (unit := self._next_unit()) is not None:
+        while True:
+            start = self._pos
+            try:
+                unit = self._next_unit()
+            except TruncatedStream as e:
+                if on_error is None:
+                    raise
+                on_error(e)
+                return
+            except CorruptStream as e:
+                if on_error is None or not _seekable(self._f):
+                    raise
+                on_error(e)
+                if not self._resync(start + 1):
+                    return
+                self.skipped_bytes += self._pos - start
+                continue
+            if unit is None:
+                break
             yield unit
             if unit[1] == UnitType.INDEX:
                 return  # what follows is the footer, not a unit
-        raise TruncatedStream(f"truncated at byte {self._pos} (the stream ends before its index unit)")
+        e = TruncatedStream(f"truncated at byte {self._pos} (the stream ends before its index unit)")
+        if on_error is None:
+            raise e
+        on_error(e)
+
+    def _resync(self, start: int) -> bool:
+        """Move to the first offset >= start where a whole unit with a valid CRC begins."""
+        pos = start
+        while True:
+            self._f.seek(self._base + pos)
+            block = self._f.read(_CHUNK)
+            if not block:
+                return False
+            hit = block.find(bytes([SYNC]))
+            if hit < 0:
+                pos += len(block)
+                continue
+            candidate = pos + hit
+            self._f.seek(self._base + candidate)
+            self._pos = candidate
+            try:
+                if self._next_unit() is not None:
+                    self._f.seek(self._base + candidate)
+                    self._pos = candidate
+                    return True
+            except FormatError:
+                pass
+            pos = candidate + 1
 
     @staticmethod
     def _parse(parse, offset: int, unit_type: int, body: bytes):
@@ -203,15 +268,28 @@ class LvcReader:
                 raise CorruptStream("no sequence header before the index unit (file corrupted)")
         return self._seq
 
-    def frames(self):
-        """Yields (FrameHeader, [substream bytes], unit_size) in coding order; stops at the index."""
+    def frames(self, on_error=None):
+        """Yields (FrameHeader, [substream bytes], unit_size) in coding order; stops at the index.
+
+        `on_error`: see units(); frame units whose fields are invalid are reported and skipped too.
+        """
         _ = self.sequence_header  # frames start after it
-        for offset, unit_type, body in self.units():
+        for offset, unit_type, body in self.units(on_error):
             if unit_type == UnitType.FRAME:
-                (hdr, sizes), r = self._parse(read_frame_header, offset, unit_type, body)
+                try:
+                    (hdr, sizes), r = self._parse(read_frame_header, offset, unit_type, body)
+                except FormatError as e:
+                    if on_error is None:
+                        raise
+                    on_error(e)
+                    continue
                 substreams = [r.bytes(n) for n in sizes]  # in range: checked by read_frame_header
                 yield hdr, substreams, self._pos - offset
             elif unit_type == UnitType.SEQUENCE_HEADER:
+                if on_error is not None:
+                    on_error(CorruptStream(f"sequence header at byte {offset}: a second sequence "
+                                           "header (ignored)"))
+                    continue
                 raise CorruptStream(f"sequence header at byte {offset}: a second sequence header "
                                     "(file corrupted)")
             # INDEX ends units(); unknown types are skipped for forward compatibility.

@@ -6,17 +6,18 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import torch
+import numpy as np
 from tqdm import tqdm
 
 from lvcodec.bitstream import LvcReader, LvcWriter
 from lvcodec.codec.session import Decoder, Encoder, EncoderConfig, resolve_device
-from lvcodec.errors import InputError, OutputError
+
+from lvcodec.errors import ConfigError, CorruptStream, FormatError, InputError, OutputError
 from lvcodec.eval.metrics import frame_psnr
-from lvcodec.io import open_reader, open_writer, publish
+from lvcodec.io import Frame, VideoInfo, open_reader, open_writer, publish
 from lvcodec.weights import DEFAULT_MODEL, load_model
 
-__all__ = ["encode_file", "decode_file", "atomic_output"]
+__all__ = ["encode_file", "decode_file", "decode_frames", "atomic_output"]
 
 
 @contextmanager
@@ -41,12 +42,6 @@ def atomic_output(path: Path, overwrite: bool):
         except OSError:
             pass
         raise
-
-
-def _threads_for(device: torch.device) -> None:
-    # Determinism does not depend on this (see tests), speed does: use every core of the machine.
-    if device.type == "cpu":
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
 
 
 def encode_file(src, dst, *, quality: int = 32, frames: int | None = None, size=None, fps=None,
@@ -84,31 +79,98 @@ def encode_file(src, dst, *, quality: int = 32, frames: int | None = None, size=
     return _summary(stats, info.width, info.height, info.fps, time.time() - t0)
 
 
+# The smallest possible frame unit (sync, type, size, header, two empty substreams, CRC) is
+# longer than this, so the bytes skipped over damage bound how many frames they could have held.
+MIN_FRAME_UNIT_BYTES = 16
+
+
+def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = "fail", warn=None):
+    """Frames of a stream in display order (coding order = display order while all are intra).
+
+    on_error="fail": the first damaged unit raises a FormatError. "conceal": each damaged unit is
+    reported through `warn(message)` and skipped, and the frames it held are replaced by the last
+    good picture (mid-grey before the first one). A stream cut short ends where it was cut.
+    Yields (frame, concealed).
+    """
+    if on_error not in ("fail", "conceal"):
+        raise ConfigError(f"--on-error {on_error}: expected fail or conceal")
+    conceal = on_error == "conceal"
+    total = decoder.seq.frame_count or None
+    state = {"errors": 0}
+    last, expected, skipped_at_good = None, 0, 0
+
+    def report(e):
+        state["errors"] += 1
+        if warn:
+            warn(str(e))
+
+    for header, substreams, _size in reader.frames(on_error=report if conceal else None):
+        idx = header.display_index
+        problem = None
+        if idx < expected or (total is not None and idx >= total):
+            problem = f"frame {idx}: display index out of order or beyond the {total or '?'} frames"
+        else:
+            try:
+                frame = decoder.decode(header, substreams)
+            except FormatError as e:
+                problem = str(e)
+        if problem is not None:
+            if not conceal:
+                raise CorruptStream(problem)
+            report(problem + " (skipped)")
+            continue
+        if idx > expected:  # frames lost in damaged units
+            # Never invent more frames than the damage could have held (a forged index must not
+            # make us write billions of frames).
+            lost_max = state["errors"] + (reader.skipped_bytes - skipped_at_good) // MIN_FRAME_UNIT_BYTES
+            if not conceal or idx - expected > lost_max:
+                raise CorruptStream(f"frame {expected} is missing (the next frame is {idx})")
+            while expected < idx:
+                yield (last if last is not None else grey_frame(frame.width, frame.height)), True
+                expected += 1
+        yield frame, False
+        last, expected = frame, expected + 1
+        state["errors"], skipped_at_good = 0, reader.skipped_bytes
+    if total is not None and expected < total:
+        if not conceal:
+            raise CorruptStream(f"the stream holds {expected} of its {total} frames")
+        report(f"the stream ends after {expected} of its {total} frames")
+
+
+def grey_frame(width: int, height: int) -> Frame:
+    return Frame(np.full((height, width), 128, np.uint8), np.full((height // 2, width // 2), 128, np.uint8),
+                 np.full((height // 2, width // 2), 128, np.uint8))
+
+
 def decode_file(src, dst, *, model: str | None = None, device: str = "auto",
-                overwrite: bool = False, progress: bool = True) -> dict:
+                overwrite: bool = False, progress: bool = True, on_error: str = "fail",
+                warn=None) -> dict:
     """Decode an .lvc bitstream into a .yuv/.y4m/.mp4 file; returns summary statistics."""
     dev = resolve_device(device)
     src = Path(src)
     if not src.is_file():
         raise InputError(f"{src}: no such file")
     t0 = time.time()
-    stats = {"frames": 0, "bytes": src.stat().st_size, "psnr": []}
+    stats = {"frames": 0, "bytes": src.stat().st_size, "psnr": [], "concealed": 0}
     with open(src, "rb") as f:
         reader = LvcReader(f)
         seq = reader.sequence_header
         decoder = Decoder(load_model(model or seq.model_name, dev), seq, dev)
-        from lvcodec.io import VideoInfo
-
         info = VideoInfo(seq.width, seq.height, seq.fps_num, seq.fps_den, seq.frame_count or None)
         with open_writer(dst, info, overwrite=overwrite) as writer:
             bar = tqdm(total=seq.frame_count or None, unit="frame", desc="decode",
                        disable=not progress, leave=False)
-            for header, substreams, _size in reader.frames():
-                writer.write(decoder.decode(header, substreams))
+            for frame, concealed in decode_frames(reader, decoder, on_error, warn):
+                writer.write(frame)
                 stats["frames"] += 1
+                stats["concealed"] += concealed
                 bar.update(1)
             bar.close()
-    return _summary(stats, seq.width, seq.height, seq.fps_num / seq.fps_den, time.time() - t0)
+            if stats["frames"] == 0:
+                raise CorruptStream(f"{src}: the stream holds no decodable frame")
+    out = _summary(stats, seq.width, seq.height, seq.fps_num / seq.fps_den, time.time() - t0)
+    out["concealed"] = stats["concealed"]
+    return out
 
 
 def _summary(stats: dict, width: int, height: int, fps: float, seconds: float) -> dict:

@@ -1,5 +1,8 @@
 """Code one frame: nets + entropy coding, one code path for the encoder and the decoder."""
 
+import weakref
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -25,6 +28,22 @@ def tensor_to_frame(x_hat: torch.Tensor, width: int, height: int) -> Frame:
     return Frame(to8(y), to8(u), to8(v))
 
 
+@lru_cache(maxsize=1)
+def _gaussian_coder() -> GaussianCoder:
+    return GaussianCoder()  # 128 tables: built once per process, shared by every session
+
+
+_Z_CODERS: "weakref.WeakKeyDictionary[IntraNet, FactorizedCoder]" = weakref.WeakKeyDictionary()
+
+
+def _factorized_coder(net: IntraNet) -> FactorizedCoder:
+    if net not in _Z_CODERS:
+        eb = net.entropy_bottleneck
+        _Z_CODERS[net] = FactorizedCoder(eb._quantized_cdf.cpu().numpy(), eb._cdf_length.cpu().numpy(),
+                                         eb._offset.cpu().numpy())
+    return _Z_CODERS[net]
+
+
 class IntraCoder:
     """I frames: substream 0 = hyper-latent z, substream 1 = latent y (docs/bitstream.md §4)."""
 
@@ -32,9 +51,8 @@ class IntraCoder:
         self.net = net
         eb = net.entropy_bottleneck
         self.medians = eb._get_medians().detach()  # (C, 1, 1)
-        self.z_coder = FactorizedCoder(eb._quantized_cdf.cpu().numpy(), eb._cdf_length.cpu().numpy(),
-                                       eb._offset.cpu().numpy())
-        self.y_coder = GaussianCoder()
+        self.z_coder = _factorized_coder(net)
+        self.y_coder = _gaussian_coder()
 
     def _q(self, quality: int, device) -> torch.Tensor:
         return torch.tensor([float(quality)], device=device)

@@ -15,6 +15,9 @@ from lvcodec.weights import Model
 __all__ = ["EncoderConfig", "Encoder", "Decoder", "resolve_device", "MAX_QUALITY"]
 
 MAX_QUALITY = 63
+# Decoding allocates activations in proportion to the picture: refuse what would exhaust memory
+# before allocating anything (8K UHD, 8192x4320, is the largest picture this decoder takes).
+MAX_DECODE_PIXELS = 8192 * 4320
 
 
 @dataclass
@@ -57,6 +60,12 @@ class Decoder:
     """Mirror of Encoder: (FrameHeader, substreams) -> frames in display order."""
 
     def __init__(self, model: Model, seq: SequenceHeader, device: torch.device):
+        if seq.width * seq.height > MAX_DECODE_PIXELS:
+            raise CorruptStream(f"{seq.width}x{seq.height} is larger than this decoder takes "
+                                "(8192x4320 pixels at most)")
+        if seq.width % 2 or seq.height % 2 or seq.chroma_format != 1 or seq.bit_depth != 8:
+            raise CorruptStream(f"{seq.width}x{seq.height}, chroma format {seq.chroma_format}, "
+                                f"{seq.bit_depth}-bit: this decoder reads 8-bit 4:2:0 of even size")
         if seq.model_name != model.name or seq.model_sha256 != bytes.fromhex(model.sha256):
             raise ModelMismatch(
                 f"the bitstream needs model '{seq.model_name}' (sha256 {seq.model_sha256.hex()[:16]}…), "

@@ -27,6 +27,16 @@ def finish(encoder) -> bytes:
     return encoder.get_compressed().astype("<u4").tobytes()
 
 
+def _decode(decoder, model, count):
+    # Damaged data decodes to garbage symbols, or makes constriction raise: report it as such.
+    try:
+        return decoder.decode(model, count)
+    except (ValueError, RuntimeError, AssertionError) as e:
+        from lvcodec.errors import CorruptStream
+
+        raise CorruptStream(f"entropy-coded substream is invalid ({e})") from None
+
+
 def _categorical(pmf_int: np.ndarray):
     # Probabilities are exact multiples of 2**-24, so constriction sees the same numbers everywhere.
     return constriction.stream.model.Categorical(pmf_int / float(1 << PRECISION), perfect=False)
@@ -69,7 +79,7 @@ class GaussianCoder:
             if chunk.size == 0:
                 continue
             i = int(indexes[chunk[0]])
-            out[chunk] = decoder.decode(self._models[i], chunk.size) - np.int32(self.table.supports[i])
+            out[chunk] = _decode(decoder, self._models[i], chunk.size) - np.int32(self.table.supports[i])
         return out
 
 
@@ -108,5 +118,5 @@ class FactorizedCoder:
             raise CorruptStream("hyper-latent channel count does not match the model")
         out = np.empty((channels, count), dtype=np.int32)
         for c, model in enumerate(self._models):
-            out[c] = decoder.decode(model, count) + self.offset[c]
+            out[c] = _decode(decoder, model, count) + self.offset[c]
         return out

@@ -96,3 +96,21 @@ def test_weights_that_do_not_match_their_card_are_refused(tiny_models, clip, tmp
     w.write_bytes(bytes(data))
     r = run("encode", clip, tmp_path / "o.lvc", "--model", "lvc-tiny", "--quiet")
     assert r.exit_code != 0 and "sha256" in r.output
+
+
+def test_conceal_reports_damage_and_keeps_every_frame(tiny_models, clip, tmp_path):
+    from lvcodec.io import open_reader
+
+    out = tmp_path / "a.lvc"
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--quiet"))
+    data = bytearray(out.read_bytes())
+    data[len(data) // 2] ^= 0x40  # inside the middle frame unit
+    bad = tmp_path / "bad.lvc"
+    bad.write_bytes(bytes(data))
+    r = run("decode", bad, tmp_path / "r.y4m", "--quiet", "--on-error", "conceal")
+    assert r.exit_code == 0, r.output
+    assert "warning" in r.output and "CRC" in r.output and "1 concealed" in r.output
+    with open_reader(tmp_path / "r.y4m") as reader:
+        frames = list(reader)
+    assert len(frames) == 3
+    assert (frames[1].y == frames[0].y).all()  # the lost frame repeats the last good picture

@@ -1,0 +1,217 @@
+"""Mutation fuzzing of the .lvc parser and decoder on real bitstreams.
+
+Every mutated input must end in decoded frames or one LvcError — never another exception, a hang
+or an unbounded allocation. Mutations: bit flips and byte overwrites (raw, so the CRC catches them,
+and with every CRC recomputed, so the parser's range checks and the decoder itself see them),
+truncations, units dropped/duplicated/swapped, absurd sizes and counts.
+
+    python tests/fuzz/fuzz_decoder.py --iterations 100000 --report benchmarks/reliability.md
+
+The pytest run (tests/fuzz/test_fuzz.py) uses a short budget of the same harness.
+"""
+
+import argparse
+import io
+import random
+import struct
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import torch
+
+from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.bitstream.syntax import FILE_HEADER_SIZE, SYNC
+from lvcodec.codec import session
+from lvcodec.codec.api import decode_frames
+from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
+from lvcodec.errors import LvcError
+from lvcodec.io import Frame, VideoInfo
+
+# A mutated header may legally ask for up to 8K pictures; the fuzzer caps pictures lower so that
+# it spends its time on many inputs rather than on decoding a few huge garbage frames.
+FUZZ_MAX_PIXELS = 256 * 256
+
+
+def seed_stream(model, frames=3, width=64, height=48, quality=30) -> bytes:
+    """A real bitstream of a small moving gradient, coded with `model`."""
+    import numpy as np
+
+    yy, xx = np.mgrid[0:height, 0:width]
+    buf = io.BytesIO()
+    enc = Encoder(model, EncoderConfig(quality=quality), VideoInfo(width, height, 25, 1, frames),
+                  torch.device("cpu"))
+    w = LvcWriter(buf)
+    w.write_sequence_header(enc.sequence_header())
+    for t in range(frames):
+        y = ((xx * 3 + yy * 2 + 5 * t) % 256).astype(np.uint8)
+        u = np.full((height // 2, width // 2), 110 + t, np.uint8)
+        v = np.full((height // 2, width // 2), 140, np.uint8)
+        h, s, _ = enc.encode(Frame(y, u, v))
+        w.write_frame(h, s)
+    w.close()
+    return buf.getvalue()
+
+
+def split_units(data: bytes):
+    """[(start, body_start, end)] of every unit (valid stream only)."""
+    units, pos = [], FILE_HEADER_SIZE
+    while pos < len(data) and data[pos] == SYNC:
+        p, size, shift = pos + 2, 0, 0
+        while True:
+            b = data[p]
+            size |= (b & 0x7F) << shift
+            shift += 7
+            p += 1
+            if not b & 0x80:
+                break
+        units.append((pos, p, p + size))
+        if data[pos + 1] == 3:  # the index unit: the footer follows
+            break
+        pos = p + size
+    return units
+
+
+def fix_crcs(data: bytearray, units) -> bytearray:
+    for start, body, end in units:
+        if end <= len(data):
+            data[end - 4:end] = struct.pack("<I", zlib.crc32(bytes([data[start + 1]]) + bytes(data[body:end - 4])))
+    return data
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    units = split_units(data)
+    d = bytearray(data)
+    op = rng.randrange(9)
+    if op == 0:  # flip bits anywhere (the CRC should catch them)
+        for _ in range(rng.randint(1, 4)):
+            d[rng.randrange(len(d))] ^= 1 << rng.randrange(8)
+    elif op in (1, 2, 3):  # overwrite bytes inside a unit body, then make the CRC valid again
+        start, body, end = rng.choice(units)
+        for _ in range(rng.randint(1, 3 if op != 3 else 12)):
+            if end - 4 > body:
+                d[rng.randrange(body, end - 4)] = rng.choice([0, 1, 0x7F, 0x80, 0xFF, rng.randrange(256)])
+        fix_crcs(d, units)
+    elif op == 4:  # truncate
+        d = d[:rng.randrange(len(d))]
+    elif op == 5:  # drop a unit
+        start, _, end = rng.choice(units[1:])
+        d = d[:start] + d[end:]
+    elif op == 6:  # duplicate a unit
+        start, _, end = rng.choice(units)
+        d = d[:end] + d[start:end] + d[end:]
+    elif op == 7:  # swap two units
+        a, b = sorted(rng.sample(units, 2))
+        d = d[:a[0]] + d[b[0]:b[2]] + d[a[2]:b[0]] + d[a[0]:a[2]] + d[b[2]:]
+    else:  # absurd unit size
+        start, body, end = rng.choice(units)
+        size = rng.choice([0, 3, 1 << 31, (1 << 31) + 5, 10 ** 12])
+        enc = bytearray()
+        while True:
+            b = size & 0x7F
+            size >>= 7
+            enc.append(b | (0x80 if size else 0))
+            if not size:
+                break
+        d = d[:start + 2] + enc + d[body:]
+    return bytes(d)
+
+
+def decode_bytes(data: bytes, model, on_error: str) -> int:
+    """Decode fully in memory; returns the number of frames produced."""
+    reader = LvcReader(io.BytesIO(data))
+    decoder = Decoder(model, reader.sequence_header, torch.device("cpu"))
+    return sum(1 for _ in decode_frames(reader, decoder, on_error, warn=lambda m: None))
+
+
+def run(model, seed_data: bytes, iterations: int, seed: int = 0, time_limit: float | None = None):
+    """Fuzz; returns stats. Raises AssertionError with the offending input on a failure."""
+    rng = random.Random(seed)
+    saved = session.MAX_DECODE_PIXELS
+    session.MAX_DECODE_PIXELS = FUZZ_MAX_PIXELS
+    stats = {"inputs": 0, "decoded": 0, "clean_errors": 0, "slowest_s": 0.0}
+    t_start = time.time()
+    try:
+        for i in range(iterations):
+            data = mutate(seed_data, rng)
+            for mode in ("fail", "conceal"):
+                t0 = time.time()
+                try:
+                    decode_bytes(data, model, mode)
+                    stats["decoded"] += 1
+                except LvcError as e:
+                    msg = str(e)
+                    assert "\n" not in msg and msg, f"error message is not one line: {msg!r}"
+                    stats["clean_errors"] += 1
+                except Exception as e:  # noqa: BLE001 - this is what the fuzzer hunts
+                    raise AssertionError(f"input {i} ({mode}): {type(e).__name__}: {e}; "
+                                         f"hex {data.hex()}") from e
+                stats["slowest_s"] = max(stats["slowest_s"], time.time() - t0)
+                stats["inputs"] += 1
+            if time_limit and time.time() - t_start > time_limit:
+                break
+    finally:
+        session.MAX_DECODE_PIXELS = saved
+    stats["seconds"] = time.time() - t_start
+    return stats
+
+
+def _job(job):
+    import os
+
+    from lvcodec.weights import load_model
+
+    models, iterations, seed = job
+    torch.set_num_threads(1)
+    os.environ["LVC_MODELS"] = models
+    model = load_model("lvc-tiny")
+    seed_data = seed_stream(model)
+    return run(model, seed_data, iterations, seed=seed), seed_data
+
+
+def main(argv=None):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import make_tiny_model  # the tests' deterministic tiny model
+
+    ap = argparse.ArgumentParser(description="Fuzz the .lvc parser and decoder.")
+    ap.add_argument("--iterations", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=2, help="processes (each fuzzes its own seed)")
+    ap.add_argument("--report", type=Path)
+    args = ap.parse_args(argv)
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_tiny_model(Path(tmp))
+        share = -(-args.iterations // args.jobs)
+        with ProcessPoolExecutor(args.jobs) as pool:
+            parts = list(pool.map(_job, [(tmp, share, args.seed + j) for j in range(args.jobs)]))
+    seed_data = parts[0][1]
+    stats = {k: sum(p[0][k] for p in parts) for k in ("inputs", "decoded", "clean_errors")}
+    stats["seconds"] = max(p[0]["seconds"] for p in parts)
+    stats["slowest_s"] = max(p[0]["slowest_s"] for p in parts)
+    args.iterations = share * args.jobs
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    line = (f"{stats['inputs']} decodes of {args.iterations} mutated streams (fail and conceal "
+            f"modes) in {stats['seconds']:.0f} s: {stats['decoded']} decoded, "
+            f"{stats['clean_errors']} one-line errors, 0 crashes; slowest input "
+            f"{stats['slowest_s'] * 1000:.0f} ms; peak memory of a fuzzing process {peak_mb:.0f} MiB")
+    print(line)
+    print(f"{args.jobs} processes, seeds {args.seed}..{args.seed + args.jobs - 1}")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(
+            "# Reliability: decoder fuzzing\n\n"
+            "`make fuzz` (`python tests/fuzz/fuzz_decoder.py --iterations 100000`): mutations of a "
+            f"real {len(seed_data)}-byte, 3-frame 64x48 stream (tiny test model): bit flips, byte "
+            "overwrites with CRCs recomputed, truncations, dropped/duplicated/swapped units, "
+            "absurd unit sizes. Each mutated stream is decoded with `--on-error fail` and "
+            "`conceal`.\n\n" + line + ".\n")
+
+
+if __name__ == "__main__":
+    main()
