@@ -132,6 +132,7 @@ def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16
     intra.entropy_bottleneck.update(force=True)
     state = {f"intra.{k}": v for k, v in net_state(intra, dtype).items()}
     weights = Path(path_stem).with_suffix(".safetensors")
+    weights.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(weights), metadata={"format": "lvc-model", "name": Path(path_stem).name})
     sha = file_sha256(weights)
     card = dict(card, sha256=sha, name=Path(path_stem).name)

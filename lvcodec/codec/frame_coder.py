@@ -1,5 +1,6 @@
 """Code one frame: nets + entropy coding, one code path for the encoder and the decoder."""
 
+import copy
 import weakref
 from functools import lru_cache
 
@@ -44,6 +45,31 @@ def _factorized_coder(net: IntraNet) -> FactorizedCoder:
     return _Z_CODERS[net]
 
 
+class _ParamPath(torch.nn.Module):
+    """The entropy-parameter networks (hyper synthesis + context) in float64.
+
+    Their inputs are exact (integers, and means on the 1/16 grid), but float32 convolutions sum in
+    an order that depends on the thread count and the CPU, so a mean near a rounding boundary of
+    the 1/16 grid could snap differently at the two ends and desynchronise the stream. In float64
+    the same differences are ~1e-16 and a flip needs a value within that of a boundary: it does
+    not happen in practice. These nets run at 1/16 resolution, so the cost is small.
+    """
+
+    def __init__(self, net: IntraNet):
+        super().__init__()
+        self.h_s = copy.deepcopy(net.h_s).double().eval()
+        self.context = copy.deepcopy(net.context).double().eval()
+
+
+_PARAM_PATHS: "weakref.WeakKeyDictionary[IntraNet, _ParamPath]" = weakref.WeakKeyDictionary()
+
+
+def _param_path(net: IntraNet) -> _ParamPath:
+    if net not in _PARAM_PATHS:
+        _PARAM_PATHS[net] = _ParamPath(net)
+    return _PARAM_PATHS[net]
+
+
 class IntraCoder:
     """I frames: substream 0 = hyper-latent z, substream 1 = latent y (docs/bitstream.md §4)."""
 
@@ -53,6 +79,15 @@ class IntraCoder:
         self.medians = eb._get_medians().detach()  # (C, 1, 1)
         self.z_coder = _factorized_coder(net)
         self.y_coder = _gaussian_coder()
+        self.param = _param_path(net)
+
+    def _synthesise(self, y_hat: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+        # oneDNN picks kernels by thread count, and their float sums differ in the last bit, which
+        # flips a pixel's rounding now and then. PyTorch's own convolution (im2col + GEMM split
+        # over outputs only) gives identical results with 1..16 threads, at ~1.5x the time of
+        # synthesis: the price of a decoder that reproduces the encoder exactly.
+        with torch.backends.mkldnn.flags(enabled=y_hat.device.type != "cpu"):
+            return self.net.synthesise(y_hat, q)
 
     def _q(self, quality: int, device) -> torch.Tensor:
         return torch.tensor([float(quality)], device=device)
@@ -67,8 +102,9 @@ class IntraCoder:
         medians = self.medians.to(z.device)
         z_sym = self.z_coder.clamp(torch.round(z - medians)[0].flatten(1).cpu().numpy())
         self.z_coder.encode(z_enc, z_sym)
-        z_hat = torch.from_numpy(z_sym).to(z.device).float().view_as(z) + medians
+        z_hat = torch.from_numpy(z_sym).to(z.device).double().view_as(z) + medians.double()
         slices = self.net.context.slices
+        y = y.double()
 
         def code_step(k, sel, mu, idx):
             c0, c1 = slices[k]
@@ -77,8 +113,9 @@ class IntraCoder:
             self.y_coder.encode(y_enc, sym, idx)
             return torch.from_numpy(sym).to(mu.device)
 
-        y_hat = self.net.context.code(self.net.hyper_prior(z_hat), code_step)
-        x_hat = self.net.synthesise(y_hat, q)[..., :h, :w]
+        y_hat = self.param.context.code(self.param.h_s(z_hat), code_step)
+        # y_hat = integer + multiple of 1/16: exact in float32 too.
+        x_hat = self._synthesise(y_hat.float(), q)[..., :h, :w]
         return [finish(z_enc), finish(y_enc)], x_hat
 
     @torch.no_grad()
@@ -93,11 +130,12 @@ class IntraCoder:
         z_dec, y_dec = new_decoder(substreams[0]), new_decoder(substreams[1])
         zc, zh, zw = self.medians.shape[0], ph // 32, pw // 32
         z_sym = self.z_coder.decode(z_dec, zc, zh * zw)
-        z_hat = torch.from_numpy(z_sym).to(device).float().view(1, zc, zh, zw) + self.medians.to(device)
+        z_hat = (torch.from_numpy(z_sym).to(device).double().view(1, zc, zh, zw)
+                 + self.medians.to(device).double())
 
         def code_step(k, sel, mu, idx):
             sym = self.y_coder.decode(y_dec, idx.cpu().numpy()).reshape(tuple(mu.shape))
             return torch.from_numpy(sym).to(mu.device)
 
-        y_hat = self.net.context.code(self.net.hyper_prior(z_hat), code_step)
-        return self.net.synthesise(y_hat, q)[..., :h, :w]
+        y_hat = self.param.context.code(self.param.h_s(z_hat), code_step)
+        return self._synthesise(y_hat.float(), q)[..., :h, :w]

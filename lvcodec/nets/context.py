@@ -28,7 +28,8 @@ def anchor_mask(h: int, w: int, device=None) -> torch.Tensor:
 
 def scale_index(scales: torch.Tensor, table: ScaleTable = _TABLE) -> torch.Tensor:
     """Torch twin of ScaleTable.index (same float32 formula)."""
-    s = scales.float().clamp(table.scale_min, table.scale_max)
+    s = (scales if scales.dtype == torch.float64 else scales.float()).clamp(table.scale_min,
+                                                                             table.scale_max)
     idx = torch.ceil((torch.log(s) - table.log_min) / table.log_step - 1e-6)
     return idx.clamp(0, table.levels - 1).to(torch.int64)
 
