@@ -142,7 +142,7 @@ class JpegAnchor(Codec):
 
     name = "jpeg"
     knob = "q"
-    default_points = (10, 30, 50, 75, 90)
+    default_points = (5, 10, 20, 35, 50, 75, 90)
 
     def version(self) -> str:
         import PIL
@@ -184,7 +184,7 @@ def _ycbcr_to_frame(a: np.ndarray) -> Frame:
     return Frame(np.ascontiguousarray(a[..., 0]), down(a[..., 1]), down(a[..., 2]))
 
 
-_CRF = (22, 27, 32, 37, 42)
+_CRF = (22, 27, 32, 37, 42, 47)
 ANCHORS: dict[str, Codec] = {
     "x264-medium": PyAVAnchor("x264-medium", "libx264", "h264", "h264", _CRF, _x264,
                               strip_x264_info),
@@ -192,7 +192,7 @@ ANCHORS: dict[str, Codec] = {
     "x265-veryslow": PyAVAnchor("x265-veryslow", "libx265", "hevc", "hevc", _CRF,
                                 _x265("veryslow")),
     # SVT-AV1's crf runs 0..63; these points span about the same rates as x264's crf 22..42.
-    "svtav1": PyAVAnchor("svtav1", "libsvtav1", "ivf", "ivf", (27, 35, 43, 51, 59), _svtav1),
+    "svtav1": PyAVAnchor("svtav1", "libsvtav1", "ivf", "ivf", (27, 35, 43, 51, 59, 63), _svtav1),
     "jpeg": JpegAnchor(),
 }
 DEFAULT_ANCHORS = ("x264-medium", "x265-medium", "x265-veryslow", "svtav1")

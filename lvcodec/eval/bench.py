@@ -19,7 +19,7 @@ ANCHORS = ["x264-medium", "x265-medium", "x265-veryslow", "svtav1"]
               help="First N frames of every clip (all of shorter clips).")
 @click.option("--intra-period", type=int, default=-1, show_default=True,
               help="1 = all-intra (adds JPEG), P = intra every P frames, -1 = first frame only.")
-@click.option("--qualities", default="8,20,32,44,56", show_default=True, help="lvc quality indices.")
+@click.option("--qualities", default="0,16,32,48,63", show_default=True, help="lvc quality indices.")
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
               show_default=True)

@@ -2,7 +2,7 @@
 (keyint=1) and JPEG on the first frames of every clip, plus lvc's coding speed at 640×360.
 
 Writes OUT/intra.md, intra.csv, intra.json, intra_rd.png; the per-clip details and the point cache
-are in OUT/intra/.
+are in OUT/bench_ip1/ (shared with `python -m lvcodec.eval.bench --intra-period 1`).
 """
 
 import json
@@ -54,7 +54,7 @@ def _md(res, speed, meta) -> str:
     lines += [f"- {k}: {v}" for k, v in meta.items()] + [""]
     lines += ["Every codec codes every frame as an intra frame. Rate = whole file bits per pixel; "
               "quality = PSNR-YUV 6:1:1 averaged over frames. Per-clip points, MS-SSIM, timings "
-              "and RD plots: [intra/summary.md](intra/summary.md); "
+              "and RD plots: [bench_ip1/summary.md](bench_ip1/summary.md); "
               "average RD curve: ![RD](intra_rd.png)", ""]
     for anchor, entries in res["bd"].items():
         lines += bd_markdown([e for e in entries if e["codec"] == "lvc"], clips, anchor)
@@ -77,7 +77,7 @@ def _md(res, speed, meta) -> str:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True)
 @click.option("--frames", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--qualities", default="8,20,32,44,56", show_default=True, help="lvc quality indices.")
+@click.option("--qualities", default="0,16,32,48,63", show_default=True, help="lvc quality indices.")
 @click.option("--speed-quality", type=click.IntRange(0, 63), default=32, show_default=True)
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
@@ -90,7 +90,7 @@ def bench_intra(testset, out, frames, qualities, speed_quality, model, device):
     lvc = LvcCodec(model=model, device=device)
     clips = testset_clips(testset, frames)
     res = evaluate(clips, [lvc, *ANCHORS], {"lvc": parse_points(qualities, "--qualities")},
-                   frames=frames, intra_period=1, out_dir=out / "intra", anchor_for_bd=ANCHORS,
+                   frames=frames, intra_period=1, out_dir=out / "bench_ip1", anchor_for_bd=ANCHORS,
                    meta={"test set": str(testset)})
     # The 640×360 clip if there is one, so the speed is measured on real content of that size.
     pick = next((c for c in clips if (c.info.width, c.info.height) == SPEED_SIZE), clips[0])
@@ -98,8 +98,8 @@ def bench_intra(testset, out, frames, qualities, speed_quality, model, device):
     meta = {"test set": str(testset), "frames per clip": frames, "lvc model": lvc.version(),
             "date": time.strftime("%Y-%m-%d %H:%M")}
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(out / "intra" / "points.csv", out / "intra.csv")
-    shutil.copyfile(out / "intra" / "rd_average.png", out / "intra_rd.png")
+    shutil.copyfile(out / "bench_ip1" / "points.csv", out / "intra.csv")
+    shutil.copyfile(out / "bench_ip1" / "rd_average.png", out / "intra_rd.png")
     (out / "intra.json").write_text(json.dumps(
         {"meta": meta, "points": res["points"], "bd": res["bd"], "speed": speed}, indent=1) + "\n")
     (out / "intra.md").write_text(_md(res, speed, meta))

@@ -52,7 +52,7 @@ def _intra_period(ctx, param, value):
 
 @click.command("eval", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--qualities", default="8,20,32,44,56", show_default=True,
+@click.option("--qualities", default="0,16,32,48,63", show_default=True,
               help="lvc quality indices (0..63) to evaluate, comma-separated.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), default=8, show_default=True,
               help="Code the first N frames of every input.")
