@@ -8,7 +8,7 @@ TESTSET ?= ../shared/testset
 DEMO   ?= data/demo_bbb_320x180.mp4
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all demo bench fuzz golden clean train
+.PHONY: help install test test-all demo bench fuzz memory golden clean train
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> 
 
 fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchmarks/reliability.md
 	$(PY) tests/fuzz/fuzz_decoder.py --iterations 100000 --report benchmarks/reliability.md
+
+memory: $(STAMP) ## Peak memory of encode/decode vs length (60/600 frames) and size (1080p)
+	$(PY) -m lvcodec.eval.bench_memory --out benchmarks
 
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden
