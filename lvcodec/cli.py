@@ -1,6 +1,7 @@
 """`lvc`: the command line — parse, validate, call the library; errors become one line + exit 1."""
 
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -161,7 +162,7 @@ def prepare_data_cmd(out_dir):
 
 @main.command()
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--run", "run_dir", type=click.Path(path_type=Path),
+@click.option("--run-dir", "--run", "run_dir", type=click.Path(path_type=Path),
               default=Path.home() / ".cache" / "lvcodec" / "runs" / "intra", show_default=True,
               help="Checkpoint directory; an existing one is resumed.")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
@@ -189,6 +190,8 @@ def train(data, run_dir, minutes, steps, batch, patch, lr, init, device, threads
     dev = str(resolve_device(device))
     info = train_intra(list(data), run_dir, minutes=minutes, steps=steps, batch=batch, patch=patch,
                        lr=lr, device=dev, init=init or None, log=click.echo)
+    if os.environ.get("RANK", "0") != "0":
+        return
     click.echo(f"stopped at step {info['step']}; checkpoint in {run_dir}")
     if export:
         from lvcodec.train.export import export_model

@@ -37,6 +37,8 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     machines that only keep the shipped model) or from scratch.
     """
     rank, world = _distributed()
+    if rank != 0:
+        log = lambda *a, **k: None  # noqa: E731  (one voice per run)
     if device == "cuda" and world > 1:
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
     run_dir = Path(run_dir)
@@ -49,10 +51,17 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     if info is None:
         info = {"step": 0, "config": net.config, "seconds": 0.0}
         if init:
-            from lvcodec.weights import load_model
+            from lvcodec.weights import load_model, load_net_state, net_state
 
             model = load_model(init)
-            net.load_state_dict(model.intra.state_dict())
+            if model.intra.config != net.config:
+                net = IntraNet(**model.intra.config)  # continue the model as it is built
+                params = [p for n, p in net.named_parameters() if not n.endswith(".quantiles")]
+                aux_params = [p for n, p in net.named_parameters() if n.endswith(".quantiles")]
+                opt = torch.optim.Adam(params, lr=lr)
+                aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+                info["config"] = net.config
+            load_net_state(net, net_state(model.intra))
             info["step"] = int(model.card.get("training", {}).get("steps", 0))
             info["seconds"] = float(model.card.get("training", {}).get("seconds", 0.0))
             log(f"starting from model {init} ({info['step']} steps)")
@@ -64,7 +73,8 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     model = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
-    data = IntraPatches(load_frames(data_dirs), patch=patch, seed=info["step"])
+    # Each rank draws its own patches; resuming continues with fresh ones rather than replaying.
+    data = IntraPatches(load_frames(data_dirs), patch=patch, seed=info["step"] * world + rank)
     log(f"{len(data.frames)} training frames; batch {batch} of {patch}x{patch}; lr {lr}")
 
     log_path = run_dir / "log.csv"
@@ -101,8 +111,8 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
             done += 1
             info["step"] += 1
             for k in ("loss", "bpp", "psnr"):
-                acc[k] += float(out[k])
-            acc["aux"] += float(aux)
+                acc[k] += out[k].item()
+            acc["aux"] += aux.item()
             acc["n"] += 1
             if info["step"] % 100 == 0 and rank == 0:
                 n = acc.pop("n")
