@@ -82,7 +82,9 @@ def _md(res, speed, meta) -> str:
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
               show_default=True)
-def bench_intra(testset, out, frames, qualities, speed_quality, model, device):
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Write lvc's measured points into its model card (models/NAME.json).")
+def bench_intra(testset, out, frames, qualities, speed_quality, model, device, record):
     """All-intra benchmark of every clip in TESTSET."""
     from lvcodec.eval.lvc_codec import LvcCodec
     from lvcodec.eval.runner import evaluate
@@ -104,6 +106,45 @@ def bench_intra(testset, out, frames, qualities, speed_quality, model, device):
         {"meta": meta, "points": res["points"], "bd": res["bd"], "speed": speed}, indent=1) + "\n")
     (out / "intra.md").write_text(_md(res, speed, meta))
     click.echo(f"-> {out / 'intra.md'}")
+    if record:
+        card = record_measured(lvc, res, speed, meta)
+        if card:
+            click.echo(f"-> measured points recorded in {card}")
+
+
+def record_measured(lvc, res, speed, meta):
+    """Write lvc's measured points into its model card (the card's sha256 is of the weights, so
+    this does not change what the model is). Only for models installed in models/."""
+    from lvcodec.weights import models_dir
+
+    path = models_dir() / f"{lvc.model}.json"
+    if not path.exists():  # a model given by path, not installed: leave its card alone
+        return None
+    card = json.loads(path.read_text())
+    pts = [r for r in res["points"] if r["codec"] == "lvc"]
+    qualities = sorted({r["point"] for r in pts})
+    average = []
+    for q in qualities:
+        at = [r for r in pts if r["point"] == q]
+        average.append({"quality": q, "bpp": round(sum(r["bpp"] for r in at) / len(at), 4),
+                        "psnr_y": round(sum(r["psnr_y"] for r in at) / len(at), 3),
+                        "psnr_yuv": round(sum(r["psnr_yuv"] for r in at) / len(at), 3)})
+    bd = {}
+    for anchor, entries in res["bd"].items():
+        vals = [e["bd_rate"] for e in entries if e["codec"] == "lvc" and e["bd_rate"] is not None]
+        bd[anchor] = round(sum(vals) / len(vals), 2) if vals else None
+    card["measured"] = {
+        "test set": "../shared/testset (every clip, first %d frames, all-intra)" % meta["frames per clip"],
+        "date": meta["date"],
+        "average over clips": average,
+        "per clip": [{"clip": r["clip"], "quality": r["point"], "bpp": round(r["bpp"], 4),
+                      "psnr_yuv": round(r["psnr_yuv"], 3)} for r in pts],
+        "bd_rate_percent_vs": bd,
+        "speed_640x360_cpu": speed,
+        "source": "make bench (benchmarks/intra.md)",
+    }
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
 
 
 if __name__ == "__main__":

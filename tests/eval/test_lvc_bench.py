@@ -62,3 +62,7 @@ def test_bench_intra(tiny_models, testset, tmp_path):
     speed = json.loads((out / "intra.json").read_text())["speed"]
     assert speed["width"] == 640 and speed["encode_fps"] > 0
     assert (out / "intra.csv").exists() and (out / "intra_rd.png").exists()
+    card = json.loads((tiny_models / "lvc-tiny.json").read_text())
+    avg = card["measured"]["average over clips"]
+    assert [p["quality"] for p in avg] == [8, 40, 63] and all(p["bpp"] > 0 for p in avg)
+    assert set(card["measured"]["bd_rate_percent_vs"]) == {"x264-medium", "jpeg"}
