@@ -1,5 +1,6 @@
 """Training data: prepared from package-shipped content, or read from any folder of videos/Vimeo-90k."""
 
+import itertools
 import os
 import random
 from pathlib import Path
@@ -95,15 +96,20 @@ def _vimeo_frames(root: Path):
                 yield rgb_to_yuv420(np.asarray(Image.open(png).convert("RGB")))
 
 
-def load_frames(dirs, max_frames_per_video: int = 400, stride: int = 1):
-    """All frames (Y, U, V uint8 planes) of the videos in `dirs` (or a Vimeo-90k root)."""
+def load_frames(dirs, max_frames_per_video: int = 400, stride: int = 1, with_sources=False):
+    """All frames (Y, U, V uint8 planes) of the videos in `dirs` (or a Vimeo-90k root).
+
+    with_sources=True also returns, per frame, the index of the video (or septuplet) it came from.
+    """
     from lvcodec.io import open_reader
 
-    frames = []
+    frames, sources = [], []
     for d in dirs:
         d = Path(d)
         if (d / "sequences").is_dir():
-            frames.extend(_vimeo_frames(d))
+            for i, f in enumerate(_vimeo_frames(d)):
+                frames.append(f)
+                sources.append(("vimeo", d, i // 7))
             continue
         paths = sorted(p for p in d.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
         for p in paths:
@@ -111,24 +117,43 @@ def load_frames(dirs, max_frames_per_video: int = 400, stride: int = 1):
                 for i, f in enumerate(reader):
                     if i % stride == 0:
                         frames.append((f.y, f.u, f.v))
+                        sources.append(p)
     if not frames:
         raise InputError(f"no training frames found in {', '.join(map(str, dirs))} "
                          "(run `lvc prepare-data DIR` first)")
+    if with_sources:
+        ids = {s: i for i, s in enumerate(dict.fromkeys(sources))}
+        return frames, [ids[s] for s in sources]
     return frames
 
 
 class IntraPatches:
     """Random even-aligned crops with flips and occasional 2x down-scaling, as packed tensors."""
 
-    def __init__(self, frames, patch: int = 128, seed: int = 0):
-        self.frames = [f for f in frames if min(f[0].shape) >= patch]
-        if not self.frames:
+    def __init__(self, frames, patch: int = 128, seed: int = 0, sources=None):
+        keep = [i for i, f in enumerate(frames) if min(f[0].shape) >= patch]
+        if not keep:
             raise InputError(f"no training frame is at least {patch}x{patch}")
+        self.frames = [frames[i] for i in keep]
         self.patch = patch
         self.rng = random.Random(seed + 1000 * int(os.environ.get("RANK", 0)))
+        # Sampling frames uniformly would let one long clip dominate (250 of 390 prepared frames
+        # are one clip, and a model trained so fails on other content). Each source gets a share
+        # that grows with the square root of its frame count: long clips still count for more,
+        # but every still image is seen often.
+        self.weights = None
+        if sources is not None:
+            src = [sources[i] for i in keep]
+            count = {s: src.count(s) for s in set(src)}
+            self.weights = list(itertools.accumulate(count[s] ** -0.5 for s in src))
+
+    def _pick(self):
+        if self.weights is None:
+            return self.rng.choice(self.frames)
+        return self.rng.choices(self.frames, cum_weights=self.weights)[0]
 
     def _crop(self):
-        y, u, v = self.rng.choice(self.frames)
+        y, u, v = self._pick()
         if min(y.shape) >= 2 * self.patch and self.rng.random() < 0.3:
             y = _half(y)
             u, v = _half(u), _half(v)

@@ -74,7 +74,8 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
     # Each rank draws its own patches; resuming continues with fresh ones rather than replaying.
-    data = IntraPatches(load_frames(data_dirs), patch=patch, seed=info["step"] * world + rank)
+    frames, sources = load_frames(data_dirs, with_sources=True)
+    data = IntraPatches(frames, patch=patch, seed=info["step"] * world + rank, sources=sources)
     log(f"{len(data.frames)} training frames; batch {batch} of {patch}x{patch}; lr {lr}")
 
     log_path = run_dir / "log.csv"

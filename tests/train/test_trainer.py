@@ -65,3 +65,14 @@ def test_patches_are_even_aligned_crops_of_the_frames(data_dir):
     assert len(frames) == 3
     x = IntraPatches(frames, patch=64, seed=1).batch(4)
     assert x.shape == (4, 6, 32, 32) and 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+
+
+def test_sources_are_sampled_by_the_square_root_of_their_length():
+    from lvcodec.train.data import IntraPatches
+
+    long = [(np.zeros((64, 64), np.uint8), np.zeros((32, 32), np.uint8), np.zeros((32, 32), np.uint8))] * 100
+    still = [(np.full((64, 64), 255, np.uint8), np.zeros((32, 32), np.uint8), np.zeros((32, 32), np.uint8))]
+    data = IntraPatches(long + still, patch=64, seed=0, sources=[0] * 100 + [1])
+    picks = [data._pick()[0][0, 0] for _ in range(4400)]
+    share = sum(p == 255 for p in picks) / len(picks)
+    assert 0.06 < share < 0.12  # sqrt(1) / (sqrt(100) + sqrt(1)) = 0.09; uniform over frames: 0.01
