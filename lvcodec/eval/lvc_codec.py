@@ -12,7 +12,7 @@ __all__ = ["LvcCodec"]
 class LvcCodec(Codec):
     name = "lvc"
     knob = "quality"
-    default_points = (8, 20, 32, 44, 56)
+    default_points = (0, 16, 32, 48, 63)
 
     def __init__(self, model: str | None = None, device: str = "cpu"):
         from lvcodec.weights import DEFAULT_MODEL
