@@ -10,7 +10,23 @@ from lvcodec.nets.intra import IntraNet
 from lvcodec.train.loss import LAMBDA_MAX, LAMBDA_MIN
 from lvcodec.weights import load_net_state, save_model
 
-__all__ = ["export_model"]
+__all__ = ["export_model", "settle_quantiles"]
+
+
+def settle_quantiles(eb, steps: int = 3000, lr: float = 1e-2) -> float:
+    """Fit the factorized prior's tail quantiles to its density before freezing its tables.
+
+    During training the auxiliary optimizer trails a moving density (its loss grew from ~200 to
+    ~3600 here); the quantiles only set the tables' range, and a few thousand steps on them alone
+    (the density is fixed: CompressAI stops its gradient) bring the loss near zero in seconds.
+    """
+    opt = torch.optim.Adam([eb.quantiles], lr=lr)
+    for _ in range(steps):
+        loss = eb.loss()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(eb.loss())
 
 
 def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
@@ -19,6 +35,7 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     state = json.loads((run_dir / "state.json").read_text())
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
+    settle_quantiles(net.entropy_bottleneck)
     old = {}
     if stem.with_suffix(".json").exists():
         old = json.loads(stem.with_suffix(".json").read_text())
