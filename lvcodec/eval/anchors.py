@@ -32,16 +32,6 @@ __all__ = ["Anchor", "PyAVAnchor", "JpegAnchor", "ANCHORS", "DEFAULT_ANCHORS"]
 Anchor = Codec
 
 
-def _to_ndarray(f: Frame) -> np.ndarray:
-    """A Frame as the (H*3/2, W) planar array PyAV expects for yuv420p."""
-    h, w = f.y.shape
-    return np.concatenate([f.y.ravel(), f.u.ravel(), f.v.ravel()]).reshape(h * 3 // 2, w)
-
-
-def _from_ndarray(a: np.ndarray, width: int, height: int) -> Frame:
-    return Frame.frombuffer(np.ascontiguousarray(a).tobytes(), width, height)
-
-
 class PyAVAnchor(Codec):
     """An FFmpeg encoder driven through PyAV, decoded back with FFmpeg's own decoder."""
 
@@ -82,7 +72,7 @@ class PyAVAnchor(Codec):
             stream.codec_context.gop_size = keyint
             stream.options = {k: str(v) for k, v in self._options(point, keyint).items()}
             for i, f in enumerate(frames):
-                vf = av.VideoFrame.from_ndarray(_to_ndarray(f), format="yuv420p")
+                vf = av.VideoFrame.from_ndarray(f.to_planar(), format="yuv420p")
                 vf.pts = i
                 out.mux(stream.encode(vf))
             out.mux(stream.encode(None))  # flush delayed (lookahead / B) frames
@@ -92,7 +82,7 @@ class PyAVAnchor(Codec):
     @staticmethod
     def _decode(path, info) -> list:
         with av.open(str(path)) as c:
-            return [_from_ndarray(f.to_ndarray(format="yuv420p"), info.width, info.height)
+            return [Frame.from_planar(f.to_ndarray(format="yuv420p"), info.width, info.height)
                     for f in c.decode(video=0)]
 
 

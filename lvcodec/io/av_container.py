@@ -34,24 +34,13 @@ class AvSource:
         w, h = self.info.width, self.info.height
         try:
             for frame in self.container.decode(self.stream):
-                if frame.format.name != "yuv420p" or frame.width != w or frame.height != h:
-                    frame = frame.reformat(width=w, height=h, format="yuv420p")
-                yield Frame(*_planes(frame))
+                a = frame.to_ndarray(width=w, height=h, format="yuv420p")
+                yield Frame.from_planar(a, w, h)
         except av.error.FFmpegError as e:
             raise InputError(f"{self.name}: decoding failed ({e})") from None
 
     def close(self):
         self.container.close()
-
-
-def _planes(frame):
-    import numpy as np
-    out = []
-    for i, p in enumerate(frame.planes):
-        w, h = (frame.width, frame.height) if i == 0 else (frame.width // 2, frame.height // 2)
-        a = np.frombuffer(p, np.uint8).reshape(h, p.line_size)[:, :w]
-        out.append(np.ascontiguousarray(a))
-    return out
 
 
 class AvSink:
@@ -71,12 +60,7 @@ class AvSink:
         self.av = av
 
     def write(self, frame: Frame):
-        vf = self.av.VideoFrame(frame.width, frame.height, "yuv420p")
-        for plane, a in zip(vf.planes, (frame.y, frame.u, frame.v)):
-            h, w = a.shape
-            buf = memoryview(plane).cast("B")
-            for r in range(h):  # planes may be padded to line_size
-                buf[r * plane.line_size: r * plane.line_size + w] = a[r].tobytes()
+        vf = self.av.VideoFrame.from_ndarray(frame.to_planar(), format="yuv420p")
         for packet in self.stream.encode(vf):
             self.container.mux(packet)
 

@@ -44,6 +44,15 @@ class Frame:
     def tobytes(self) -> bytes:
         return self.y.tobytes() + self.u.tobytes() + self.v.tobytes()
 
+    def to_planar(self) -> np.ndarray:
+        """The (H*3/2, W) planar array FFmpeg/PyAV use for yuv420p (Y rows, then U, then V)."""
+        return np.concatenate([self.y.ravel(), self.u.ravel(), self.v.ravel()]).reshape(
+            self.height * 3 // 2, self.width)
+
+    @classmethod
+    def from_planar(cls, a: np.ndarray, width: int, height: int) -> "Frame":
+        return cls.frombuffer(np.ascontiguousarray(a).tobytes(), width, height)
+
     @classmethod
     def frombuffer(cls, buf: bytes, width: int, height: int) -> "Frame":
         n, c = width * height, (width // 2) * (height // 2)
