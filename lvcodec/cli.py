@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from lvcodec import __version__
+from lvcodec.cli_options import fps_option, size_option
 from lvcodec.errors import LvcError
 
 __all__ = ["main"]
@@ -32,28 +33,6 @@ class _Group(click.Group):
             sys.exit(130)
 
 
-def _size(ctx, param, value):
-    if value is None:
-        return None
-    from lvcodec.io import parse_size
-
-    try:
-        return parse_size(value)
-    except LvcError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _fps(ctx, param, value):
-    if value is None:
-        return None
-    from lvcodec.io import parse_fps
-
-    try:
-        return parse_fps(value)
-    except LvcError as e:
-        raise click.BadParameter(str(e)) from None
-
-
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lvc")
 def main():
@@ -63,8 +42,8 @@ def main():
 @main.command()
 @click.argument("input", type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path(path_type=Path))
-@click.option("-s", "--size", callback=_size, help="WxH of raw .yuv input (e.g. 1920x1080).")
-@click.option("--fps", callback=_fps, help="Frame rate of raw .yuv input (25, 30000/1001, 29.97).")
+@size_option("WxH of raw .yuv input (e.g. 1920x1080).")
+@fps_option("Frame rate of raw .yuv input (25, 30000/1001, 29.97).")
 @click.option("-q", "--quality", type=click.IntRange(0, 63), default=32, show_default=True,
               help="Quality index: 0 smallest files … 63 best quality.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")

@@ -1,6 +1,5 @@
 """Shared fixtures: a tiny deterministic model and small real-looking clips."""
 
-import json
 from pathlib import Path
 
 import numpy as np

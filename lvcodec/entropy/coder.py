@@ -1,6 +1,5 @@
 """Range coding of latents with constriction over the frozen tables (no torch here)."""
 
-from functools import lru_cache
 
 import constriction
 import numpy as np

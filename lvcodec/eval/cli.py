@@ -4,7 +4,8 @@ from pathlib import Path
 
 import click
 
-from lvcodec.errors import ConfigError, LvcError
+from lvcodec.cli_options import fps_option, size_option
+from lvcodec.errors import ConfigError
 
 __all__ = ["eval_command", "parse_points"]
 
@@ -20,28 +21,6 @@ def parse_points(text: str, what: str) -> list[int]:
     if len(set(pts)) != len(pts):
         raise ConfigError(f"{what}: repeated point in '{text}'")
     return pts
-
-
-def _size(ctx, param, value):
-    if value is None:
-        return None
-    from lvcodec.io import parse_size
-
-    try:
-        return parse_size(value)
-    except LvcError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _fps(ctx, param, value):
-    if value is None:
-        return None
-    from lvcodec.io import parse_fps
-
-    try:
-        return parse_fps(value)
-    except LvcError as e:
-        raise click.BadParameter(str(e)) from None
 
 
 def _intra_period(ctx, param, value):
@@ -73,8 +52,8 @@ def _intra_period(ctx, param, value):
               show_default=True,
               help="Output folder: points.jsonl (cache), points.csv/json, summary.md, rd_*.png. "
                    "Points already in its cache are reused, not re-measured.")
-@click.option("-s", "--size", callback=_size, help="WxH of raw .yuv inputs.")
-@click.option("--fps", callback=_fps, help="Frame rate of raw .yuv inputs (default 25).")
+@size_option("WxH of raw .yuv inputs.")
+@fps_option("Frame rate of raw .yuv inputs (default 25).")
 @click.option("--model", default=None, help="lvc model name (models/) or path [default: lvc-base].")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
               show_default=True, help="Device lvc runs on (anchors always run on the CPU).")

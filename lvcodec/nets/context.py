@@ -79,7 +79,7 @@ class GroupCheckerboardContext(nn.Module):
     def forward(self, y: torch.Tensor, prior: torch.Tensor):
         """Training pass: returns y_hat (STE-rounded around the means) and the likelihoods of y."""
         mask = anchor_mask(*y.shape[-2:], device=y.device).to(y.dtype)
-        y_hat_groups, likelihoods = [], []
+        likelihoods = []
         y_hat = y.new_zeros(y.shape)
         for k, (c0, c1) in enumerate(self.slices):
             y_k = y[:, c0:c1]
