@@ -1,47 +1,21 @@
 """File-level API: encode_file / decode_file / probe — read frames, code them, write the stream."""
 
-import os
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from lvcodec.bitstream import LvcReader, LvcWriter
-from lvcodec.codec.session import Decoder, Encoder, EncoderConfig, resolve_device
+from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
+from lvcodec.device import resolve_device
 
 from lvcodec.errors import ConfigError, CorruptStream, FormatError, InputError, OutputError
 from lvcodec.eval.metrics import frame_psnr
-from lvcodec.io import Frame, VideoInfo, open_reader, open_writer, publish
+from lvcodec.io import Frame, VideoInfo, atomic_output, open_reader, open_writer
 from lvcodec.weights import DEFAULT_MODEL, load_model
 
-__all__ = ["encode_file", "decode_file", "decode_frames", "atomic_output"]
-
-
-@contextmanager
-def atomic_output(path: Path, overwrite: bool):
-    """Yield a binary file in path's directory, renamed onto `path` only if the block succeeds."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path} exists (use -y to overwrite)")
-    if path.is_dir():
-        raise OutputError(f"{path} is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    except OSError as e:
-        raise OutputError(f"cannot write in {path.parent or '.'}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "w+b") as f:
-            yield f
-        publish(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+__all__ = ["encode_file", "decode_file", "decode_frames"]
 
 
 def encode_file(src, dst, *, quality: int = 32, frames: int | None = None, size=None, fps=None,

@@ -7,12 +7,11 @@ import torch
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.codec.frame_coder import IntraCoder, frame_to_tensor, tensor_to_frame
 from lvcodec.codec.gop import plan_all_intra
-from lvcodec.device import resolve_device
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
 from lvcodec.weights import Model
 
-__all__ = ["EncoderConfig", "Encoder", "Decoder", "resolve_device", "MAX_QUALITY"]
+__all__ = ["EncoderConfig", "Encoder", "Decoder", "MAX_QUALITY", "MAX_DECODE_PIXELS"]
 
 MAX_QUALITY = 63
 # Decoding allocates activations in proportion to the picture: refuse what would exhaust memory

@@ -8,18 +8,17 @@ Writers go to a temporary file renamed onto the target only when closed without 
 failed run never leaves a half-written output, and an existing file is kept unless overwrite=True.
 """
 
-import os
 import re
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 from lvcodec.errors import ConfigError, InputError, OutputError
 from lvcodec.io import y4m
 from lvcodec.io.frame import Frame, VideoInfo, fps_fraction
+from lvcodec.io.target import TempTarget, atomic_output
 
 __all__ = ["Frame", "VideoInfo", "open_reader", "open_writer", "parse_size", "parse_fps",
-           "RAW_EXTENSIONS", "WRITABLE_EXTENSIONS", "publish"]
+           "RAW_EXTENSIONS", "WRITABLE_EXTENSIONS", "atomic_output"]
 
 RAW_EXTENSIONS = {".yuv"}
 WRITABLE_EXTENSIONS = {".yuv", ".y4m", ".mp4", ".mkv"}
@@ -149,20 +148,12 @@ class Writer:
         if ext not in WRITABLE_EXTENSIONS:
             raise OutputError(f"{path}: cannot write '{ext or 'no extension'}' "
                               f"(use one of {', '.join(sorted(WRITABLE_EXTENSIONS))})")
-        if self.path.is_dir():
-            raise OutputError(f"{path} is a directory")
-        if self.path.exists() and not overwrite:
-            raise OutputError(f"{path} exists (use -y to overwrite)")
         y4m.check_even(info.width, info.height, str(path))
-        parent = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent)
-        except OSError as e:
-            raise OutputError(f"cannot write in {parent}: {e.strerror}") from None
-        self._file = os.fdopen(fd, "w+b")
+        self._target = TempTarget(self.path, overwrite)
+        self._file = self._target.file
         self._sink = None
-        self.frames = 0
-        if ext == ".y4m":
+        self._y4m = ext == ".y4m"
+        if self._y4m:
             self._file.write(y4m.header_bytes(info))
         elif ext in (".mp4", ".mkv"):
             from lvcodec.io.av_container import AvSink
@@ -175,10 +166,9 @@ class Writer:
         if self._sink:
             self._sink.write(frame)
         else:
-            if self.path.suffix.lower() == ".y4m":
+            if self._y4m:
                 self._file.write(y4m.FRAME_TAG + b"\n")
             self._file.write(frame.tobytes())
-        self.frames += 1
 
     def close(self):
         """Finish and move the file into place."""
@@ -186,22 +176,15 @@ class Writer:
             return
         if self._sink:
             self._sink.close()
-        self._file.close()
         self._file = None
-        publish(self._tmp, self.path)
+        self._target.commit()
 
     def abort(self):
         """Drop everything written; the target is left as it was."""
         if self._file is None:
             return
-        try:
-            self._file.close()
-        finally:
-            self._file = None
-            try:
-                os.unlink(self._tmp)
-            except OSError:
-                pass
+        self._file = None
+        self._target.discard()
 
     def __enter__(self):
         return self
@@ -211,14 +194,6 @@ class Writer:
             self.close()
         else:
             self.abort()
-
-
-def publish(tmp, path) -> None:
-    """Move a finished temporary file onto `path` with the usual permissions (mkstemp's are 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
 
 
 def open_writer(path, info: VideoInfo, overwrite=False) -> Writer:
