@@ -34,7 +34,8 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     """Train until `minutes` or `steps` (more) pass; resumes from run_dir when it holds a checkpoint.
 
     Without a checkpoint, starts from the weights of model `init` (so training accumulates across
-    machines that only keep the shipped model) or from scratch.
+    machines that only keep the shipped model) or from scratch. `config` applies to a run from
+    scratch only; a resumed run or an init model keeps its own architecture.
     """
     rank, world = _distributed()
     if rank != 0:
@@ -42,6 +43,15 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     if device == "cuda" and world > 1:
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
     run_dir = Path(run_dir)
+    # The net is built as what it continues: the run's checkpoint, else the init model.
+    init_model = None
+    if (run_dir / "state.json").exists():
+        config = json.loads((run_dir / "state.json").read_text())["config"]
+    elif init:
+        from lvcodec.weights import load_model
+
+        init_model = load_model(init)
+        config = init_model.intra.config
     net = IntraNet(**(config or {}))
     params = [p for n, p in net.named_parameters() if not n.endswith(".quantiles")]
     aux_params = [p for n, p in net.named_parameters() if n.endswith(".quantiles")]
@@ -50,20 +60,13 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     info = load_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt})
     if info is None:
         info = {"step": 0, "config": net.config, "seconds": 0.0}
-        if init:
-            from lvcodec.weights import load_model, load_net_state, net_state
+        if init_model is not None:
+            from lvcodec.weights import load_net_state, net_state
 
-            model = load_model(init)
-            if model.intra.config != net.config:
-                net = IntraNet(**model.intra.config)  # continue the model as it is built
-                params = [p for n, p in net.named_parameters() if not n.endswith(".quantiles")]
-                aux_params = [p for n, p in net.named_parameters() if n.endswith(".quantiles")]
-                opt = torch.optim.Adam(params, lr=lr)
-                aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
-                info["config"] = net.config
-            load_net_state(net, net_state(model.intra))
-            info["step"] = int(model.card.get("training", {}).get("steps", 0))
-            info["seconds"] = float(model.card.get("training", {}).get("seconds", 0.0))
+            load_net_state(net, net_state(init_model.intra))
+            training = init_model.card.get("training", {})
+            info["step"] = int(training.get("steps", 0))
+            info["seconds"] = float(training.get("seconds", 0.0))
             log(f"starting from model {init} ({info['step']} steps)")
     else:
         log(f"resuming {run_dir} at step {info['step']}")
