@@ -58,10 +58,11 @@ class Encoder:
 class Decoder:
     """Mirror of Encoder: (FrameHeader, substreams) -> frames in display order."""
 
-    def __init__(self, model: Model, seq: SequenceHeader, device: torch.device):
-        if seq.width * seq.height > MAX_DECODE_PIXELS:
+    def __init__(self, model: Model, seq: SequenceHeader, device: torch.device,
+                 max_pixels: int = MAX_DECODE_PIXELS):
+        if seq.width * seq.height > max_pixels:
             raise CorruptStream(f"{seq.width}x{seq.height} is larger than this decoder takes "
-                                "(8192x4320 pixels at most)")
+                                f"({max_pixels} pixels at most)")
         if seq.width % 2 or seq.height % 2 or seq.chroma_format != 1 or seq.bit_depth != 8:
             raise CorruptStream(f"{seq.width}x{seq.height}, chroma format {seq.chroma_format}, "
                                 f"{seq.bit_depth}-bit: this decoder reads 8-bit 4:2:0 of even size")

@@ -23,7 +23,6 @@ import torch
 
 from lvcodec.bitstream import LvcReader, LvcWriter
 from lvcodec.bitstream.syntax import FILE_HEADER_SIZE, SYNC
-from lvcodec.codec import session
 from lvcodec.codec.api import decode_frames
 from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
 from lvcodec.errors import LvcError
@@ -121,43 +120,38 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 def decode_bytes(data: bytes, model, on_error: str) -> int:
     """Decode fully in memory; returns the number of frames produced."""
     reader = LvcReader(io.BytesIO(data))
-    decoder = Decoder(model, reader.sequence_header, torch.device("cpu"))
+    decoder = Decoder(model, reader.sequence_header, torch.device("cpu"), max_pixels=FUZZ_MAX_PIXELS)
     return sum(1 for _ in decode_frames(reader, decoder, on_error, warn=lambda m: None))
 
 
 def run(model, seed_data: bytes, iterations: int, seed: int = 0, time_limit: float | None = None):
     """Fuzz; returns stats. Raises AssertionError with the offending input on a failure."""
     rng = random.Random(seed)
-    saved = session.MAX_DECODE_PIXELS
-    session.MAX_DECODE_PIXELS = FUZZ_MAX_PIXELS
     stats = {"streams": 0, "inputs": 0, "decoded": 0, "clean_errors": 0, "slowest_s": 0.0}
     t_start = time.time()
-    try:
-        for i in range(iterations):
-            data = mutate(seed_data, rng)
-            stats["streams"] += 1
-            for mode in ("fail", "conceal"):
-                t0 = time.time()
-                try:
-                    decode_bytes(data, model, mode)
-                    stats["decoded"] += 1
-                    ok = True
-                except LvcError as e:
-                    msg = str(e)
-                    assert "\n" not in msg and msg, f"error message is not one line: {msg!r}"
-                    stats["clean_errors"] += 1
-                    ok = False
-                except Exception as e:  # noqa: BLE001 - this is what the fuzzer hunts
-                    raise AssertionError(f"input {i} ({mode}): {type(e).__name__}: {e}; "
-                                         f"hex {data.hex()}") from e
-                stats["slowest_s"] = max(stats["slowest_s"], time.time() - t0)
-                stats["inputs"] += 1
-                if ok:
-                    break  # what decodes without error decodes the same when concealing
-            if time_limit and time.time() - t_start > time_limit:
-                break
-    finally:
-        session.MAX_DECODE_PIXELS = saved
+    for i in range(iterations):
+        data = mutate(seed_data, rng)
+        stats["streams"] += 1
+        for mode in ("fail", "conceal"):
+            t0 = time.time()
+            try:
+                decode_bytes(data, model, mode)
+                stats["decoded"] += 1
+                ok = True
+            except LvcError as e:
+                msg = str(e)
+                assert "\n" not in msg and msg, f"error message is not one line: {msg!r}"
+                stats["clean_errors"] += 1
+                ok = False
+            except Exception as e:  # noqa: BLE001 - this is what the fuzzer hunts
+                raise AssertionError(f"input {i} ({mode}): {type(e).__name__}: {e}; "
+                                     f"hex {data.hex()}") from e
+            stats["slowest_s"] = max(stats["slowest_s"], time.time() - t0)
+            stats["inputs"] += 1
+            if ok:
+                break  # what decodes without error decodes the same when concealing
+        if time_limit and time.time() - t_start > time_limit:
+            break
     stats["seconds"] = time.time() - t_start
     return stats
 
