@@ -45,6 +45,11 @@ def parse_fps(text) -> tuple[int, int]:
     return fps_fraction(f)
 
 
+def _as_fps(fps) -> tuple[int, int]:
+    """A (num, den) as given (the CLI has parsed it already), or parsed from text/number."""
+    return fps if isinstance(fps, tuple) else parse_fps(fps)
+
+
 class Reader:
     """Iterates Frames; `.info` describes the sequence. Use as a context manager."""
 
@@ -67,7 +72,7 @@ class Reader:
                 self._file = open(self.path, "rb")
                 self.info = y4m.read_header(self._file, self.name)
                 if fps is not None:
-                    self.info = _with(self.info, fps=parse_fps(fps) if not isinstance(fps, tuple) else fps)
+                    self.info = _with(self.info, fps=_as_fps(fps))
                 self._iter = y4m.read_frames(self._file, self.info, self.name)
             else:
                 from lvcodec.io.av_container import AvSource
@@ -88,7 +93,7 @@ class Reader:
         if size is None:
             raise InputError(f"{self.name}: raw .yuv input needs -s WxH (and --fps, default 25)")
         w, h = parse_size(size) if isinstance(size, str) else size
-        num, den = (25, 1) if fps is None else (parse_fps(fps) if not isinstance(fps, tuple) else fps)
+        num, den = (25, 1) if fps is None else _as_fps(fps)
         info = VideoInfo(w, h, num, den, None)
         total = self.path.stat().st_size
         if total == 0 or total % info.frame_bytes:
