@@ -46,17 +46,20 @@ def main():
 @fps_option("Frame rate of raw .yuv input (25, 30000/1001, 29.97).")
 @click.option("-q", "--quality", type=click.IntRange(0, 63), default=32, show_default=True,
               help="Quality index: 0 smallest files … 63 best quality.")
+@click.option("--intra-period", "-I", "intra_period", type=int, default=32, show_default=True,
+              help="Frames between I frames (I P P P …); -1: only the first frame; 1: all-intra.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--psnr", is_flag=True, help="Also measure PSNR of the reconstruction.")
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def encode(input, output, size, fps, quality, frames, model, device, psnr, overwrite, quiet):
+def encode(input, output, size, fps, quality, intra_period, frames, model, device, psnr, overwrite,
+           quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …) into OUTPUT.lvc."""
     from lvcodec.codec.api import encode_file
 
-    s = encode_file(input, output, quality=quality, frames=frames, size=size, fps=fps, model=model,
+    s = encode_file(input, output, quality=quality, intra_period=intra_period, frames=frames, size=size, fps=fps, model=model,
                     device=device, overwrite=overwrite, measure_psnr=psnr, progress=not quiet)
     line = (f"encoded {s['frames']} frames {s['width']}x{s['height']}: {s['bytes']} bytes, "
             f"{s['kbps']:.1f} kbit/s, {s['bpp']:.4f} bpp")
@@ -142,8 +145,12 @@ def prepare_data_cmd(out_dir):
 @main.command()
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--run-dir", "--run", "run_dir", type=click.Path(path_type=Path),
-              default=Path.home() / ".cache" / "lvcodec" / "runs" / "intra", show_default=True,
-              help="Checkpoint directory; an existing one is resumed.")
+              help="Checkpoint directory; an existing one is resumed. "
+                   "[default: ~/.cache/lvcodec/runs/STAGE]")
+@click.option("--stage", type=click.Choice(["intra", "inter"]), default="intra", show_default=True,
+              help="intra: I-frame net on patches; inter: P-frame net on sequences (intra frozen).")
+@click.option("--frames", type=click.IntRange(2, 16), default=2, show_default=True,
+              help="inter: sequence length (2 = frame pairs; 4-7 = cascaded P frames).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
 @click.option("--batch", type=int, default=8, show_default=True)
@@ -154,21 +161,27 @@ def prepare_data_cmd(out_dir):
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--threads", type=int, help="CPU threads (default: all).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, minutes, steps, batch, patch, lr, init, device, threads, export):
-    """Train the intra net on DATA folders (prepared data, videos or Vimeo-90k)."""
+def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, init, device, threads,
+          export):
+    """Train the intra or inter net on DATA folders (prepared data, videos or Vimeo-90k)."""
     import torch
 
     from lvcodec.device import resolve_device
     from lvcodec.errors import ConfigError
-    from lvcodec.train.trainer import train_intra
+    from lvcodec.train.trainer import train_inter, train_intra
 
     if minutes is None and steps is None:
         raise ConfigError("give --minutes or --steps")
     if threads:
         torch.set_num_threads(threads)
     dev = str(resolve_device(device))
-    info = train_intra(list(data), run_dir, minutes=minutes, steps=steps, batch=batch, patch=patch,
-                       lr=lr, device=dev, init=init or None, log=click.echo)
+    run_dir = run_dir or Path.home() / ".cache" / "lvcodec" / "runs" / stage
+    common = dict(minutes=minutes, steps=steps, batch=batch, patch=patch, lr=lr, device=dev,
+                  init=init or None, log=click.echo)
+    if stage == "intra":
+        info = train_intra(list(data), run_dir, **common)
+    else:
+        info = train_inter(list(data), run_dir, frames=frames, **common)
     if os.environ.get("RANK", "0") != "0":
         return
     click.echo(f"stopped at step {info['step']}; checkpoint in {run_dir}")

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from compressai.entropy_models import EntropyBottleneck
 from safetensors.torch import load_file, save_file
 
 from lvcodec.errors import ModelError
+from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 
 __all__ = ["Model", "DEFAULT_MODEL", "models_dir", "load_model", "save_model", "list_models",
@@ -42,9 +44,12 @@ class Model:
     sha256: str
     intra: IntraNet
     card: dict = field(default_factory=dict)
+    inter: InterNet | None = None  # P frames; a model without one codes all-intra only
 
     def to(self, device) -> "Model":
         self.intra.to(device)
+        if self.inter is not None:
+            self.inter.to(device)
         return self
 
 
@@ -114,28 +119,48 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device="cpu") -> Model:
         state = load_file(str(weights))
     except Exception as e:  # safetensors raises its own error types
         raise ModelError(f"{weights}: not a readable safetensors file ({e})") from None
-    intra = IntraNet(**card["config"]["intra"])
-    load_net_state(intra, {k[len("intra."):]: v for k, v in state.items() if k.startswith("intra.")})
+    def part(prefix):
+        return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+    try:
+        intra = IntraNet(**card["config"]["intra"])
+        inter = InterNet(**card["config"]["inter"]) if "inter" in card["config"] else None
+    except (KeyError, TypeError) as e:
+        raise ModelError(f"{card_path}: model card has no usable architecture config ({e})") from None
+    load_net_state(intra, part("intra."))
     intra.eval()
-    return Model(name=card.get("name", weights.stem), sha256=sha, intra=intra, card=card).to(device)
+    if inter is not None:
+        load_net_state(inter, part("inter."))
+        inter.eval()
+    return Model(name=card.get("name", weights.stem), sha256=sha, intra=intra, card=card,
+                 inter=inter).to(device)
 
 
-def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16) -> str:
+def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16,
+               inter: InterNet | None = None) -> str:
     """Write NAME.safetensors and NAME.json; returns the weights' sha256.
 
     The factorized prior's integer tables are frozen first, on the CPU, so every decoder uses the
     very tables the encoder used.
     """
-    intra = intra.cpu().eval()
-    # Round the weights to the shipped precision first, so the tables match the shipped weights.
-    load_net_state(intra, net_state(intra, dtype))
-    intra.entropy_bottleneck.update(force=True)
-    state = {f"intra.{k}": v for k, v in net_state(intra, dtype).items()}
+    state = {}
+    for prefix, net in (("intra", intra), ("inter", inter)):
+        if net is None:
+            continue
+        net = net.cpu().eval()
+        # Round the weights to the shipped precision first, so the tables match the shipped weights.
+        load_net_state(net, net_state(net, dtype))
+        for module in net.modules():
+            if isinstance(module, EntropyBottleneck):
+                module.update(force=True)
+        state.update({f"{prefix}.{k}": v for k, v in net_state(net, dtype).items()})
     weights = Path(path_stem).with_suffix(".safetensors")
     weights.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(weights), metadata={"format": "lvc-model", "name": Path(path_stem).name})
     sha = file_sha256(weights)
     card = dict(card, sha256=sha, name=Path(path_stem).name)
     card.setdefault("config", {})["intra"] = intra.config
+    if inter is not None:
+        card["config"]["inter"] = inter.config
     Path(path_stem).with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return sha

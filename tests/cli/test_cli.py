@@ -24,11 +24,25 @@ def test_encode_info_decode_round_trip(tiny_models, clip, tmp_path):
     info = json.loads(_ok(run("info", out, "--json")))
     assert info["sequence"]["model_name"] == "lvc-tiny"
     assert [f["display_index"] for f in info["frames"]] == [0, 1, 2]
-    assert all(f["frame_type"] == "I" for f in info["frames"])
+    assert [f["frame_type"] for f in info["frames"]] == ["I", "P", "P"]
+    assert [f["refs"] for f in info["frames"]] == [[], [0], [1]]
+    assert info["sequence"]["coding_structure"] == "LOW_DELAY"
     assert "display" in _ok(run("info", out))
     for ext in ("y4m", "yuv", "mp4"):
         _ok(run("decode", out, tmp_path / f"r.{ext}", "--quiet"))
         assert (tmp_path / f"r.{ext}").stat().st_size > 0
+
+
+def test_intra_period_option(tiny_models, clip, tmp_path):
+    out = tmp_path / "a.lvc"
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--intra-period", "2", "--quiet"))
+    info = json.loads(_ok(run("info", out, "--json")))
+    assert [f["frame_type"] for f in info["frames"]] == ["I", "P", "I"]
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "-I", "1", "-y", "--quiet"))
+    assert {f["frame_type"] for f in json.loads(_ok(run("info", out, "--json")))["frames"]} == {"I"}
+    bad = run("encode", clip, tmp_path / "b.lvc", "--model", "lvc-tiny", "--intra-period", "0")
+    assert bad.exit_code == 1 and "intra period 0" in bad.output
+    assert not (tmp_path / "b.lvc").exists()
 
 
 def test_raw_yuv_needs_a_size(tiny_models, tmp_path):
@@ -109,8 +123,11 @@ def test_conceal_reports_damage_and_keeps_every_frame(tiny_models, clip, tmp_pat
     bad.write_bytes(bytes(data))
     r = run("decode", bad, tmp_path / "r.y4m", "--quiet", "--on-error", "conceal")
     assert r.exit_code == 0, r.output
-    assert "warning" in r.output and "CRC" in r.output and "1 concealed" in r.output
+    # Frame 1 is lost; frame 2, a P frame referencing it, is concealed too.
+    assert "warning" in r.output and "CRC" in r.output and "2 concealed" in r.output
+    assert "its reference, frame 1" in r.output
     with open_reader(tmp_path / "r.y4m") as reader:
         frames = list(reader)
     assert len(frames) == 3
     assert (frames[1].y == frames[0].y).all()  # the lost frame repeats the last good picture
+    assert (frames[2].y == frames[0].y).all()

@@ -11,12 +11,13 @@ from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
 from lvcodec.io import open_reader
 
 
-def encode(model, path, quality, threads, frames=None):
+def encode(model, path, quality, threads, frames=None, intra_period=32):
     """(stream bytes, encoder reconstructions, source frames) of the first `frames` of path."""
     torch.set_num_threads(threads)
     buf, recons, sources = io.BytesIO(), [], []
     with open_reader(path, frames=frames) as reader:
-        enc = Encoder(model, EncoderConfig(quality=quality), reader.info, torch.device("cpu"))
+        enc = Encoder(model, EncoderConfig(quality=quality, intra_period=intra_period), reader.info,
+                      torch.device("cpu"))
         writer = LvcWriter(buf)
         writer.write_sequence_header(enc.sequence_header())
         for frame in reader:

@@ -66,3 +66,24 @@ def test_bench_intra(tiny_models, testset, tmp_path):
     avg = card["measured"]["average over clips"]
     assert [p["quality"] for p in avg] == [8, 40, 63] and all(p["bpp"] > 0 for p in avg)
     assert set(card["measured"]["bd_rate_percent_vs"]) == {"x264-medium", "jpeg"}
+
+
+def test_bench_inter(tiny_models, testset, tmp_path):
+    from lvcodec.eval.bench_inter import bench_inter
+
+    out = tmp_path / "b"
+    r = CliRunner().invoke(bench_inter, [str(testset), "--out", str(out), "--frames", "3",
+                                         "--intra-period", "2", "--model", "lvc-tiny",
+                                         "--qualities", "8,40,63"])
+    assert r.exit_code == 0, (r.output, r.exception)
+    md = (out / "inter.md").read_text()
+    assert "Against lvc-intra" in md and "Against x264-medium-ldp" in md and "Drift" in md
+    result = json.loads((out / "inter.json").read_text())
+    drift = result["drift"]["lvc"]
+    assert sorted(map(int, drift)) == [8, 40, 63] and all(len(v) == 3 for v in drift.values())
+    points = json.loads((out / "bench_ip2" / "points.json").read_text())["points"]
+    lvc = {r["point"]: r for r in points if r["codec"] == "lvc" and r["clip"].startswith("a")}
+    intra = {r["point"]: r for r in points if r["codec"] == "lvc-intra" and r["clip"].startswith("a")}
+    assert lvc[40]["settings"]["intra_period"] == 2 and intra[40]["settings"]["intra_period"] == 1
+    assert lvc[40]["bytes"] != intra[40]["bytes"]  # frame 1 is a P frame in one, an I in the other
+    assert (out / "inter_rd.png").exists() and (out / "inter_drift.png").exists()

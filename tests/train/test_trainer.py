@@ -76,3 +76,37 @@ def test_sources_are_sampled_by_the_square_root_of_their_length():
     picks = [data._pick()[0][0, 0] for _ in range(4400)]
     share = sum(p == 255 for p in picks) / len(picks)
     assert 0.06 < share < 0.12  # sqrt(1) / (sqrt(100) + sqrt(1)) = 0.09; uniform over frames: 0.01
+
+
+def test_inter_run_starts_from_the_intra_net_resumes_and_exports_a_p_frame_model(
+        data_dir, tmp_path, monkeypatch, make_model):
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_inter
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    make_model(models, name="lvc-intra-only", inter=False)
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    kw = dict(batch=2, patch=64, init="lvc-intra-only", log=lambda *a: None)
+    info = train_inter([data_dir], run, frames=2, steps=2, **kw)
+    assert info["step"] == 2
+    info = train_inter([data_dir], run, frames=3, steps=1, **kw)  # resumes, cascades
+    assert info["step"] == 3 and [s["frames"] for s in info["stages"]] == [2, 3]
+    intra_before = load_model("lvc-intra-only").intra.state_dict()
+    export_model(run, models / "lvc-p")
+    model = load_model("lvc-p")
+    assert model.inter is not None and model.card["training_inter"]["steps"] == 3
+    for k, v in model.intra.state_dict().items():  # the intra net stayed frozen
+        assert torch.equal(v, intra_before[k]), k
+
+
+def test_sequence_patches_are_co_located_crops_of_consecutive_frames(data_dir):
+    from lvcodec.train.data import SequencePatches, load_videos
+
+    videos, stills = load_videos([data_dir])
+    assert len(videos) == 1 and len(videos[0]) == 3 and stills == []
+    seq = SequencePatches(videos, stills, patch=64, length=3, seed=1).batch(4)
+    assert seq.shape == (4, 3, 6, 32, 32)
+    assert 0 < (seq[:, 1] - seq[:, 0]).abs().mean() < 0.2  # moving, but the same place

@@ -1,0 +1,159 @@
+"""Inter (P-frame) net: motion-aware conditional coding, decoded frame-recurrently (DESIGN §4.2).
+
+    x, x_ref ──ME──▶ flow ──MotionCoder──▶ flow_hat          (estimation in the encoder only)
+    F_ref, flow_hat ──TemporalContext──▶ C0 (1), C1 (1/2), C2 (1/4 of the packed frame)
+    x ⊕ C0,C1,C2 ──g_a──▶ y ──h_a──▶ z                        (conditional coding, not a residual)
+    entropy parameters of y: hyperprior h_s(z_hat) ⊕ temporal prior(C2) ⊕ channel groups ⊕
+        checkerboard (the spatial-temporal-channel context model of MASTC-VC)
+    y_hat ⊕ C2,C1 ──g_s──▶ x_base; x_base ⊕ C0 ──head──▶ F (propagated) ──▶ x_hat
+
+The conditional autoencoder has the intra net's shape with zero-initialised context inputs, so
+`from_intra()` starts it as exactly the intra codec and training only has to learn what the
+temporal context is worth. F, the decoder's last feature map, is the next frame's reference
+feature (frame-recurrent decoding); after an I frame it comes from `ref_features(x_hat)`.
+"""
+
+import torch
+import torch.nn as nn
+from compressai.entropy_models import EntropyBottleneck
+
+from lvcodec.nets.context import GroupCheckerboardContext
+from lvcodec.nets.intra import IntraNet
+from lvcodec.nets.layers import (
+    AttentionBlock, QualityGain, ResidualBlock, ResidualBlockUpsample, ResidualBlockWithStride,
+    conv1x1, conv3x3, quantize_ste, subpel_conv3x3,
+)
+from lvcodec.nets.motion import MotionCoder, MotionEstimator, TemporalContext, _zero, warp
+
+__all__ = ["InterNet"]
+
+
+class InterNet(nn.Module):
+    pad_multiple = 32  # as intra: hyper-latents sit at 1/32 of the packed frame
+
+    def __init__(self, N: int = 64, M: int = 128, Nz: int = 64, groups=(16, 16, 32, 64),
+                 ctx=(48, 64, 96), temporal_prior: int = 64, motion=(64, 64, 32)):
+        super().__init__()
+        c0, c1, c2 = ctx
+        self.config = {"N": N, "M": M, "Nz": Nz, "groups": list(groups), "ctx": list(ctx),
+                       "temporal_prior": temporal_prior, "motion": list(motion)}
+        self.estimator = MotionEstimator()
+        self.motion = MotionCoder(*motion)
+        self.feat_in = nn.Sequential(conv3x3(6, c0), ResidualBlock(c0, c0))
+        self.temporal = TemporalContext(ctx)
+        # Contextual analysis: the intra g_a with the contexts joined at matching resolutions.
+        self.a1 = ResidualBlockWithStride(6 + c0, N, stride=2)
+        self.a_c1 = _zero(conv1x1(c1, N))
+        self.a2 = nn.Sequential(ResidualBlock(N, N), ResidualBlockWithStride(N, N, stride=2))
+        self.a_c2 = _zero(conv1x1(c2, N))
+        self.a3 = nn.Sequential(ResidualBlock(N, N), conv3x3(N, M, stride=2), AttentionBlock(M))
+        # Contextual synthesis: the intra g_s, contexts joined on the way up.
+        self.s1 = nn.Sequential(AttentionBlock(M), ResidualBlock(M, N), ResidualBlockUpsample(N, N, 2))
+        self.s_c2 = _zero(conv1x1(c2, N))
+        self.s2 = nn.Sequential(ResidualBlock(N, N), ResidualBlockUpsample(N, N, 2))
+        self.s_c1 = _zero(conv1x1(c1, N))
+        self.s3 = nn.Sequential(ResidualBlock(N, N), subpel_conv3x3(N, 6, 2))
+        self.head = nn.Sequential(conv3x3(6 + c0, c0), ResidualBlock(c0, c0))
+        self.head_out = _zero(conv3x3(c0, 6))
+        self.prior_t = nn.Sequential(conv3x3(c2, 96, stride=2), nn.LeakyReLU(inplace=True),
+                                     conv3x3(96, temporal_prior))
+        self.h_a = nn.Sequential(
+            conv3x3(M, N), nn.LeakyReLU(inplace=True),
+            conv3x3(N, N, stride=2), nn.LeakyReLU(inplace=True),
+            conv3x3(N, Nz, stride=2))
+        self.h_s = nn.Sequential(
+            conv3x3(Nz, N), nn.LeakyReLU(inplace=True),
+            subpel_conv3x3(N, N, 2), nn.LeakyReLU(inplace=True),
+            subpel_conv3x3(N, M, 2), nn.LeakyReLU(inplace=True),
+            conv3x3(M, M))
+        self.gain_a = QualityGain(M)
+        self.gain_s = QualityGain(M, lo=2.0, hi=0.25)
+        self.entropy_bottleneck = EntropyBottleneck(Nz)
+        self.context = GroupCheckerboardContext(M, groups, extra_channels=temporal_prior)
+
+    # -- pieces shared by forward() and the codec -------------------------------------------------
+
+    def ref_features(self, x_hat: torch.Tensor) -> torch.Tensor:
+        """Reference features of an intra-decoded picture (P frames pass on their own)."""
+        return self.feat_in(x_hat)
+
+    def contexts(self, ref_feat: torch.Tensor, flow_hat: torch.Tensor):
+        return self.temporal(ref_feat, flow_hat)
+
+    def temporal_prior(self, contexts) -> torch.Tensor:
+        return self.prior_t(contexts[2])
+
+    def analyse(self, x: torch.Tensor, contexts, q: torch.Tensor):
+        c0, c1, c2 = contexts
+        h = self.a1(torch.cat([x, c0], dim=1)) + self.a_c1(c1)
+        h = self.a2(h) + self.a_c2(c2)
+        y = self.a3(h) * self.gain_a(q)
+        return y, self.h_a(y)
+
+    def synthesise(self, y_hat: torch.Tensor, contexts, q: torch.Tensor):
+        """Returns (x_hat, feature): the picture and the feature map the next frame references."""
+        c0, c1, c2 = contexts
+        h = self.s1(y_hat * self.gain_s(q)) + self.s_c2(c2)
+        h = self.s2(h) + self.s_c1(c1)
+        base = self.s3(h)
+        feat = self.head(torch.cat([base, c0], dim=1))
+        return base + self.head_out(feat), feat
+
+    # -- training ----------------------------------------------------------------------------------
+
+    def forward(self, x: torch.Tensor, ref_x: torch.Tensor, ref_feat: torch.Tensor,
+                q: torch.Tensor) -> dict:
+        """One P frame. x, ref_x: packed (B,6,H,W), sides multiples of pad_multiple."""
+        flow = self.estimator(x, ref_x)
+        flow_hat, motion_lik = self.motion(flow, q)
+        contexts = self.contexts(ref_feat, flow_hat)
+        y, z = self.analyse(x, contexts, q)
+        _, z_lik = self.entropy_bottleneck(z)
+        medians = self.entropy_bottleneck._get_medians()
+        z_hat = quantize_ste(z - medians) + medians
+        prior = torch.cat([self.h_s(z_hat), self.temporal_prior(contexts)], dim=1)
+        y_hat, y_lik = self.context(y, prior)
+        x_hat, feat = self.synthesise(y_hat, contexts, q)
+        return {"x_hat": x_hat, "feat": feat, "flow": flow, "flow_hat": flow_hat,
+                "warped": warp(ref_x, flow), "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
+
+    def aux_loss(self) -> torch.Tensor:
+        return self.entropy_bottleneck.loss() + self.motion.entropy_bottleneck.loss()
+
+    @classmethod
+    def from_intra(cls, intra: IntraNet, **config) -> "InterNet":
+        """An inter net whose conditional autoencoder starts as a copy of the intra net."""
+        cfg = dict(intra.config, **config)
+        net = cls(**cfg)
+        with torch.no_grad():
+            ga, gs = intra.g_a, intra.g_s
+            # a1 sees [x, C0]: the intra weights on x, zeros on C0.
+            state = ga[0].state_dict()
+            for key in ("conv1.weight", "skip.weight"):
+                w = net.a1.state_dict()[key].zero_()
+                w[:, :6] = state[key]
+                state[key] = w
+            net.a1.load_state_dict(state)
+            net.a2.load_state_dict(nn.Sequential(ga[1], ga[2]).state_dict())
+            net.a3.load_state_dict(nn.Sequential(ga[3], ga[4], ga[5]).state_dict())
+            net.s1.load_state_dict(nn.Sequential(gs[0], gs[1], gs[2]).state_dict())
+            net.s2.load_state_dict(nn.Sequential(gs[3], gs[4]).state_dict())
+            net.s3.load_state_dict(nn.Sequential(gs[5], gs[6]).state_dict())
+            for name in ("h_a", "h_s", "gain_a", "gain_s"):
+                getattr(net, name).load_state_dict(getattr(intra, name).state_dict())
+            from lvcodec.weights import load_net_state  # (weights imports the nets)
+
+            load_net_state(net.entropy_bottleneck, intra.entropy_bottleneck.state_dict())
+            # The context model's first layers gain temporal-prior inputs, zero at the start.
+            hyper = intra.context.param_nets[0][0].in_channels - 2 * intra.context.groups[0]
+            extra = net.context.param_nets[0][0].in_channels - intra.context.param_nets[0][0].in_channels
+            for src, dst in zip(intra.context.param_nets, net.context.param_nets):
+                w = dst[0].weight
+                w.zero_()
+                w[:, :hyper].copy_(src[0].weight[:, :hyper])
+                w[:, hyper + extra:].copy_(src[0].weight[:, hyper:])
+                dst[0].bias.copy_(src[0].bias)
+                for i in range(1, len(src)):
+                    dst[i].load_state_dict(src[i].state_dict())
+            net.context.spatial.load_state_dict(intra.context.spatial.state_dict())
+        return net
