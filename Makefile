@@ -37,6 +37,7 @@ demo: $(STAMP) ## Encode + decode the bundled real clip with the shipped model
 bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> benchmarks/
 	$(PY) -m lvcodec.eval.bench_intra $(TESTSET) --out benchmarks
 	$(PY) -m lvcodec.eval.bench $(TESTSET) --out benchmarks --intra-period 1
+	$(PY) -m lvcodec.eval.bench_inter $(TESTSET) --out benchmarks
 	$(PY) -m lvcodec.eval.bench_entropy --out benchmarks
 
 fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchmarks/reliability.md
@@ -48,9 +49,11 @@ memory: $(STAMP) ## Peak memory of encode/decode vs length (60/600 frames) and s
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden
 
-train: $(STAMP) ## Train the intra net for 60 minutes (resumes), export models/lvc-base
+train: $(STAMP) ## Train intra 30 min, then P frames 60 min (both resume); export models/lvc-base
 	$(LVC) prepare-data out/train-data
-	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 60 --export models/lvc-base
+	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 30 --export models/lvc-base
+	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage inter --frames 4 --minutes 60 \
+		--export models/lvc-base
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf out .pytest_cache build *.egg-info

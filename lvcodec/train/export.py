@@ -60,7 +60,18 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
         },
         "measured": old.get("measured", {}),
     }
-    save_model(stem, net, card, dtype=dtype)
+    inter = None
+    if "inter" in old.get("config", {}):
+        # Re-exporting the intra net keeps the P-frame net the model had (it takes any reference);
+        # an inter run afterwards adapts it to the new I frames.
+        from lvcodec.weights import load_model
+
+        previous = load_model(str(stem))
+        inter = previous.inter
+        for key in ("training_inter",):
+            if key in old:
+                card[key] = old[key]
+    save_model(stem, net, card, dtype=dtype, inter=inter)
     return stem.with_suffix(".safetensors")
 
 

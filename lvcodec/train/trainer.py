@@ -237,12 +237,11 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         log = lambda *a, **k: None  # noqa: E731
     device = _device(device, world)
     run_dir = Path(run_dir)
-    init_model = None
+    init_model = _load_init(init)
     if (run_dir / "state.json").exists():
         config = json.loads((run_dir / "state.json").read_text())["config"]
         nets = CodecNets(IntraNet(**config["intra"]), InterNet(**config["inter"]))
     else:
-        init_model = _load_init(init)
         if init_model is None:
             from lvcodec.errors import ConfigError
 
@@ -262,6 +261,13 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         log(f"starting from model {init} (inter: {info['step']} steps)")
     else:
         log(f"resuming {run_dir} at step {info['step']}")
+        if init_model is not None and init_model.intra.config == nets.intra.config:
+            # P frames are coded against the I frames of the intra net they ship with: a
+            # resumed run takes the init model's (perhaps since retrained) intra net.
+            from lvcodec.weights import load_net_state, net_state
+
+            load_net_state(nets.intra, net_state(init_model.intra))
+            info["intra_card"] = init_model.card
     stages = info.setdefault("stages", [])
     if not stages or stages[-1]["frames"] != frames:  # the history the model card reports
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch})

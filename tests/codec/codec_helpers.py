@@ -44,3 +44,8 @@ def assert_identical(encoded, decoded):
             if not np.array_equal(pa, pb):
                 row = int(np.argwhere(pa != pb)[0][0])
                 pytest.fail(f"frame {i} plane {plane} differs first at row {row}")
+
+
+def headers_and_sizes(data):
+    """[(FrameHeader, unit size)] of a stream, in coding order."""
+    return [(h, size) for h, _, size in LvcReader(io.BytesIO(data)).frames()]

@@ -36,3 +36,42 @@ def test_shipped_model_codes_a_real_clip_with_rate_control_by_quality(monkeypatc
     assert psnrs[0] < psnrs[1] < psnrs[2]
     # Far from exact figures (those live in benchmarks/): a floor that only a working codec clears.
     assert psnrs[1] > 27.0 and bpps[1] < 1.0
+
+
+def _ping_pong_clip(path, frames: int):
+    """`frames` frames of the demo clip, half size, played forwards and backwards (real motion)."""
+    from lvcodec.io import Frame, VideoInfo, open_reader, open_writer
+
+    with open_reader(DEMO) as r:
+        src = [Frame(_half(f.y), _half(f.u), _half(f.v)) for f in r]
+    order = src + src[-2:0:-1]
+    with open_writer(path, VideoInfo(src[0].width, src[0].height, 25, 1, frames)) as w:
+        for i in range(frames):
+            w.write(order[i % len(order)])
+    return path
+
+
+def _half(p):
+    return ((p[0::2, 0::2].astype(np.uint16) + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2] + 2)
+            // 4).astype(np.uint8)
+
+
+def test_shipped_model_decodes_two_intra_periods_bit_exactly(monkeypatch, tmp_path):
+    """64 frames, I every 32: the P frames' references, features and entropy parameters stay in
+    step between an encoder on 2 threads and a decoder on 1, and P frames cost less than I."""
+    from lvcodec.bitstream import FrameType
+
+    from codec_helpers import headers_and_sizes
+
+    monkeypatch.delenv("LVC_MODELS", raising=False)
+    model = load_model(DEFAULT_MODEL)
+    clip = _ping_pong_clip(tmp_path / "pingpong.y4m", 64)
+    data, recons, sources = encode(model, clip, 32, threads=2, intra_period=32)
+    assert_identical(recons, decode(model, data, threads=1))
+    frames = headers_and_sizes(data)
+    assert [h.display_index for h, _ in frames if h.frame_type == FrameType.I] == [0, 32]
+    i_bytes = np.mean([s for h, s in frames if h.frame_type == FrameType.I])
+    p_bytes = np.mean([s for h, s in frames if h.frame_type == FrameType.P])
+    assert p_bytes < i_bytes
+    psnr = [frame_psnr(f, r)["yuv"] for f, r in zip(sources, recons)]
+    assert min(psnr) > 25.0  # no frame falls apart over the period

@@ -110,3 +110,22 @@ def test_sequence_patches_are_co_located_crops_of_consecutive_frames(data_dir):
     seq = SequencePatches(videos, stills, patch=64, length=3, seed=1).batch(4)
     assert seq.shape == (4, 3, 6, 32, 32)
     assert 0 < (seq[:, 1] - seq[:, 0]).abs().mean() < 0.2  # moving, but the same place
+
+
+def test_exporting_an_intra_run_keeps_the_models_p_frame_net(data_dir, tmp_path, monkeypatch,
+                                                             make_model):
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_intra
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    make_model(models, name="lvc-both")  # intra + inter
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    inter_before = load_model("lvc-both").inter.state_dict()
+    run = tmp_path / "run"
+    train_intra([data_dir], run, steps=1, batch=2, patch=64, init="lvc-both", log=lambda *a: None)
+    export_model(run, models / "lvc-both")
+    model = load_model("lvc-both")
+    assert model.inter is not None
+    for k, v in model.inter.state_dict().items():
+        assert torch.equal(v, inter_before[k]), k
