@@ -51,7 +51,10 @@ def decoder_side(device):
     PyTorch's own convolution (im2col + GEMM split over outputs only) gives identical results with
     1..16 threads, at ~1.5x the time: the price of a decoder that reproduces the encoder exactly.
     """
-    with torch.no_grad(), torch.backends.mkldnn.flags(enabled=torch.device(device).type != "cpu"):
+    cpu = torch.device(device).type == "cpu"
+    # On CUDA, cuDNN may pick non-deterministic algorithms (atomics): ask for deterministic ones.
+    with torch.no_grad(), torch.backends.mkldnn.flags(enabled=not cpu), \
+            torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True):
         yield
 
 

@@ -32,7 +32,11 @@ def _restore_optim(opt, tensors: dict, meta: dict, prefix: str) -> None:
     for key, v in meta["scalars"].items():
         pid, k = key.split(".", 1)
         state.setdefault(int(pid), {})[k] = v
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    try:
+        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    except ValueError:  # the optimizer's parameter groups changed (a new training stage)
+        return False
+    return True
 
 
 def save_checkpoint(run_dir: Path, net, optimizers: dict, info: dict) -> None:
@@ -63,7 +67,7 @@ def load_checkpoint(run_dir: Path, net, optimizers: dict) -> dict | None:
     info = json.loads((run_dir / "state.json").read_text())
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     tensors = load_file(str(run_dir / "optim.safetensors"))
-    for name, opt in optimizers.items():
-        if name in info.get("optim", {}):
-            _restore_optim(opt, tensors, info["optim"][name], name)
+    info["optim_reset"] = [name for name, opt in optimizers.items()
+                           if name in info.get("optim", {})
+                           and not _restore_optim(opt, tensors, info["optim"][name], name)]
     return info

@@ -168,6 +168,8 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
             log(f"starting from model {init} ({info['step']} steps)")
     else:
         log(f"resuming {run_dir} at step {info['step']}")
+        if info.pop("optim_reset", None):
+            log("optimizer state reset (its parameter groups changed)")
     for g in opt.param_groups:
         g["lr"] = lr
     net.to(device).train()
@@ -250,7 +252,14 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         nets = CodecNets(init_model.intra, inter)
     nets.intra.requires_grad_(False)
     params, aux_params = _split_params(nets)
-    opt = torch.optim.Adam(params, lr=lr)
+    # The factorized priors' densities learn 10x faster: a new motion hyper-latent starts with a
+    # broad density that cost ~5 bits a symbol (0.04 bpp, half a P frame at low rates) for
+    # hundreds of steps at the nets' rate.
+    priors = {id(p) for n, p in nets.named_parameters()
+              if ".entropy_bottleneck." in f".{n}" and not n.endswith(".quantiles")}
+    groups = [{"params": [p for p in params if id(p) not in priors], "lr": lr},
+              {"params": [p for p in params if id(p) in priors], "lr": 10 * lr}]
+    opt = torch.optim.Adam(groups, lr=lr)
     aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
     info = load_checkpoint(run_dir, nets, {"opt": opt, "aux": aux_opt})
     if info is None:
@@ -268,11 +277,13 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
 
             load_net_state(nets.intra, net_state(init_model.intra))
             info["intra_card"] = init_model.card
+    if info.pop("optim_reset", None):
+        log("optimizer state reset (its parameter groups changed)")
     stages = info.setdefault("stages", [])
     if not stages or stages[-1]["frames"] != frames:  # the history the model card reports
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch})
-    for g in opt.param_groups:
-        g["lr"] = lr
+    for g, scale in zip(opt.param_groups, (1, 10)):
+        g["lr"] = scale * lr
     nets.to(device)
     nets.inter.train()
     nets.intra.eval()
