@@ -110,8 +110,12 @@ class LatentCoder:
         prior = self.param.h_s(z_hat)
         return prior if extra is None else torch.cat([prior, extra.double()], dim=1)
 
-    def encode(self, y: torch.Tensor, z: torch.Tensor, extra: torch.Tensor | None = None):
-        """Returns ([z bytes, y bytes], y_hat as float32: integers + multiples of 1/16, exact)."""
+    def encode(self, y: torch.Tensor, z: torch.Tensor, extra: torch.Tensor | None = None,
+               y_ref: torch.Tensor | None = None):
+        """Returns ([z bytes, y bytes], y_hat as float32: integers + multiples of 1/16, exact).
+
+        extra: a further prior concatenated to the hyperprior's features; y_ref: a prediction of
+        y (the context model's latent prior). Both are decoder-side values."""
         p = self.param.to(z.device)
         z_enc, y_enc = new_encoder(), new_encoder()
         z_sym = p.z_coder.clamp(torch.round(z.double() - p.medians)[0].flatten(1).cpu().numpy())
@@ -127,11 +131,11 @@ class LatentCoder:
             self.y_coder.encode(y_enc, sym, idx)
             return torch.from_numpy(sym).to(mu.device)
 
-        y_hat = p.context.code(self._prior(z_hat, extra), code_step)
+        y_hat = p.context.code(self._prior(z_hat, extra), code_step, _double(y_ref))
         return [finish(z_enc), finish(y_enc)], y_hat.float()
 
     def decode(self, substreams: list[bytes], padded: tuple[int, int], device,
-               extra: torch.Tensor | None = None) -> torch.Tensor:
+               extra: torch.Tensor | None = None, y_ref: torch.Tensor | None = None) -> torch.Tensor:
         """Mirror of encode; `padded` is the padded packed (h, w)."""
         p = self.param.to(device)
         z_dec, y_dec = new_decoder(substreams[0]), new_decoder(substreams[1])
@@ -143,7 +147,11 @@ class LatentCoder:
             sym = self.y_coder.decode(y_dec, idx.cpu().numpy()).reshape(tuple(mu.shape))
             return torch.from_numpy(sym).to(mu.device)
 
-        return p.context.code(self._prior(z_hat, extra), code_step).float()
+        return p.context.code(self._prior(z_hat, extra), code_step, _double(y_ref)).float()
+
+
+def _double(t):
+    return None if t is None else t.double()
 
 
 def _q(quality: int, device) -> torch.Tensor:
@@ -213,9 +221,11 @@ class InterCoder:
         return ref.feat
 
     def _contexts(self, motion_hat, ref: Reference, q):
+        """Temporal contexts, temporal prior and latent prediction from the decoded motion."""
         flow_hat = self.net.motion.synthesise(motion_hat, q)
         contexts = self.net.contexts(self._features(ref), flow_hat)
-        return contexts, self.net.temporal_prior(contexts)
+        y_ref = self.net.latent_prediction(ref.x, flow_hat, contexts, q)
+        return contexts, self.net.temporal_prior(contexts), y_ref
 
     def _reconstruct(self, y_hat, contexts, q, shape):
         x_hat, feat = self.net.synthesise(y_hat, contexts, q)
@@ -232,9 +242,9 @@ class InterCoder:
         flow = self.net.estimator(xp, ref.x)
         motion_streams, motion_hat = self.motion.encode(*self.net.motion.analyse(flow, q))
         with decoder_side(x.device):
-            contexts, prior = self._contexts(motion_hat, ref, q)
+            contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
         y, z = self.net.analyse(xp, contexts, q)
-        streams, y_hat = self.latent.encode(y, z, extra=prior)
+        streams, y_hat = self.latent.encode(y, z, extra=prior, y_ref=y_ref)
         with decoder_side(x.device):
             x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)
         return motion_streams + streams, x_hat, new_ref
@@ -248,7 +258,7 @@ class InterCoder:
         padded = _padded(shape)
         motion_hat = self.motion.decode(substreams[:2], padded, device)
         with decoder_side(device):
-            contexts, prior = self._contexts(motion_hat, ref, q)
-        y_hat = self.latent.decode(substreams[2:], padded, device, extra=prior)
+            contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
+        y_hat = self.latent.decode(substreams[2:], padded, device, extra=prior, y_ref=y_ref)
         with decoder_side(device):
             return self._reconstruct(y_hat, contexts, q, shape)

@@ -45,8 +45,9 @@ class GroupCheckerboardContext(nn.Module):
     """
 
     def __init__(self, hyper_channels: int, groups=(16, 16, 32, 64), extra_channels: int = 0,
-                 width: int = 160):
+                 width: int = 160, latent_prior: bool = False):
         super().__init__()
+        self.latent_prior = latent_prior
         self.groups = tuple(groups)
         self.slices = []
         start = 0
@@ -57,35 +58,45 @@ class GroupCheckerboardContext(nn.Module):
         self.spatial = nn.ModuleList(nn.Conv2d(c, 2 * c, 5, padding=2) for c in self.groups)
         self.param_nets = nn.ModuleList()
         for k, c in enumerate(self.groups):
-            cin = hyper_channels + extra_channels + self.slices[k][0] + 2 * c
+            cin = hyper_channels + extra_channels + self.slices[k][0] + 2 * c + (c if latent_prior else 0)
             self.param_nets.append(nn.Sequential(
                 conv3x3(cin, width), nn.LeakyReLU(inplace=True),
                 conv1x1(width, width * 3 // 4), nn.LeakyReLU(inplace=True),
                 conv1x1(width * 3 // 4, 2 * c),
             ))
         self.gaussian = GaussianConditional(None)
+        if latent_prior:
+            # A prediction of the latent itself (P frames: the analysis of the motion-compensated
+            # reference). Each group's means move towards it by a learned per-channel weight, and
+            # the parameter nets see it, so the scales can shrink where it is reliable.
+            self.ref_weight = nn.Parameter(torch.zeros(self.channels))
 
-    def params(self, k: int, prior: torch.Tensor, y_hat: torch.Tensor, anchors):
+    def params(self, k: int, prior: torch.Tensor, y_hat: torch.Tensor, anchors, y_ref=None):
         """Means and scales of group k; `anchors` is None in the anchor phase."""
         c0, c1 = self.slices[k]
         if anchors is None:
             sp = prior.new_zeros(prior.shape[0], 2 * (c1 - c0), *prior.shape[2:])
         else:
             sp = self.spatial[k](anchors)
-        out = self.param_nets[k](torch.cat([prior, y_hat[:, :c0], sp], dim=1))
+        inputs = [prior, y_hat[:, :c0], sp]
+        if self.latent_prior:
+            inputs.append(y_ref[:, c0:c1])
+        out = self.param_nets[k](torch.cat(inputs, dim=1))
         means, scales = out.chunk(2, dim=1)
+        if self.latent_prior:
+            means = means + self.ref_weight[c0:c1, None, None] * y_ref[:, c0:c1]
         return means, F.softplus(scales) + 1e-3
 
-    def forward(self, y: torch.Tensor, prior: torch.Tensor):
+    def forward(self, y: torch.Tensor, prior: torch.Tensor, y_ref=None):
         """Training pass: returns y_hat (STE-rounded around the means) and the likelihoods of y."""
         mask = anchor_mask(*y.shape[-2:], device=y.device).to(y.dtype)
         likelihoods = []
         y_hat = y.new_zeros(y.shape)
         for k, (c0, c1) in enumerate(self.slices):
             y_k = y[:, c0:c1]
-            mu_a, s_a = self.params(k, prior, y_hat, None)
+            mu_a, s_a = self.params(k, prior, y_hat, None, y_ref)
             anchors = (quantize_ste(y_k - mu_a) + mu_a) * mask
-            mu_n, s_n = self.params(k, prior, y_hat, anchors)
+            mu_n, s_n = self.params(k, prior, y_hat, anchors, y_ref)
             means = mu_a * mask + mu_n * (1 - mask)
             scales = s_a * mask + s_n * (1 - mask)
             _, lik = self.gaussian(y_k, scales, means)
@@ -96,7 +107,7 @@ class GroupCheckerboardContext(nn.Module):
         return y_hat, torch.cat(likelihoods, dim=1)
 
     @torch.no_grad()
-    def code(self, prior: torch.Tensor, code_step) -> torch.Tensor:
+    def code(self, prior: torch.Tensor, code_step, y_ref=None) -> torch.Tensor:
         """The one step loop shared by encoder and decoder.
 
         `code_step(k, sel, means_q, indexes)` gets group k, the (h, w) mask `sel` of the step's
@@ -110,7 +121,7 @@ class GroupCheckerboardContext(nn.Module):
         for k, (c0, c1) in enumerate(self.slices):
             for sel in (mask, ~mask):
                 anchors = None if sel is mask else y_hat[:, c0:c1] * mask
-                means, scales = self.params(k, prior, y_hat, anchors)
+                means, scales = self.params(k, prior, y_hat, anchors, y_ref)
                 mu = quantize_mean(means[:, :, sel])
                 symbols = code_step(k, sel, mu, scale_index(scales[:, :, sel]))
                 y_hat[:, c0:c1, sel] = symbols.to(mu.dtype) + mu

@@ -57,12 +57,14 @@ def inter_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
 
     estimation = count(lambda: net.estimator(x, x))
     analysis = count(lambda: (net.motion.analyse(flow, q), net.analyse(x, contexts, q)))
+    y_ref = net.latent_prediction(x, flow, contexts, q)
     entropy = count(lambda: (
         net.motion.context.code(net.motion.h_s(torch.round(mz)), zero),
         net.context.code(torch.cat([net.h_s(torch.round(z)), net.temporal_prior(contexts)], 1),
-                         zero)))
+                         zero, y_ref)))
     compensation = count(lambda: (net.motion.synthesise(torch.zeros_like(my), q),
-                                  net.contexts(feat, flow)))
+                                  net.contexts(feat, flow),
+                                  net.latent_prediction(x, flow, contexts, q)))
     synthesis = count(lambda: net.synthesise(torch.zeros_like(y), contexts, q))
     decoder = entropy + compensation + synthesis
     return {"encoder": estimation + analysis + decoder, "decoder": decoder,

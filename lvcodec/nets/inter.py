@@ -69,7 +69,8 @@ class InterNet(nn.Module):
         self.gain_a = QualityGain(M)
         self.gain_s = QualityGain(M, lo=2.0, hi=0.25)
         self.entropy_bottleneck = EntropyBottleneck(Nz)
-        self.context = GroupCheckerboardContext(M, groups, extra_channels=temporal_prior)
+        self.context = GroupCheckerboardContext(M, groups, extra_channels=temporal_prior,
+                                                latent_prior=True)
 
     # -- pieces shared by forward() and the codec -------------------------------------------------
 
@@ -82,6 +83,14 @@ class InterNet(nn.Module):
 
     def temporal_prior(self, contexts) -> torch.Tensor:
         return self.prior_t(contexts[2])
+
+    def latent_prediction(self, ref_x: torch.Tensor, flow_hat: torch.Tensor, contexts,
+                          q: torch.Tensor) -> torch.Tensor:
+        """The latent of the motion-compensated reference: what y would be if the frame were its
+        prediction. A strong prior for static and well-predicted regions from the first step of
+        training (the analysis starts as the intra one), and a path by which better motion
+        directly saves bits."""
+        return self.analyse(warp(ref_x, flow_hat), contexts, q)[0]
 
     def analyse(self, x: torch.Tensor, contexts, q: torch.Tensor):
         c0, c1, c2 = contexts
@@ -112,7 +121,8 @@ class InterNet(nn.Module):
         medians = self.entropy_bottleneck._get_medians()
         z_hat = quantize_ste(z - medians) + medians
         prior = torch.cat([self.h_s(z_hat), self.temporal_prior(contexts)], dim=1)
-        y_hat, y_lik = self.context(y, prior)
+        y_ref = self.latent_prediction(ref_x, flow_hat, contexts, q)
+        y_hat, y_lik = self.context(y, prior, y_ref)
         x_hat, feat = self.synthesise(y_hat, contexts, q)
         return {"x_hat": x_hat, "feat": feat, "flow": flow, "flow_hat": flow_hat,
                 "warped": warp(ref_x, flow), "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
@@ -146,12 +156,13 @@ class InterNet(nn.Module):
             load_net_state(net.entropy_bottleneck, intra.entropy_bottleneck.state_dict())
             # The context model's first layers gain temporal-prior inputs, zero at the start.
             hyper = intra.context.param_nets[0][0].in_channels - 2 * intra.context.groups[0]
-            extra = net.context.param_nets[0][0].in_channels - intra.context.param_nets[0][0].in_channels
+            extra = net.config["temporal_prior"]
             for src, dst in zip(intra.context.param_nets, net.context.param_nets):
                 w = dst[0].weight
-                w.zero_()
+                w.zero_()  # the temporal and latent priors' inputs start at zero
                 w[:, :hyper].copy_(src[0].weight[:, :hyper])
-                w[:, hyper + extra:].copy_(src[0].weight[:, hyper:])
+                rest = src[0].in_channels - hyper
+                w[:, hyper + extra:hyper + extra + rest].copy_(src[0].weight[:, hyper:])
                 dst[0].bias.copy_(src[0].bias)
                 for i in range(1, len(src)):
                     dst[i].load_state_dict(src[i].state_dict())
