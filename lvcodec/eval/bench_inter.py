@@ -142,6 +142,40 @@ def bench_inter(testset, out, frames, intra_period, qualities, model, device):
         {"meta": meta, "bd": res["bd"], "drift": drift, "speed": speed}, indent=1) + "\n")
     (out / "inter.md").write_text(_md(res, drift, speed, meta))
     click.echo(f"-> {out / 'inter.md'}")
+    card = record_measured(lvc, res, speed, meta)
+    if card:
+        click.echo(f"-> low-delay points recorded in {card}")
+
+
+def record_measured(lvc, res, speed, meta):
+    """Write the low-delay results into the model card's "measured_inter" (models/ only)."""
+    from lvcodec.weights import models_dir
+
+    path = models_dir() / f"{lvc.model}.json"
+    if not path.exists():
+        return None
+    card = json.loads(path.read_text())
+    average = {}
+    for codec in ("lvc", "lvc-intra"):
+        pts = [r for r in res["points"] if r["codec"] == codec]
+        for q in sorted({r["point"] for r in pts}):
+            at = [r for r in pts if r["point"] == q]
+            average.setdefault(codec, []).append({
+                "quality": q, "bpp": round(float(np.mean([r["bpp"] for r in at])), 4),
+                "psnr_yuv": round(float(np.mean([r["psnr_yuv"] for r in at])), 3)})
+    bd = {}
+    for anchor, entries in res["bd"].items():
+        vals = [e["bd_rate"] for e in entries if e["codec"] == "lvc" and e["bd_rate"] is not None]
+        bd[anchor] = round(float(np.mean(vals)), 2) if vals else None
+    card["measured_inter"] = {
+        "test set": f"../shared/testset (every clip, first {meta['frames per clip']} frames, "
+                    f"intra period {meta['intra period']})",
+        "date": meta["date"], "average over clips": average,
+        "bd_rate_percent_of_lvc_vs": bd, "speed_cpu": speed.get("lvc", {}),
+        "source": "make bench (benchmarks/inter.md)",
+    }
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
 
 
 if __name__ == "__main__":

@@ -87,3 +87,6 @@ def test_bench_inter(tiny_models, testset, tmp_path):
     assert lvc[40]["settings"]["intra_period"] == 2 and intra[40]["settings"]["intra_period"] == 1
     assert lvc[40]["bytes"] != intra[40]["bytes"]  # frame 1 is a P frame in one, an I in the other
     assert (out / "inter_rd.png").exists() and (out / "inter_drift.png").exists()
+    card = json.loads((tiny_models / "lvc-tiny.json").read_text())
+    assert set(card["measured_inter"]["average over clips"]) == {"lvc", "lvc-intra"}
+    assert "lvc-intra" in card["measured_inter"]["bd_rate_percent_of_lvc_vs"]
