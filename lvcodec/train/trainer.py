@@ -280,7 +280,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     if info.pop("optim_reset", None):
         log("optimizer state reset (its parameter groups changed)")
     stages = info.setdefault("stages", [])
-    if not stages or stages[-1]["frames"] != frames:  # the history the model card reports
+    will_train = minutes != 0 and steps != 0  # `--minutes 0 --export` only exports
+    if will_train and (not stages or stages[-1]["frames"] != frames):  # the model card reports it
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch})
     for g, scale in zip(opt.param_groups, (1, 10)):
         g["lr"] = scale * lr

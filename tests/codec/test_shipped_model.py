@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codec_helpers import assert_identical, decode, encode
+from codec_helpers import assert_identical, decode, encode, headers_and_sizes
 from lvcodec.eval.metrics import frame_psnr
 from lvcodec.weights import DEFAULT_MODEL, load_model, models_dir
 
@@ -60,8 +60,6 @@ def test_shipped_model_decodes_two_intra_periods_bit_exactly(monkeypatch, tmp_pa
     """64 frames, I every 32: the P frames' references, features and entropy parameters stay in
     step between an encoder on 2 threads and a decoder on 1, and P frames cost less than I."""
     from lvcodec.bitstream import FrameType
-
-    from codec_helpers import headers_and_sizes
 
     monkeypatch.delenv("LVC_MODELS", raising=False)
     model = load_model(DEFAULT_MODEL)
