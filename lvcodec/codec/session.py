@@ -111,8 +111,10 @@ class Decoder:
             raise CorruptStream(f"{seq.width}x{seq.height}, chroma format {seq.chroma_format}, "
                                 f"{seq.bit_depth}-bit: this decoder reads 8-bit 4:2:0 of even size")
         if seq.model_name != model.name or seq.model_sha256 != bytes.fromhex(model.sha256):
+            # The name comes from the file: escaped, so a forged one cannot break the line.
+            wanted = seq.model_name.encode("unicode_escape").decode("ascii")
             raise ModelMismatch(
-                f"the bitstream needs model '{seq.model_name}' (sha256 {seq.model_sha256.hex()[:16]}…), "
+                f"the bitstream needs model '{wanted}' (sha256 {seq.model_sha256.hex()[:16]}…), "
                 f"not '{model.name}' (sha256 {model.sha256[:16]}…)")
         self.model, self.seq, self.device = model, seq, device
         self.intra = IntraCoder(model.intra)

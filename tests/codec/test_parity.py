@@ -40,3 +40,16 @@ def test_real_clip_round_trip_when_the_testset_is_present(tiny_models, testset):
     model = load_model("lvc-tiny")
     data, recons, _ = encode(model, testset / "foreman_176x144.y4m", 30, threads=2, frames=2)
     assert_identical(recons, decode(model, data, threads=1))
+
+
+def test_a_forged_model_name_cannot_break_the_one_line_error(tiny_models):
+    """Found by `make fuzz`: a mutated name with a newline made a two-line error."""
+    from lvcodec.bitstream import SequenceHeader
+    from lvcodec.errors import ModelMismatch
+
+    model = load_model("lvc-tiny")
+    seq = SequenceHeader(width=64, height=48, model_name="lv\nc-tiny",
+                         model_sha256=bytes.fromhex(model.sha256))
+    with pytest.raises(ModelMismatch) as e:
+        Decoder(model, seq, torch.device("cpu"))
+    assert "\n" not in str(e.value) and "lv\\nc-tiny" in str(e.value)
