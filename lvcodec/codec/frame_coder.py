@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 import torch
 
 from lvcodec.entropy import FactorizedCoder, GaussianCoder, finish, new_decoder, new_encoder

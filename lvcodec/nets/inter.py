@@ -21,9 +21,9 @@ from lvcodec.nets.context import GroupCheckerboardContext
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import (
     AttentionBlock, QualityGain, ResidualBlock, ResidualBlockUpsample, ResidualBlockWithStride,
-    conv1x1, conv3x3, quantize_ste, subpel_conv3x3,
+    conv1x1, conv3x3, hyper_analysis, hyper_latent, hyper_synthesis, subpel_conv3x3, zero_init,
 )
-from lvcodec.nets.motion import MotionCoder, MotionEstimator, TemporalContext, _zero, warp
+from lvcodec.nets.motion import MotionCoder, MotionEstimator, TemporalContext, warp
 
 __all__ = ["InterNet"]
 
@@ -43,29 +43,22 @@ class InterNet(nn.Module):
         self.temporal = TemporalContext(ctx)
         # Contextual analysis: the intra g_a with the contexts joined at matching resolutions.
         self.a1 = ResidualBlockWithStride(6 + c0, N, stride=2)
-        self.a_c1 = _zero(conv1x1(c1, N))
+        self.a_c1 = zero_init(conv1x1(c1, N))
         self.a2 = nn.Sequential(ResidualBlock(N, N), ResidualBlockWithStride(N, N, stride=2))
-        self.a_c2 = _zero(conv1x1(c2, N))
+        self.a_c2 = zero_init(conv1x1(c2, N))
         self.a3 = nn.Sequential(ResidualBlock(N, N), conv3x3(N, M, stride=2), AttentionBlock(M))
         # Contextual synthesis: the intra g_s, contexts joined on the way up.
         self.s1 = nn.Sequential(AttentionBlock(M), ResidualBlock(M, N), ResidualBlockUpsample(N, N, 2))
-        self.s_c2 = _zero(conv1x1(c2, N))
+        self.s_c2 = zero_init(conv1x1(c2, N))
         self.s2 = nn.Sequential(ResidualBlock(N, N), ResidualBlockUpsample(N, N, 2))
-        self.s_c1 = _zero(conv1x1(c1, N))
+        self.s_c1 = zero_init(conv1x1(c1, N))
         self.s3 = nn.Sequential(ResidualBlock(N, N), subpel_conv3x3(N, 6, 2))
         self.head = nn.Sequential(conv3x3(6 + c0, c0), ResidualBlock(c0, c0))
-        self.head_out = _zero(conv3x3(c0, 6))
+        self.head_out = zero_init(conv3x3(c0, 6))
         self.prior_t = nn.Sequential(conv3x3(c2, 96, stride=2), nn.LeakyReLU(inplace=True),
                                      conv3x3(96, temporal_prior))
-        self.h_a = nn.Sequential(
-            conv3x3(M, N), nn.LeakyReLU(inplace=True),
-            conv3x3(N, N, stride=2), nn.LeakyReLU(inplace=True),
-            conv3x3(N, Nz, stride=2))
-        self.h_s = nn.Sequential(
-            conv3x3(Nz, N), nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N, N, 2), nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N, M, 2), nn.LeakyReLU(inplace=True),
-            conv3x3(M, M))
+        self.h_a = hyper_analysis(M, N, Nz)
+        self.h_s = hyper_synthesis(Nz, N, M)
         self.gain_a = QualityGain(M)
         self.gain_s = QualityGain(M, lo=2.0, hi=0.25)
         self.entropy_bottleneck = EntropyBottleneck(Nz)
@@ -117,9 +110,7 @@ class InterNet(nn.Module):
         flow_hat, motion_lik = self.motion(flow, q)
         contexts = self.contexts(ref_feat, flow_hat)
         y, z = self.analyse(x, contexts, q)
-        _, z_lik = self.entropy_bottleneck(z)
-        medians = self.entropy_bottleneck._get_medians()
-        z_hat = quantize_ste(z - medians) + medians
+        z_hat, z_lik = hyper_latent(self.entropy_bottleneck, z)
         prior = torch.cat([self.h_s(z_hat), self.temporal_prior(contexts)], dim=1)
         y_ref = self.latent_prediction(ref_x, flow_hat, contexts, q)
         y_hat, y_lik = self.context(y, prior, y_ref)

@@ -16,7 +16,7 @@ from compressai.entropy_models import EntropyBottleneck
 from lvcodec.nets.context import GroupCheckerboardContext
 from lvcodec.nets.layers import (
     AttentionBlock, QualityGain, ResidualBlock, ResidualBlockUpsample, ResidualBlockWithStride,
-    conv3x3, quantize_ste, subpel_conv3x3,
+    conv3x3, hyper_analysis, hyper_latent, hyper_synthesis, subpel_conv3x3,
 )
 
 __all__ = ["IntraNet"]
@@ -50,17 +50,8 @@ class IntraNet(nn.Module):
             ResidualBlock(N, N),
             subpel_conv3x3(N, 6, 2),
         )
-        self.h_a = nn.Sequential(
-            conv3x3(M, N), nn.LeakyReLU(inplace=True),
-            conv3x3(N, N, stride=2), nn.LeakyReLU(inplace=True),
-            conv3x3(N, Nz, stride=2),
-        )
-        self.h_s = nn.Sequential(
-            conv3x3(Nz, N), nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N, N, 2), nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N, M, 2), nn.LeakyReLU(inplace=True),
-            conv3x3(M, M),
-        )
+        self.h_a = hyper_analysis(M, N, Nz)
+        self.h_s = hyper_synthesis(Nz, N, M)
         self.gain_a = QualityGain(M)
         self.gain_s = QualityGain(M, lo=2.0, hi=0.25)
         self.entropy_bottleneck = EntropyBottleneck(Nz)
@@ -68,13 +59,10 @@ class IntraNet(nn.Module):
 
     def forward(self, x: torch.Tensor, q: torch.Tensor) -> dict:
         """Training pass. x: (B,6,H,W) packed frames, sides multiples of pad_multiple; q: (B,)."""
-        y = self.g_a(x) * self.gain_a(q)
-        z = self.h_a(y)
-        _, z_likelihoods = self.entropy_bottleneck(z)
-        medians = self.entropy_bottleneck._get_medians()
-        z_hat = quantize_ste(z - medians) + medians
+        y, z = self.analyse(x, q)
+        z_hat, z_likelihoods = hyper_latent(self.entropy_bottleneck, z)
         y_hat, y_likelihoods = self.context(y, self.h_s(z_hat))
-        x_hat = self.g_s(y_hat * self.gain_s(q))
+        x_hat = self.synthesise(y_hat, q)
         return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
     def aux_loss(self) -> torch.Tensor:

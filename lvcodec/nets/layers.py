@@ -17,7 +17,8 @@ from compressai.layers import (
 __all__ = [
     "AttentionBlock", "ResidualBlock", "ResidualBlockUpsample", "ResidualBlockWithStride",
     "conv1x1", "conv3x3", "subpel_conv3x3", "pack_yuv420", "unpack_yuv420", "pad_to", "QualityGain",
-    "quantize_ste", "NUM_QUALITIES",
+    "quantize_ste", "NUM_QUALITIES", "hyper_analysis", "hyper_synthesis", "hyper_latent",
+    "zero_init",
 ]
 
 NUM_QUALITIES = 64  # quality index q in 0..63 (DESIGN §4.5)
@@ -49,6 +50,42 @@ def pad_to(x: torch.Tensor, multiple: int) -> torch.Tensor:
 def quantize_ste(x: torch.Tensor) -> torch.Tensor:
     """Round in the forward pass, identity gradient in the backward pass."""
     return (torch.round(x) - x).detach() + x
+
+
+def zero_init(module: nn.Module) -> nn.Module:
+    """Zero a layer's weights and bias: it starts as 'no contribution' and learns one."""
+    nn.init.zeros_(module.weight)
+    if module.bias is not None:
+        nn.init.zeros_(module.bias)
+    return module
+
+
+def hyper_analysis(M: int, N: int, Nz: int) -> nn.Sequential:
+    """h_a of every hyperprior here: latent (M) -> hyper-latent (Nz) at a quarter of its size."""
+    return nn.Sequential(
+        conv3x3(M, N), nn.LeakyReLU(inplace=True),
+        conv3x3(N, N, stride=2), nn.LeakyReLU(inplace=True),
+        conv3x3(N, Nz, stride=2))
+
+
+def hyper_synthesis(Nz: int, N: int, M: int) -> nn.Sequential:
+    """h_s: hyper-latent -> prior features (M channels) at the latent's size."""
+    return nn.Sequential(
+        conv3x3(Nz, N), nn.LeakyReLU(inplace=True),
+        subpel_conv3x3(N, N, 2), nn.LeakyReLU(inplace=True),
+        subpel_conv3x3(N, M, 2), nn.LeakyReLU(inplace=True),
+        conv3x3(M, M))
+
+
+def hyper_latent(entropy_bottleneck, z: torch.Tensor):
+    """Training pass of a hyper-latent: (z_hat rounded around the medians, z's likelihoods).
+
+    Rounding around the medians (not adding noise) is what the codec does, so the hyperprior's
+    features in training are the ones the decoder will see.
+    """
+    _, likelihoods = entropy_bottleneck(z)
+    medians = entropy_bottleneck._get_medians()
+    return quantize_ste(z - medians) + medians, likelihoods
 
 
 class QualityGain(nn.Module):

@@ -11,18 +11,10 @@ from compressai.entropy_models import EntropyBottleneck
 from lvcodec.nets.context import GroupCheckerboardContext
 from lvcodec.nets.layers import (
     AttentionBlock, QualityGain, ResidualBlock, ResidualBlockUpsample, ResidualBlockWithStride,
-    conv1x1, conv3x3, quantize_ste, subpel_conv3x3,
+    conv1x1, conv3x3, hyper_analysis, hyper_latent, hyper_synthesis, subpel_conv3x3, zero_init,
 )
 
 __all__ = ["warp", "downscale_flow", "MotionEstimator", "MotionCoder", "TemporalContext"]
-
-
-def _zero(module: nn.Module) -> nn.Module:
-    """Zero a layer's weights and bias: it starts as 'no contribution' and learns one."""
-    nn.init.zeros_(module.weight)
-    if module.bias is not None:
-        nn.init.zeros_(module.bias)
-    return module
 
 
 def replicate_padding(*modules: nn.Module) -> None:
@@ -79,7 +71,7 @@ class MotionEstimator(nn.Module):
         self.refine = nn.ModuleList(nn.Sequential(
             conv3x3(2 * w + 2, hidden), nn.LeakyReLU(0.1, inplace=True),
             conv3x3(hidden, hidden // 2), nn.LeakyReLU(0.1, inplace=True),
-            _zero(conv3x3(hidden // 2, 2))) for w in widths)
+            zero_init(conv3x3(hidden // 2, 2))) for w in widths)
 
     def _features(self, x):
         feats = []
@@ -120,15 +112,8 @@ class MotionCoder(nn.Module):
             ResidualBlockUpsample(N, N, 2), ResidualBlock(N, N),
             ResidualBlockUpsample(N, N, 2), ResidualBlock(N, N),
             subpel_conv3x3(N, 2, 2))
-        self.h_a = nn.Sequential(
-            conv3x3(M, N), nn.LeakyReLU(inplace=True),
-            conv3x3(N, N, stride=2), nn.LeakyReLU(inplace=True),
-            conv3x3(N, Nz, stride=2))
-        self.h_s = nn.Sequential(
-            conv3x3(Nz, N), nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N, N, 2), nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N, M, 2), nn.LeakyReLU(inplace=True),
-            conv3x3(M, M))
+        self.h_a = hyper_analysis(M, N, Nz)
+        self.h_s = hyper_synthesis(Nz, N, M)
         # Motion precision is worth more bits at high quality; the gains learn how much.
         self.gain_a = QualityGain(M, lo=0.7, hi=1.4)
         self.gain_s = QualityGain(M, lo=1 / 0.7, hi=1 / 1.4)
@@ -137,11 +122,8 @@ class MotionCoder(nn.Module):
         replicate_padding(self.g_a, self.g_s, self.h_a, self.h_s)
 
     def forward(self, flow: torch.Tensor, q: torch.Tensor):
-        y = self.g_a(flow) * self.gain_a(q)
-        z = self.h_a(y)
-        _, z_lik = self.entropy_bottleneck(z)
-        medians = self.entropy_bottleneck._get_medians()
-        z_hat = quantize_ste(z - medians) + medians
+        y, z = self.analyse(flow, q)
+        z_hat, z_lik = hyper_latent(self.entropy_bottleneck, z)
         y_hat, y_lik = self.context(y, self.h_s(z_hat))
         return self.synthesise(y_hat, q), {"motion_y": y_lik, "motion_z": z_lik}
 
@@ -171,7 +153,7 @@ class TemporalContext(nn.Module):
             nn.Sequential(conv3x3(c1, c2, stride=2), nn.LeakyReLU(0.1, inplace=True), conv3x3(c2, c2)),
         ])
         self.offsets = nn.ModuleList(nn.Sequential(
-            conv3x3(c + 2, 64), nn.LeakyReLU(0.1, inplace=True), _zero(conv3x3(64, 2 * groups)))
+            conv3x3(c + 2, 64), nn.LeakyReLU(0.1, inplace=True), zero_init(conv3x3(64, 2 * groups)))
             for c in channels)
         self.fuse = nn.ModuleList(conv1x1(c, c) for c in channels)
         self.refine = nn.ModuleList(ResidualBlock(c, c) for c in channels)
