@@ -6,29 +6,32 @@ from torch.utils.flop_counter import FlopCounterMode
 __all__ = ["intra_macs_per_pixel", "inter_macs_per_pixel"]
 
 
-@torch.no_grad()
-def intra_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
-    """MACs per luma pixel of the intra encoder (analysis + hyper + context + synthesis) and decoder.
-
-    Counted with torch's FLOP counter over convolutions and matmuls (FLOPs / 2) on one frame.
-    """
-    x = torch.rand(1, 6, height // 2, width // 2)
-    q = torch.tensor([32.0])
+def _probe(width: int, height: int):
+    """A random packed frame, quality 32, and a counter of MACs per luma pixel of a callable
+    (torch's FLOP counter over convolutions and matmuls, FLOPs / 2)."""
     pixels = width * height
 
-    def count(fn):
+    def count(fn) -> float:
         with FlopCounterMode(display=False) as fc:
             fn()
         return fc.get_total_flops() / 2 / pixels
 
+    return torch.rand(1, 6, height // 2, width // 2), torch.tensor([32.0]), count
+
+
+def _no_symbols(k, sel, mu, idx):
+    """A context.code step that codes nothing (all symbols _no_symbols)."""
+    return torch.zeros_like(mu)
+
+
+@torch.no_grad()
+def intra_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
+    """MACs per luma pixel of the intra encoder (analysis + hyper + context + synthesis) and decoder,
+    on one frame."""
+    x, q, count = _probe(width, height)
     y, z = net.analyse(x, q)
-    z_hat = torch.round(z)
-
-    def prior_and_context():
-        net.context.code(net.hyper_prior(z_hat), lambda k, sel, mu, idx: torch.zeros_like(mu))
-
     analysis = count(lambda: net.analyse(x, q))
-    entropy = count(prior_and_context)
+    entropy = count(lambda: net.context.code(net.hyper_prior(torch.round(z)), _no_symbols))
     synthesis = count(lambda: net.synthesise(torch.zeros_like(y), q))
     return {"encoder": analysis + entropy + synthesis, "decoder": entropy + synthesis,
             "analysis": analysis, "entropy_params": entropy, "synthesis": synthesis}
@@ -39,29 +42,20 @@ def inter_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
     """MACs per luma pixel of a P frame: encoder (estimation, motion and frame analysis, both
     entropy-parameter paths, motion and frame synthesis, contexts) and decoder (all but the
     estimation and analyses)."""
-    x = torch.rand(1, 6, height // 2, width // 2)
-    q = torch.tensor([32.0])
-    pixels = width * height
-
-    def count(fn):
-        with FlopCounterMode(display=False) as fc:
-            fn()
-        return fc.get_total_flops() / 2 / pixels
-
+    x, q, count = _probe(width, height)
     feat = net.ref_features(x)
     flow = net.estimator(x, x)
     my, mz = net.motion.analyse(flow, q)
     contexts = net.contexts(feat, flow)
     y, z = net.analyse(x, contexts, q)
-    zero = lambda k, sel, mu, idx: torch.zeros_like(mu)  # noqa: E731
 
     estimation = count(lambda: net.estimator(x, x))
     analysis = count(lambda: (net.motion.analyse(flow, q), net.analyse(x, contexts, q)))
     y_ref = net.latent_prediction(x, flow, contexts, q)
     entropy = count(lambda: (
-        net.motion.context.code(net.motion.h_s(torch.round(mz)), zero),
+        net.motion.context.code(net.motion.h_s(torch.round(mz)), _no_symbols),
         net.context.code(torch.cat([net.h_s(torch.round(z)), net.temporal_prior(contexts)], 1),
-                         zero, y_ref)))
+                         _no_symbols, y_ref)))
     compensation = count(lambda: (net.motion.synthesise(torch.zeros_like(my), q),
                                   net.contexts(feat, flow),
                                   net.latent_prediction(x, flow, contexts, q)))
