@@ -1,11 +1,12 @@
 """Shared plumbing of the `python -m lvcodec.eval.bench*` scripts."""
 
 import sys
+from pathlib import Path
 
 from lvcodec.errors import LvcError
 from lvcodec.eval.clips import find_clips, load_clip
 
-__all__ = ["run_script", "testset_clips"]
+__all__ = ["run_script", "testset_clips", "average_by_quality", "mean_bd_rate", "update_model_card"]
 
 
 def run_script(command) -> None:
@@ -29,3 +30,41 @@ def run_script(command) -> None:
 def testset_clips(folder, frames: int) -> list:
     """The first `frames` frames of every clip in a folder (all of a shorter clip)."""
     return [load_clip(p, frames, size=s, fps=f, strict=False) for p, s, f in find_clips(folder)]
+
+
+def average_by_quality(points, codec: str, keys=("bpp", "psnr_yuv")) -> list:
+    """Per quality point of `codec`, the mean of `keys` over the clips (bpp to 4 decimals, the
+    rest to 3), in quality order: the form model cards record."""
+    rows = [r for r in points if r["codec"] == codec]
+    out = []
+    for q in sorted({r["point"] for r in rows}):
+        at = [r for r in rows if r["point"] == q]
+        out.append({"quality": q, **{k: round(sum(r[k] for r in at) / len(at), 4 if k == "bpp" else 3)
+                                     for k in keys}})
+    return out
+
+
+def mean_bd_rate(bd: dict, codec: str = "lvc") -> dict:
+    """{anchor: mean BD-rate of `codec` over the clips where it is defined (None if nowhere)}."""
+    out = {}
+    for anchor, entries in bd.items():
+        vals = [e["bd_rate"] for e in entries if e["codec"] == codec and e["bd_rate"] is not None]
+        out[anchor] = round(sum(vals) / len(vals), 2) if vals else None
+    return out
+
+
+def update_model_card(model: str, key: str, value) -> Path | None:
+    """Set `key` of an installed model's card (models/NAME.json) to `value`; the card's sha256 is
+    of the weights, so this does not change what the model is. A model given by path, not
+    installed, keeps its card: returns None."""
+    import json
+
+    from lvcodec.weights import models_dir
+
+    path = models_dir() / f"{model}.json"
+    if not path.exists():
+        return None
+    card = json.loads(path.read_text())
+    card[key] = value
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path

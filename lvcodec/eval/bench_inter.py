@@ -15,7 +15,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from lvcodec.eval._script import run_script, testset_clips
+from lvcodec.eval._script import (
+    average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
+)
 from lvcodec.eval.cli import parse_points
 
 # Low-delay anchors (no B frames) first: the like-for-like comparison; then the defaults, whose
@@ -148,35 +150,16 @@ def bench_inter(testset, out, frames, intra_period, qualities, model, device):
 
 
 def record_measured(lvc, res, speed, meta):
-    """Write the low-delay results into the model card's "measured_inter" (models/ only)."""
-    from lvcodec.weights import models_dir
-
-    path = models_dir() / f"{lvc.model}.json"
-    if not path.exists():
-        return None
-    card = json.loads(path.read_text())
-    average = {}
-    for codec in ("lvc", "lvc-intra"):
-        pts = [r for r in res["points"] if r["codec"] == codec]
-        for q in sorted({r["point"] for r in pts}):
-            at = [r for r in pts if r["point"] == q]
-            average.setdefault(codec, []).append({
-                "quality": q, "bpp": round(float(np.mean([r["bpp"] for r in at])), 4),
-                "psnr_yuv": round(float(np.mean([r["psnr_yuv"] for r in at])), 3)})
-    bd = {}
-    for anchor, entries in res["bd"].items():
-        vals = [e["bd_rate"] for e in entries if e["codec"] == "lvc" and e["bd_rate"] is not None]
-        bd[anchor] = round(float(np.mean(vals)), 2) if vals else None
-    card["measured_inter"] = {
+    """Write the low-delay results into the model card's "measured_inter"."""
+    return update_model_card(lvc.model, "measured_inter", {
         "test set": f"../shared/testset (every clip, first {meta['frames per clip']} frames, "
                     f"intra period {meta['intra period']})",
-        "date": meta["date"], "average over clips": average,
-        "bd_rate_percent_of_lvc_vs": bd, "speed_cpu": speed.get("lvc", {}),
+        "date": meta["date"],
+        "average over clips": {c: average_by_quality(res["points"], c) for c in ("lvc", "lvc-intra")},
+        "bd_rate_percent_of_lvc_vs": mean_bd_rate(res["bd"]),
+        "speed_cpu": speed.get("lvc", {}),
         "source": "make bench (benchmarks/inter.md)",
-    }
-    path.write_text(json.dumps(card, indent=2) + "\n")
-    return path
-
+    })
 
 if __name__ == "__main__":
     run_script(bench_inter)

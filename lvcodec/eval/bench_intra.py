@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
-from lvcodec.eval._script import run_script, testset_clips
+from lvcodec.eval._script import (
+    average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
+)
 from lvcodec.eval.cli import parse_points
 
 ANCHORS = ["x264-medium", "jpeg"]
@@ -113,39 +115,18 @@ def bench_intra(testset, out, frames, qualities, speed_quality, model, device, r
 
 
 def record_measured(lvc, res, speed, meta):
-    """Write lvc's measured points into its model card (the card's sha256 is of the weights, so
-    this does not change what the model is). Only for models installed in models/."""
-    from lvcodec.weights import models_dir
-
-    path = models_dir() / f"{lvc.model}.json"
-    if not path.exists():  # a model given by path, not installed: leave its card alone
-        return None
-    card = json.loads(path.read_text())
+    """Write lvc's measured all-intra points into its model card ("measured")."""
     pts = [r for r in res["points"] if r["codec"] == "lvc"]
-    qualities = sorted({r["point"] for r in pts})
-    average = []
-    for q in qualities:
-        at = [r for r in pts if r["point"] == q]
-        average.append({"quality": q, "bpp": round(sum(r["bpp"] for r in at) / len(at), 4),
-                        "psnr_y": round(sum(r["psnr_y"] for r in at) / len(at), 3),
-                        "psnr_yuv": round(sum(r["psnr_yuv"] for r in at) / len(at), 3)})
-    bd = {}
-    for anchor, entries in res["bd"].items():
-        vals = [e["bd_rate"] for e in entries if e["codec"] == "lvc" and e["bd_rate"] is not None]
-        bd[anchor] = round(sum(vals) / len(vals), 2) if vals else None
-    card["measured"] = {
+    return update_model_card(lvc.model, "measured", {
         "test set": "../shared/testset (every clip, first %d frames, all-intra)" % meta["frames per clip"],
         "date": meta["date"],
-        "average over clips": average,
+        "average over clips": average_by_quality(res["points"], "lvc", ("bpp", "psnr_y", "psnr_yuv")),
         "per clip": [{"clip": r["clip"], "quality": r["point"], "bpp": round(r["bpp"], 4),
                       "psnr_yuv": round(r["psnr_yuv"], 3)} for r in pts],
-        "bd_rate_percent_vs": bd,
+        "bd_rate_percent_vs": mean_bd_rate(res["bd"]),
         "speed_640x360_cpu": speed,
         "source": "make bench (benchmarks/intra.md)",
-    }
-    path.write_text(json.dumps(card, indent=2) + "\n")
-    return path
-
+    })
 
 if __name__ == "__main__":
     run_script(bench_intra)
