@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from lvcodec.errors import ConfigError
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import NUM_QUALITIES
@@ -122,6 +123,16 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
     return info
 
 
+def _resume(run_dir: Path, net, opt, aux_opt, log) -> dict | None:
+    """The run's checkpoint loaded into net and optimizers (None if the run is new)."""
+    info = load_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt})
+    if info is not None:
+        log(f"resuming {run_dir} at step {info['step']}")
+        if info.pop("optim_reset"):
+            log("optimizer state reset (its parameter groups changed)")
+    return info
+
+
 def _save(run_dir, net, opt, aux_opt, info, t_start):
     saved = dict(info, seconds=info["seconds"] + time.time() - t_start)
     save_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt}, saved)
@@ -155,7 +166,7 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     params, aux_params = _split_params(net)
     opt = torch.optim.Adam(params, lr=lr)
     aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
-    info = load_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt})
+    info = _resume(run_dir, net, opt, aux_opt, log)
     if info is None:
         info = {"step": 0, "config": net.config, "seconds": 0.0}
         if init_model is not None:
@@ -166,10 +177,6 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
             info["step"] = int(training.get("steps", 0))
             info["seconds"] = float(training.get("seconds", 0.0))
             log(f"starting from model {init} ({info['step']} steps)")
-    else:
-        log(f"resuming {run_dir} at step {info['step']}")
-        if info.pop("optim_reset", None):
-            log("optimizer state reset (its parameter groups changed)")
     for g in opt.param_groups:
         g["lr"] = lr
     net.to(device).train()
@@ -231,8 +238,6 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     net whose conditional autoencoder is a copy of its intra net (InterNet.from_intra).
     """
     if frames < 2:
-        from lvcodec.errors import ConfigError
-
         raise ConfigError("inter training needs sequences of at least 2 frames")
     rank, world = _distributed()
     if rank != 0:
@@ -245,8 +250,6 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         nets = CodecNets(IntraNet(**config["intra"]), InterNet(**config["inter"]))
     else:
         if init_model is None:
-            from lvcodec.errors import ConfigError
-
             raise ConfigError("inter training starts from a model with a trained intra net (--init)")
         inter = init_model.inter or InterNet.from_intra(init_model.intra)
         nets = CodecNets(init_model.intra, inter)
@@ -261,24 +264,20 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
               {"params": [p for p in params if id(p) in priors], "lr": 10 * lr}]
     opt = torch.optim.Adam(groups, lr=lr)
     aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
-    info = load_checkpoint(run_dir, nets, {"opt": opt, "aux": aux_opt})
+    info = _resume(run_dir, nets, opt, aux_opt, log)
     if info is None:
         training = init_model.card.get("training_inter", {})
         info = {"step": int(training.get("steps", 0)), "seconds": float(training.get("seconds", 0.0)),
                 "config": {"intra": nets.intra.config, "inter": nets.inter.config},
                 "intra_card": init_model.card}
         log(f"starting from model {init} (inter: {info['step']} steps)")
-    else:
-        log(f"resuming {run_dir} at step {info['step']}")
-        if init_model is not None and init_model.intra.config == nets.intra.config:
-            # P frames are coded against the I frames of the intra net they ship with: a
-            # resumed run takes the init model's (perhaps since retrained) intra net.
-            from lvcodec.weights import load_net_state, net_state
+    elif init_model is not None and init_model.intra.config == nets.intra.config:
+        # P frames are coded against the I frames of the intra net they ship with: a resumed run
+        # takes the init model's (perhaps since retrained) intra net.
+        from lvcodec.weights import load_net_state, net_state
 
-            load_net_state(nets.intra, net_state(init_model.intra))
-            info["intra_card"] = init_model.card
-    if info.pop("optim_reset", None):
-        log("optimizer state reset (its parameter groups changed)")
+        load_net_state(nets.intra, net_state(init_model.intra))
+        info["intra_card"] = init_model.card
     stages = info.setdefault("stages", [])
     will_train = minutes != 0 and steps != 0  # `--minutes 0 --export` only exports
     if will_train and (not stages or stages[-1]["frames"] != frames):  # the model card reports it
