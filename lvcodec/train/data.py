@@ -154,27 +154,17 @@ class IntraPatches:
         return self.rng.choices(self.frames, cum_weights=self.weights)[0]
 
     def _crop(self):
-        y, u, v = self._pick()
-        if min(y.shape) >= 2 * self.patch and self.rng.random() < 0.3:
-            y = _half(y)
-            u, v = _half(u), _half(v)
-            y, u, v = y[: u.shape[0] * 2, : u.shape[1] * 2], u, v
+        frame = self._pick()
+        if min(frame[0].shape) >= 2 * self.patch and self.rng.random() < 0.3:
+            frame = _half_frame(frame)
         p = self.patch
-        top = self.rng.randrange(0, (y.shape[0] - p) // 2 + 1) * 2
-        left = self.rng.randrange(0, (y.shape[1] - p) // 2 + 1) * 2
-        yc = y[top:top + p, left:left + p]
-        uc = u[top // 2:(top + p) // 2, left // 2:(left + p) // 2]
-        vc = v[top // 2:(top + p) // 2, left // 2:(left + p) // 2]
-        if self.rng.random() < 0.5:
-            yc, uc, vc = yc[:, ::-1], uc[:, ::-1], vc[:, ::-1]
-        return yc, uc, vc
+        top = self.rng.randrange(0, (frame[0].shape[0] - p) // 2 + 1) * 2
+        left = self.rng.randrange(0, (frame[0].shape[1] - p) // 2 + 1) * 2
+        crop = _crop(frame, top, left, p)
+        return _flip(crop) if self.rng.random() < 0.5 else crop
 
     def batch(self, size: int) -> torch.Tensor:
-        from lvcodec.nets.layers import pack_yuv420
-
-        crops = [self._crop() for _ in range(size)]
-        t = lambda planes: torch.from_numpy(np.stack(planes)[:, None].astype(np.float32) / 255.0)  # noqa: E731
-        return pack_yuv420(t([c[0] for c in crops]), t([c[1] for c in crops]), t([c[2] for c in crops]))
+        return _pack([self._crop() for _ in range(size)])
 
 
 def _half(p: np.ndarray) -> np.ndarray:
@@ -260,20 +250,29 @@ class SequencePatches:
         return [tuple(f) for f in seq]
 
     def batch(self, size: int) -> torch.Tensor:
-        from lvcodec.nets.layers import pack_yuv420
-
         seqs = []
         for _ in range(size):
             use_real = self.videos and (not self.pictures or self.rng.random() < 0.5)
             seq = self._real() if use_real else self._synthetic()
             if self.rng.random() < 0.5:
-                seq = [(y[:, ::-1], u[:, ::-1], v[:, ::-1]) for y, u, v in seq]
+                seq = [_flip(f) for f in seq]
             seqs.append(seq)
-        t = lambda planes: torch.from_numpy(np.stack(planes)[:, None].astype(np.float32) / 255.0)  # noqa: E731
-        out = []
-        for i in range(self.length):
-            out.append(pack_yuv420(*(t([s[i][c] for s in seqs]) for c in range(3))))
-        return torch.stack(out, dim=1)
+        return torch.stack([_pack([s[i] for s in seqs]) for i in range(self.length)], dim=1)
+
+
+def _pack(frames) -> torch.Tensor:
+    """Same-size (Y, U, V) uint8 crops -> packed float batch (B, 6, p/2, p/2) in [0, 1]."""
+    from lvcodec.nets.layers import pack_yuv420
+
+    def planes(c):
+        return torch.from_numpy(np.stack([f[c] for f in frames])[:, None].astype(np.float32) / 255.0)
+
+    return pack_yuv420(planes(0), planes(1), planes(2))
+
+
+def _flip(frame):
+    """Horizontal mirror of all three planes."""
+    return tuple(c[:, ::-1] for c in frame)
 
 
 def _half_frame(frame):
