@@ -1,7 +1,6 @@
 """lvc itself as an evaluated codec: the frames go through a temporary Y4M and the real file API,
 so the measured rate is the size of the .lvc file a user would get."""
 
-import inspect
 import time
 
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
@@ -41,24 +40,19 @@ class LvcCodec(Codec):
         return self._version
 
     def settings(self, point, intra_period, frames) -> dict:
-        s = super().settings(point, self.fixed_intra_period or intra_period, frames)
+        s = super().settings(point, self._intra_period(intra_period), frames)
         s["model"] = self.version()
-        s["intra_only"] = not self._supports_intra_period()
+        # Always False now that lvc codes P frames; kept so points measured before stay cached.
+        s["intra_only"] = False
         return s
 
-    @staticmethod
-    def _supports_intra_period() -> bool:
-        from lvcodec.codec.api import encode_file
-
-        return "intra_period" in inspect.signature(encode_file).parameters
+    def _intra_period(self, run_intra_period: int) -> int:
+        return self.fixed_intra_period or run_intra_period
 
     def encode_decode(self, frames, info, point, intra_period, workdir=None) -> CodecResult:
         from lvcodec.codec.api import decode_file, encode_file
         from lvcodec.io import open_reader, open_writer
 
-        extra = {}
-        if self._supports_intra_period():
-            extra["intra_period"] = self.fixed_intra_period or intra_period
         with stream_dir(workdir) as d:
             src, stream, rec = d / "src.y4m", d / f"lvc_{point}.lvc", d / f"lvc_{point}_rec.y4m"
             with open_writer(src, info, overwrite=True) as w:
@@ -66,7 +60,8 @@ class LvcCodec(Codec):
                     w.write(f)
             t0 = time.perf_counter()
             encode_file(src, stream, quality=int(point), frames=len(frames), model=self.model,
-                        device=self.device, overwrite=True, progress=False, **extra)
+                        device=self.device, overwrite=True, progress=False,
+                        intra_period=self._intra_period(intra_period))
             t1 = time.perf_counter()
             decode_file(stream, rec, model=self.model, device=self.device, overwrite=True,
                         progress=False)
@@ -75,4 +70,4 @@ class LvcCodec(Codec):
                 decoded = list(r)
             size = stream.stat().st_size
         return CodecResult(size, decoded, t1 - t0, t2 - t1, stream if workdir else None,
-                           {"intra_only": not extra})
+                           {"intra_only": False})
