@@ -83,13 +83,17 @@ class InterNet(nn.Module):
         prediction. A strong prior for static and well-predicted regions from the first step of
         training (the analysis starts as the intra one), and a path by which better motion
         directly saves bits."""
-        return self.analyse(warp(ref_x, flow_hat), contexts, q)[0]
+        return self._latent(warp(ref_x, flow_hat), contexts, q)
 
-    def analyse(self, x: torch.Tensor, contexts, q: torch.Tensor):
+    def _latent(self, x: torch.Tensor, contexts, q: torch.Tensor) -> torch.Tensor:
         c0, c1, c2 = contexts
         h = self.a1(torch.cat([x, c0], dim=1)) + self.a_c1(c1)
         h = self.a2(h) + self.a_c2(c2)
-        y = self.a3(h) * self.gain_a(q)
+        return self.a3(h) * self.gain_a(q)
+
+    def analyse(self, x: torch.Tensor, contexts, q: torch.Tensor):
+        """Encoder side: scaled latent y and hyper-latent z."""
+        y = self._latent(x, contexts, q)
         return y, self.h_a(y)
 
     def synthesise(self, y_hat: torch.Tensor, contexts, q: torch.Tensor):
