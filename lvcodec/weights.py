@@ -156,7 +156,9 @@ def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16
         state.update({f"{prefix}.{k}": v for k, v in net_state(net, dtype).items()})
     weights = Path(path_stem).with_suffix(".safetensors")
     weights.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(weights), metadata={"format": "lvc-model", "name": Path(path_stem).name})
+    # One metadata entry: safetensors writes the metadata map in hash order, which varies from
+    # process to process, so two entries made the same weights hash differently on re-export.
+    save_file(state, str(weights), metadata={"lvc-model": Path(path_stem).name})
     sha = file_sha256(weights)
     card = dict(card, sha256=sha, name=Path(path_stem).name)
     card.setdefault("config", {})["intra"] = intra.config

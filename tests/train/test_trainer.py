@@ -129,3 +129,17 @@ def test_exporting_an_intra_run_keeps_the_models_p_frame_net(data_dir, tmp_path,
     assert model.inter is not None
     for k, v in model.inter.state_dict().items():
         assert torch.equal(v, inter_before[k]), k
+
+
+def test_saving_the_same_weights_twice_gives_the_same_file(tmp_path):
+    """The card pins the weights by sha256, so an export must be reproducible byte for byte."""
+    from lvcodec.nets.intra import IntraNet
+    from lvcodec.weights import file_sha256, save_model
+
+    torch.manual_seed(0)
+    net = IntraNet(**TINY)
+    hashes = set()
+    for _ in range(8):
+        save_model(tmp_path / "m", net, {})
+        hashes.add(file_sha256(tmp_path / "m.safetensors"))
+    assert len(hashes) == 1
