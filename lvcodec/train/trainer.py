@@ -280,8 +280,12 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         info["intra_card"] = init_model.card
     stages = info.setdefault("stages", [])
     will_train = minutes != 0 and steps != 0  # `--minutes 0 --export` only exports
-    if will_train and (not stages or stages[-1]["frames"] != frames):  # the model card reports it
-        stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch})
+    # The model card reports every change of sequence length or learning rate (stages recorded
+    # before the lr was part of them ran at the default 1e-4).
+    if will_train and (not stages or stages[-1]["frames"] != frames
+                       or stages[-1].get("lr", 1e-4) != lr):
+        stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch,
+                       "lr": lr})
     for g, scale in zip(opt.param_groups, (1, 10)):
         g["lr"] = scale * lr
     nets.to(device)

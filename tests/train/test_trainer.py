@@ -94,10 +94,12 @@ def test_inter_run_starts_from_the_intra_net_resumes_and_exports_a_p_frame_model
     assert info["step"] == 2
     info = train_inter([data_dir], run, frames=3, steps=1, **kw)  # resumes, cascades
     assert info["step"] == 3 and [s["frames"] for s in info["stages"]] == [2, 3]
+    info = train_inter([data_dir], run, frames=3, steps=1, lr=2e-5, **kw)  # a lower lr: a stage
+    assert [(s["frames"], s["lr"]) for s in info["stages"]] == [(2, 1e-4), (3, 1e-4), (3, 2e-5)]
     intra_before = load_model("lvc-intra-only").intra.state_dict()
     export_model(run, models / "lvc-p")
     model = load_model("lvc-p")
-    assert model.inter is not None and model.card["training_inter"]["steps"] == 3
+    assert model.inter is not None and model.card["training_inter"]["steps"] == 4
     for k, v in model.intra.state_dict().items():  # the intra net stayed frozen
         assert torch.equal(v, intra_before[k]), k
 
