@@ -8,7 +8,7 @@ TESTSET ?= ../shared/testset
 DEMO   ?= data/demo_bbb_320x180.mp4
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all demo bench fuzz memory golden clean train
+.PHONY: help install test test-all demo bench fuzz memory parity golden clean train
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchma
 
 memory: $(STAMP) ## Peak memory of encode/decode vs length (60/600 frames) and size (1080p)
 	$(PY) -m lvcodec.eval.bench_memory --out benchmarks
+
+parity: $(STAMP) ## Decoder vs encoder reconstruction: threads, random access, CUDA, foreign kernels
+	$(PY) -m lvcodec.eval.bench_parity --out benchmarks
 
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden

@@ -90,3 +90,24 @@ def test_bench_inter(tiny_models, testset, tmp_path):
     card = json.loads((tiny_models / "lvc-tiny.json").read_text())
     assert set(card["measured_inter"]["average over clips"]) == {"lvc", "lvc-intra"}
     assert "lvc-intra" in card["measured_inter"]["bd_rate_percent_of_lvc_vs"]
+
+
+def test_bench_parity_decodes_identically_on_cpu_and_reports_the_matrix(tiny_models, make_clip,
+                                                                         tmp_path):
+    from lvcodec.eval.bench_parity import main
+
+    clip = make_clip(tmp_path / "p.y4m", frames=5)
+    out = tmp_path / "b"
+    r = CliRunner().invoke(main, ["--out", str(out), "--model", "lvc-tiny", "--clip", str(clip),
+                                  "--frames", "5", "--intra-period", "2"])
+    assert r.exit_code == 0, (r.output, r.exception)
+    results = json.loads((out / "parity.json").read_text())["results"]
+    assert sorted(map(int, results)) == [0, 32, 63]
+    for q in results.values():
+        conds = q["conditions"]
+        for name in ("CPU, 1 thread", "CPU, 2 threads", "CPU, 3 threads"):
+            assert conds[name]["identical"] == conds[name]["frames"] == 5
+        assert conds["CPU, from the second I frame"]["identical"] == 3  # frames 2, 3, 4
+        foreign = conds["CPU, oneDNN kernels (foreign)"]
+        assert foreign["frames"] == 5 and 0 <= foreign["identical"] <= 5
+    assert "| CPU, 1 thread | 5/5 | 5/5 | 5/5 |" in (out / "parity.md").read_text()

@@ -1,0 +1,199 @@
+"""`python -m lvcodec.eval.bench_parity [--out benchmarks]`: the decoder parity matrix.
+
+Encodes real video with the shipped model (two intra periods) at three qualities, then
+decodes the stream under each condition a decoder meets and compares every picture with the
+encoder's reconstruction:
+
+- thread counts 1, 2 and 3 (the encoder runs on 2);
+- random access: a fresh decoder that starts at the second I frame;
+- CUDA, when a GPU is present: a CPU-encoded stream decoded on the GPU, and the reverse;
+- foreign kernels: the decoder runs oneDNN's convolutions, whose float sums differ from the
+  encoder's in the last bits, a stand-in for another machine's kernels. It measures how far
+  float32 differences reach through the float64 entropy parameters and the references.
+
+Writes OUT/parity.md and OUT/parity.json.
+"""
+
+import io
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import numpy as np
+import torch
+
+from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.codec import frame_coder
+from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
+from lvcodec.errors import LvcError
+from lvcodec.eval._script import run_script
+from lvcodec.eval.metrics import frame_psnr
+from lvcodec.io import open_reader
+from lvcodec.weights import load_model
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo_bbb_320x180.mp4"
+QUALITIES = (0, 32, 63)
+
+
+def encode(model, frames, info, quality, intra_period, device):
+    """(stream bytes, the encoder's reconstructions)."""
+    enc = Encoder(model, EncoderConfig(quality=quality, intra_period=intra_period), info, device)
+    buf = io.BytesIO()
+    writer = LvcWriter(buf)
+    writer.write_sequence_header(enc.sequence_header())
+    recons = []
+    for frame in frames:
+        header, subs, recon = enc.encode(frame)
+        writer.write_frame(header, subs)
+        recons.append(recon)
+    writer.close()
+    return buf.getvalue(), recons
+
+
+def decode(model, data, device, start=0):
+    """(decoded pictures from unit `start` on, the error that stopped decoding or None)."""
+    reader = LvcReader(io.BytesIO(data))
+    dec = Decoder(model, reader.sequence_header, device)
+    out = []
+    try:
+        for header, subs, _ in list(reader.frames())[start:]:
+            out.append(dec.decode(header, subs))
+    except LvcError as e:
+        return out, str(e)
+    return out, None
+
+
+@contextmanager
+def threads(n):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def foreign_kernels():
+    """Decode with oneDNN's convolutions instead of the ones the encoder's decoder_side uses."""
+    original = frame_coder.decoder_side
+
+    @contextmanager
+    def onednn(device):
+        with torch.no_grad(), torch.backends.mkldnn.flags(enabled=True):
+            yield
+
+    frame_coder.decoder_side = onednn
+    try:
+        yield
+    finally:
+        frame_coder.decoder_side = original
+
+
+def compare(expected, sources, got, error) -> dict:
+    """Frames identical to the encoder's, the first that is not, how far off, and the quality."""
+    same = [all(np.array_equal(getattr(a, p), getattr(b, p)) for p in "yuv")
+            for a, b in zip(expected, got)]
+    diff = [max(int(np.abs(getattr(a, p).astype(int) - getattr(b, p)).max()) for p in "yuv")
+            for a, b in zip(expected, got)]
+    return {
+        "frames": len(expected), "decoded": len(got), "identical": int(sum(same)),
+        "first_mismatch": next((i for i, s in enumerate(same) if not s), None),
+        "max_abs_diff": max(diff, default=0),
+        "psnr_encoder": float(np.mean([frame_psnr(s, e)["yuv"] for s, e in zip(sources, expected)])),
+        "psnr_decoded": float(np.mean([frame_psnr(s, g)["yuv"] for s, g in zip(sources, got)]))
+        if got else None,
+        "error": error,
+    }
+
+
+def conditions(model, frames, info, quality, period):
+    """({condition: comparison}, stream bytes) for one stream with intra period `period`."""
+    cpu = torch.device("cpu")
+    with threads(2):
+        data, recons = encode(model, frames, info, quality, period, cpu)
+    out = {}
+    for n in (1, 2, 3):
+        with threads(n):
+            out[f"CPU, {n} thread{'s' * (n > 1)}"] = compare(recons, frames, *decode(model, data, cpu))
+    with threads(1):
+        got, err = decode(model, data, cpu, start=period)
+    out["CPU, from the second I frame"] = compare(recons[period:], frames[period:], got, err)
+    with threads(2), foreign_kernels():
+        out["CPU, oneDNN kernels (foreign)"] = compare(recons, frames, *decode(model, data, cpu))
+    if torch.cuda.is_available():
+        gpu = torch.device("cuda")
+        gpu_model = load_model(model.name, gpu)
+        out["CPU encode → CUDA decode"] = compare(recons, frames, *decode(gpu_model, data, gpu))
+        data_gpu, recons_gpu = encode(gpu_model, frames, info, quality, period, gpu)
+        out["CUDA encode → CUDA decode"] = compare(recons_gpu, frames,
+                                                   *decode(gpu_model, data_gpu, gpu))
+        with threads(2):
+            out["CUDA encode → CPU decode"] = compare(recons_gpu, frames,
+                                                      *decode(model, data_gpu, cpu))
+    return out, len(data)
+
+
+def _md(results, meta) -> str:
+    lines = ["# Parity: the decoder against the encoder's reconstruction", ""]
+    lines += [f"- {k}: {v}" for k, v in meta.items()] + [""]
+    lines += ["Each cell: pictures identical to the encoder's reconstruction / pictures. Where they "
+              "differ: the first differing picture, the largest pixel difference, and PSNR-YUV of "
+              "the decoded video against the source next to the encoder's own.", ""]
+    conds = list(next(iter(results.values()))["conditions"])
+    lines += ["| condition | " + " | ".join(f"q{q}" for q in results) + " |",
+              "|---|" + "---|" * len(results)]
+    for c in conds:
+        cells = []
+        for q, r in results.items():
+            m = r["conditions"][c]
+            cell = f"{m['identical']}/{m['frames']}"
+            if m["identical"] < m["frames"]:
+                cell += (f" (from #{m['first_mismatch']}, max diff {m['max_abs_diff']}, "
+                         f"{m['psnr_decoded']:.2f} vs {m['psnr_encoder']:.2f} dB")
+                cell += f", stopped: {m['error']})" if m["error"] else ")"
+            cells.append(cell)
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    if not any("CUDA" in c for c in conds):
+        lines += ["", "No GPU was present in this run, so the CPU↔CUDA rows are missing; run the "
+                  "same command on a machine with CUDA to add them."]
+    return "\n".join(lines) + "\n"
+
+
+@click.command("bench_parity")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"), show_default=True)
+@click.option("--model", "model_name", default="lvc-base", show_default=True)
+@click.option("--clip", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEMO,
+              show_default=True, help="Video to code (the bundled clip by default).")
+@click.option("--frames", type=click.IntRange(2), default=48, show_default=True)
+@click.option("--intra-period", type=click.IntRange(1), default=32, show_default=True,
+              help="I frames at 0 and here (less than --frames).")
+def main(out, model_name, clip, frames, intra_period):
+    """Decode under every condition and compare with the encoder's reconstruction."""
+    if intra_period >= frames:
+        raise click.BadParameter("must be less than --frames", param_hint="--intra-period")
+    model = load_model(model_name)
+    with open_reader(clip, frames=frames) as reader:
+        info, src = reader.info, list(reader)
+    results = {}
+    t0 = time.time()
+    for q in QUALITIES:
+        conds, size = conditions(model, src, info, q, intra_period)
+        results[q] = {"bytes": size, "conditions": conds}
+        print(f"q{q}: " + "; ".join(f"{c} {m['identical']}/{m['frames']}" for c, m in conds.items()),
+              flush=True)
+    meta = {"model": f"{model.name}@{model.sha256[:16]}", "clip": f"{clip.name}, {len(src)} frames "
+            f"{info.width}x{info.height}, intra period {intra_period} (I at 0 and {intra_period})",
+            "torch": torch.__version__, "CUDA": torch.cuda.get_device_name(0)
+            if torch.cuda.is_available() else "none",
+            "date": time.strftime("%Y-%m-%d %H:%M"), "seconds": f"{time.time() - t0:.0f}"}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "parity.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+    (out / "parity.md").write_text(_md(results, meta))
+    print((out / "parity.md").read_text())
+
+
+if __name__ == "__main__":
+    run_script(main)
