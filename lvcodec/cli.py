@@ -156,13 +156,16 @@ def prepare_data_cmd(out_dir):
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True)
 @click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--motion-warmup", type=click.IntRange(1), metavar="STEPS",
+              help="inter: warm the motion up again from here, fading a warp loss on the decoded "
+                   "motion over STEPS steps (every run does so over its first 3000).")
 @click.option("--init", default="lvc-base", show_default=True,
               help="Model to start from when the run directory is empty ('' for scratch).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--threads", type=int, help="CPU threads (default: all).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, init, device, threads,
-          export):
+def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, motion_warmup, init,
+          device, threads, export):
     """Train the intra or inter net on DATA folders (prepared data, videos or Vimeo-90k)."""
     import torch
 
@@ -178,10 +181,13 @@ def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, init, 
     run_dir = run_dir or Path.home() / ".cache" / "lvcodec" / "runs" / stage
     common = dict(minutes=minutes, steps=steps, batch=batch, patch=patch, lr=lr, device=dev,
                   init=init or None, log=click.echo)
+    if stage == "intra" and motion_warmup:
+        raise ConfigError("--motion-warmup is for --stage inter")
     if stage == "intra":
         info = train_intra(list(data), run_dir, **common)
     else:
-        info = train_inter(list(data), run_dir, frames=frames, **common)
+        info = train_inter(list(data), run_dir, frames=frames, motion_warmup=motion_warmup,
+                           **common)
     if os.environ.get("RANK", "0") != "0":
         return
     click.echo(f"stopped at step {info['step']}; checkpoint in {run_dir}")

@@ -120,7 +120,7 @@ class InterNet(nn.Module):
         y_hat, y_lik = self.context(y, prior, y_ref)
         x_hat, feat = self.synthesise(y_hat, contexts, q)
         return {"x_hat": x_hat, "feat": feat, "flow": flow, "flow_hat": flow_hat,
-                "warped": warp(ref_x, flow), "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
+                "warped": warp(ref_x, flow_hat), "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
 
     def aux_loss(self) -> torch.Tensor:
         return self.entropy_bottleneck.loss() + self.motion.entropy_bottleneck.loss()

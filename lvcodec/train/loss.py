@@ -31,5 +31,10 @@ def rd_loss(out: dict, x: torch.Tensor, q: torch.Tensor) -> dict:
     mse = yuv_mse(out["x_hat"].clamp(0, 1), x)
     dist = yuv_mse(out["x_hat"], x)
     loss = (lambda_for(q) * 255 ** 2 * dist + bpp).mean()
-    return {"loss": loss, "bpp": bpp.mean(), "mse": mse.mean(),
-            "psnr": (-10 * torch.log10(mse.clamp_min(1e-10))).mean()}
+    terms = {"loss": loss, "bpp": bpp.mean(), "mse": mse.mean(),
+             "psnr": (-10 * torch.log10(mse.clamp_min(1e-10))).mean()}
+    motion = [lik for k, lik in out["likelihoods"].items() if k.startswith("motion")]
+    if motion:  # logged apart: a motion coder that stops sending motion shows here first
+        bits = sum(torch.log(lik).flatten(1).sum(dim=1) for lik in motion)
+        terms["bpp_motion"] = (-bits / (math.log(2) * num_pixels)).mean()
+    return terms

@@ -103,6 +103,8 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
             info["step"] += 1
             for k in ("loss", "bpp", "psnr"):
                 acc[k] += out[k].item()
+            if "bpp_motion" in out:
+                acc["bpp_motion"] = acc.get("bpp_motion", 0.0) + float(out["bpp_motion"])
             acc["aux"] += aux.item()
             acc["n"] += 1
             if info["step"] % 100 == 0 and rank == 0:
@@ -111,7 +113,9 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
                     round(acc[k] / n, 5) for k in ("loss", "bpp", "psnr", "aux")]
                 writer.writerow(row)
                 log_file.flush()
-                log(f"step {row[0]}  loss {row[2]:.4f}  bpp {row[3]:.4f}  psnr-yuv {row[4]:.2f}")
+                motion = f" (motion {acc['bpp_motion'] / n:.4f})" if "bpp_motion" in acc else ""
+                log(f"step {row[0]}  loss {row[2]:.4f}  bpp {row[3]:.4f}{motion}  "
+                    f"psnr-yuv {row[4]:.2f}")
                 acc = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "aux": 0.0, "n": 0}
             if rank == 0 and time.time() - t_ckpt >= checkpoint_minutes * 60:
                 _save(run_dir, net, opt, aux_opt, info, t_start)
@@ -195,33 +199,42 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
                  steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank, log=log)
 
 
+def motion_warp_weight(step: int, warmup) -> float:
+    """The warp term's weight at `step` of a warm-up (first step, steps): 1 falling to 0."""
+    start, steps = warmup
+    return max(0.0, 1.0 - (step - start) / steps) if steps and step >= start else 0.0
+
+
 class _Cascade(nn.Module):
     """A sequence's P frames after its intra-coded first frame; returns the mean RD loss terms.
 
     A module so that DistributedDataParallel wraps the whole cascade (one all-reduce per step).
-    The motion estimator is also pulled towards good warps for the first `me_warmup` steps,
-    as in DVC: end to end, its gradient arrives through the quantised motion only, weakly.
+    During a motion warm-up the loss also has a warp term, as in DVC: the reference warped by the
+    *decoded* motion should match the frame. End to end, motion earns its bits only through the
+    contexts, weakly at first; without this term the motion coder can learn to send nothing (the
+    shipped model did, at step ~2500: flow estimated, every motion latent rounded to zero). The
+    term's weight falls from 1 to 0 over `warmup = (first step, steps)`.
     """
 
-    def __init__(self, nets: CodecNets, me_warmup: int = 3000):
+    def __init__(self, nets: CodecNets, warmup=(0, 3000)):
         super().__init__()
-        self.nets, self.me_warmup = nets, me_warmup
+        self.nets, self.warmup = nets, tuple(warmup)
 
     def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
         intra, inter = self.nets.intra, self.nets.inter
         with torch.no_grad():
             ref_x = intra(seq[:, 0], q)["x_hat"].clamp(0, 1)
         ref_feat = inter.ref_features(ref_x)
-        me_weight = max(0.0, 1.0 - step / self.me_warmup) if self.me_warmup else 0.0
-        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0}
+        warp_weight = motion_warp_weight(step, self.warmup)
+        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
         n = seq.shape[1] - 1
         for t in range(1, seq.shape[1]):
             x = seq[:, t]
             out = inter(x, ref_x, ref_feat, q)
             rd = rd_loss(out, x, q)
             loss = rd["loss"]
-            if me_weight > 0:
-                loss = loss + me_weight * (lambda_for(q) * 255 ** 2 * yuv_mse(out["warped"], x)).mean()
+            if warp_weight > 0:
+                loss = loss + warp_weight * (lambda_for(q) * 255 ** 2 * yuv_mse(out["warped"], x)).mean()
             for k in terms:
                 terms[k] = terms[k] + (loss if k == "loss" else rd[k]) / n
             ref_x, ref_feat = out["x_hat"].clamp(0, 1), out["feat"]
@@ -231,11 +244,13 @@ class _Cascade(nn.Module):
 def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | None = None,
                 steps: int | None = None, batch: int = 8, patch: int = 128, lr: float = 1e-4,
                 device: str = "cpu", init: str | None = None, checkpoint_minutes: float = 5.0,
-                log=print) -> dict:
+                motion_warmup: int | None = None, log=print) -> dict:
     """Train the P-frame net on `frames`-long sequences; the intra net stays frozen.
 
     A new run starts from model `init`: from its inter net if it has one, otherwise from an inter
-    net whose conditional autoencoder is a copy of its intra net (InterNet.from_intra).
+    net whose conditional autoencoder is a copy of its intra net (InterNet.from_intra). A run
+    warms the motion up over its first 3000 steps (_Cascade); `motion_warmup=N` starts another
+    warm-up of N steps here.
     """
     if frames < 2:
         raise ConfigError("inter training needs sequences of at least 2 frames")
@@ -282,16 +297,20 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     will_train = minutes != 0 and steps != 0  # `--minutes 0 --export` only exports
     # The model card reports every change of sequence length or learning rate (stages recorded
     # before the lr was part of them ran at the default 1e-4).
+    if will_train and motion_warmup:
+        info["motion_warmup"] = [info["step"], motion_warmup]
     if will_train and (not stages or stages[-1]["frames"] != frames
-                       or stages[-1].get("lr", 1e-4) != lr):
+                       or stages[-1].get("lr", 1e-4) != lr or motion_warmup):
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch,
                        "lr": lr})
+        if motion_warmup:
+            stages[-1]["motion_warmup"] = motion_warmup
     for g, scale in zip(opt.param_groups, (1, 10)):
         g["lr"] = scale * lr
     nets.to(device)
     nets.inter.train()
     nets.intra.eval()
-    cascade = _Cascade(nets)
+    cascade = _Cascade(nets, info.get("motion_warmup", (0, 3000)))
     model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
     videos, stills = load_videos(data_dirs)
     data = SequencePatches(videos, stills, patch=patch, length=frames,

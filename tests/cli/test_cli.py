@@ -60,6 +60,7 @@ def test_raw_yuv_needs_a_size(tiny_models, tmp_path):
     (["decode", "missing.lvc", "o.y4m"], "missing.lvc"),
     (["info", "CLIP"], "lvc"),
     (["encode", "CLIP", "o.lvc", "--model", "nope"], "nope"),
+    (["train", "CLIP", "--steps", "1", "--motion-warmup", "10"], "--stage inter"),
 ])
 def test_bad_input_gives_one_line_and_non_zero_exit(tiny_models, clip, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -94,8 +94,9 @@ def test_inter_run_starts_from_the_intra_net_resumes_and_exports_a_p_frame_model
     assert info["step"] == 2
     info = train_inter([data_dir], run, frames=3, steps=1, **kw)  # resumes, cascades
     assert info["step"] == 3 and [s["frames"] for s in info["stages"]] == [2, 3]
-    info = train_inter([data_dir], run, frames=3, steps=1, lr=2e-5, **kw)  # a lower lr: a stage
+    info = train_inter([data_dir], run, frames=3, steps=1, lr=2e-5, motion_warmup=50, **kw)
     assert [(s["frames"], s["lr"]) for s in info["stages"]] == [(2, 1e-4), (3, 1e-4), (3, 2e-5)]
+    assert info["stages"][-1]["motion_warmup"] == 50 and info["motion_warmup"] == [3, 50]
     intra_before = load_model("lvc-intra-only").intra.state_dict()
     export_model(run, models / "lvc-p")
     model = load_model("lvc-p")
@@ -145,3 +146,12 @@ def test_saving_the_same_weights_twice_gives_the_same_file(tmp_path):
         save_model(tmp_path / "m", net, {})
         hashes.add(file_sha256(tmp_path / "m.safetensors"))
     assert len(hashes) == 1
+
+
+def test_the_motion_warmup_fades_the_warp_loss_from_its_first_step():
+    from lvcodec.train.trainer import motion_warp_weight as w
+
+    assert w(0, (0, 3000)) == 1.0 and w(1500, (0, 3000)) == 0.5 and w(3000, (0, 3000)) == 0.0
+    assert w(9000, (0, 3000)) == 0.0
+    assert w(2000, (2549, 1000)) == 0.0 and w(2549, (2549, 1000)) == 1.0
+    assert w(3049, (2549, 1000)) == 0.5 and w(3549, (2549, 1000)) == 0.0
