@@ -65,6 +65,14 @@ def decode(model, data, device, start=0):
     return out, None
 
 
+def ping_pong(frames: list, n: int):
+    """`n` frames of a shorter clip played forwards, backwards, forwards… (real motion, no cut)."""
+    if len(frames) >= n:
+        return frames[:n], ""
+    cycle = frames + frames[-2:0:-1]
+    return [cycle[i % len(cycle)] for i in range(n)], " (played forwards and backwards)"
+
+
 @contextmanager
 def threads(n):
     before = torch.get_num_threads()
@@ -167,7 +175,8 @@ def _md(results, meta) -> str:
 @click.option("--model", "model_name", default="lvc-base", show_default=True)
 @click.option("--clip", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEMO,
               show_default=True, help="Video to code (the bundled clip by default).")
-@click.option("--frames", type=click.IntRange(2), default=48, show_default=True)
+@click.option("--frames", type=click.IntRange(2), default=36, show_default=True,
+              help="Frames to code (a shorter clip is played back and forth).")
 @click.option("--intra-period", type=click.IntRange(1), default=32, show_default=True,
               help="I frames at 0 and here (less than --frames).")
 def main(out, model_name, clip, frames, intra_period):
@@ -177,6 +186,7 @@ def main(out, model_name, clip, frames, intra_period):
     model = load_model(model_name)
     with open_reader(clip, frames=frames) as reader:
         info, src = reader.info, list(reader)
+    src, note = ping_pong(src, frames)
     results = {}
     t0 = time.time()
     for q in QUALITIES:
@@ -184,7 +194,7 @@ def main(out, model_name, clip, frames, intra_period):
         results[q] = {"bytes": size, "conditions": conds}
         print(f"q{q}: " + "; ".join(f"{c} {m['identical']}/{m['frames']}" for c, m in conds.items()),
               flush=True)
-    meta = {"model": f"{model.name}@{model.sha256[:16]}", "clip": f"{clip.name}, {len(src)} frames "
+    meta = {"model": f"{model.name}@{model.sha256[:16]}", "clip": f"{clip.name}{note}, {len(src)} frames "
             f"{info.width}x{info.height}, intra period {intra_period} (I at 0 and {intra_period})",
             "torch": torch.__version__, "CUDA": torch.cuda.get_device_name(0)
             if torch.cuda.is_available() else "none",
