@@ -111,4 +111,4 @@ def test_bench_parity_decodes_identically_on_cpu_and_reports_the_matrix(tiny_mod
         foreign = conds["CPU, oneDNN kernels (foreign)"]
         assert foreign["frames"] == 5 and 0 <= foreign["identical"] <= 5
     md = (out / "parity.md").read_text()
-    assert "| CPU, 1 thread | 5/5 | 5/5 | 5/5 |" in md and "forwards and backwards, 5 frames" in md
+    assert "| CPU, 1 thread | 5/5 | 5/5 | 5/5 |" in md and "forwards and backwards), 5 frames" in md
