@@ -104,7 +104,7 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
             for k in ("loss", "bpp", "psnr"):
                 acc[k] += out[k].item()
             if "bpp_motion" in out:
-                acc["bpp_motion"] = acc.get("bpp_motion", 0.0) + float(out["bpp_motion"])
+                acc["bpp_motion"] = acc.get("bpp_motion", 0.0) + float(out["bpp_motion"].detach())
             acc["aux"] += aux.item()
             acc["n"] += 1
             if info["step"] % 100 == 0 and rank == 0:

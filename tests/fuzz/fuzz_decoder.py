@@ -195,22 +195,37 @@ def main(argv=None):
     stats["slowest_s"] = max(p[0]["slowest_s"] for p in parts)
     import resource
 
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    line = (f"{stats['streams']} mutated streams, {stats['inputs']} decodes (fail mode, then "
-            f"conceal mode where fail stopped) in {stats['seconds']:.0f} s: {stats['decoded']} decoded, "
-            f"{stats['clean_errors']} one-line errors, 0 crashes; slowest input "
-            f"{stats['slowest_s'] * 1000:.0f} ms; peak memory of a fuzzing process {peak_mb:.0f} MiB")
+    stats["peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    line = summary(stats)
     print(line)
     print(f"{args.jobs} processes, seeds {args.seed}..{args.seed + args.jobs - 1}")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(
-            "# Reliability: decoder fuzzing\n\n"
-            "`make fuzz` (`python tests/fuzz/fuzz_decoder.py --iterations 100000`): mutations of a "
-            f"real {len(seed_data)}-byte, 3-frame 64x48 stream (tiny test model): bit flips, byte "
-            "overwrites with CRCs recomputed, truncations, dropped/duplicated/swapped units, "
-            "absurd unit sizes. Each mutated stream is decoded with `--on-error fail` and "
-            "`conceal`.\n\n" + line + ".\n")
+        args.report.write_text(report(line, len(seed_data), args.jobs, args.seed))
+
+
+def summary(stats) -> str:
+    return (f"{stats['streams']} mutated streams, {stats['inputs']} decodes (fail mode, then "
+            f"conceal mode where fail stopped) in {stats['seconds']:.0f} s: {stats['decoded']} "
+            f"decoded, {stats['clean_errors']} one-line errors, 0 crashes; slowest input "
+            f"{stats['slowest_s'] * 1000:.0f} ms; peak memory of a fuzzing process "
+            f"{stats['peak_mb']:.0f} MiB")
+
+
+def report(line: str, seed_bytes: int, jobs: int, seed: int) -> str:
+    return (
+        "# Reliability: decoder fuzzing\n\n"
+        "`make fuzz` (`python tests/fuzz/fuzz_decoder.py --iterations 100000`): mutations of a "
+        f"real {seed_bytes}-byte stream, 64x48, I P P (the tiny test model, so that P-frame "
+        "packets, their references and concealment are fuzzed too): bit flips, byte overwrites "
+        "with CRCs recomputed, truncations, dropped/duplicated/swapped units, absurd unit sizes. "
+        "Each mutated stream is decoded with `--on-error fail`, and again with `conceal` where "
+        "fail stopped. A crash is any exception other than lvcodec's one-line errors; a hang or "
+        "an unbounded allocation would show as the slowest input or the peak memory below.\n\n"
+        f"{line}.\n\n"
+        f"{jobs} processes (seeds {seed}..{seed + jobs - 1}), {time.strftime('%Y-%m-%d')}, on 2 "
+        "CPU cores. Every test run (`make test`, CI) fuzzes a short budget of the same harness "
+        "(`tests/fuzz/test_fuzz.py`).\n")
 
 
 if __name__ == "__main__":
