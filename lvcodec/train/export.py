@@ -27,7 +27,7 @@ def settle_quantiles(eb, steps: int = 3000, lr: float = 1e-2) -> float:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return float(eb.loss())
+    return float(eb.loss().detach())
 
 
 INTRA_DESCRIPTION = ("intra codec (attention hyperprior, group-checkerboard context, variable rate "
