@@ -47,20 +47,27 @@ def main():
 @click.option("-q", "--quality", type=click.IntRange(0, 63), default=32, show_default=True,
               help="Quality index: 0 smallest files … 63 best quality.")
 @click.option("--intra-period", "-I", "intra_period", type=int, default=32, show_default=True,
-              help="Frames between I frames (I P P P …); -1: only the first frame; 1: all-intra.")
+              help="Frames between I frames; -1: only the first frame; 1: all-intra.")
+@click.option("--structure", type=click.Choice(["ldp", "ra"]), default="ldp", show_default=True,
+              help="ldp: low-delay P (I P P P …, coding order = display order); ra: random access "
+                   "(hierarchical B frames between anchors --gop frames apart).")
+@click.option("--gop", type=click.Choice(["8", "16", "32"]), default="16", show_default=True,
+              help="ra: frames from one anchor to the next (the B hierarchy's size).")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--psnr", is_flag=True, help="Also measure PSNR of the reconstruction.")
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def encode(input, output, size, fps, quality, intra_period, frames, model, device, psnr, overwrite,
-           quiet):
+def encode(input, output, size, fps, quality, intra_period, structure, gop, frames, model, device,
+           psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …) into OUTPUT.lvc."""
     from lvcodec.codec.api import encode_file
 
-    s = encode_file(input, output, quality=quality, intra_period=intra_period, frames=frames, size=size, fps=fps, model=model,
-                    device=device, overwrite=overwrite, measure_psnr=psnr, progress=not quiet)
+    s = encode_file(input, output, quality=quality, intra_period=intra_period,
+                    gop=int(gop) if structure == "ra" else 1, frames=frames, size=size, fps=fps,
+                    model=model, device=device, overwrite=overwrite, measure_psnr=psnr,
+                    progress=not quiet)
     line = (f"encoded {s['frames']} frames {s['width']}x{s['height']}: {s['bytes']} bytes, "
             f"{s['kbps']:.1f} kbit/s, {s['bpp']:.4f} bpp")
     if "psnr_yuv" in s:
@@ -147,10 +154,13 @@ def prepare_data_cmd(out_dir):
 @click.option("--run-dir", "--run", "run_dir", type=click.Path(path_type=Path),
               help="Checkpoint directory; an existing one is resumed. "
                    "[default: ~/.cache/lvcodec/runs/STAGE]")
-@click.option("--stage", type=click.Choice(["intra", "inter"]), default="intra", show_default=True,
-              help="intra: I-frame net on patches; inter: P-frame net on sequences (intra frozen).")
-@click.option("--frames", type=click.IntRange(2, 16), default=2, show_default=True,
-              help="inter: sequence length (2 = frame pairs; 4-7 = cascaded P frames).")
+@click.option("--stage", type=click.Choice(["intra", "inter", "bi"]), default="intra",
+              show_default=True,
+              help="intra: I-frame net on patches; inter: P-frame net on sequences (intra frozen); "
+                   "bi: B-frame net on hierarchical GOPs (intra and P nets frozen).")
+@click.option("--frames", type=click.IntRange(2, 33), default=2, show_default=True,
+              help="inter: sequence length (2 = frame pairs; 4-7 = cascaded P frames); "
+                   "bi: GOP length + 1 (3, 5, 9, 17).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
 @click.option("--batch", type=int, default=8, show_default=True)
@@ -166,7 +176,7 @@ def prepare_data_cmd(out_dir):
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
 def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, motion_warmup, init,
           device, threads, export):
-    """Train the intra or inter net on DATA folders (prepared data, videos or Vimeo-90k)."""
+    """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     import torch
 
     from lvcodec.device import resolve_device
@@ -187,7 +197,7 @@ def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, motion
         info = train_intra(list(data), run_dir, **common)
     else:
         info = train_inter(list(data), run_dir, frames=frames, motion_warmup=motion_warmup,
-                           **common)
+                           stage=stage, **common)
     if os.environ.get("RANK", "0") != "0":
         return
     click.echo(f"stopped at step {info['step']}; checkpoint in {run_dir}")

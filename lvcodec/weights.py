@@ -11,6 +11,7 @@ from compressai.entropy_models import EntropyBottleneck
 from safetensors.torch import load_file, save_file
 
 from lvcodec.errors import ModelError
+from lvcodec.nets.bi import BiNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 
@@ -45,11 +46,12 @@ class Model:
     intra: IntraNet
     card: dict = field(default_factory=dict)
     inter: InterNet | None = None  # P frames; a model without one codes all-intra only
+    bi: BiNet | None = None  # B frames; a model without one codes low-delay only
 
     def to(self, device) -> "Model":
-        self.intra.to(device)
-        if self.inter is not None:
-            self.inter.to(device)
+        for net in (self.intra, self.inter, self.bi):
+            if net is not None:
+                net.to(device)
         return self
 
 
@@ -64,8 +66,9 @@ def net_state(net: torch.nn.Module, dtype=None) -> dict:
     return out
 
 
-def load_net_state(net: torch.nn.Module, state: dict) -> None:
-    """Load a flat tensor dict into `net` (floats cast to float32, lazy buffers resized)."""
+def load_net_state(net: torch.nn.Module, state: dict, strict: bool = True) -> None:
+    """Load a flat tensor dict into `net` (floats cast to float32, lazy buffers resized); with
+    strict=False, keys of `net` that `state` lacks keep their values."""
     modules = dict(net.named_modules())
     own = net.state_dict()
     for key, value in state.items():
@@ -78,7 +81,7 @@ def load_net_state(net: torch.nn.Module, state: dict) -> None:
             value = value.float()
         fixed[key] = value
     missing, unexpected = net.load_state_dict(fixed, strict=False)
-    if missing or unexpected:
+    if unexpected or (missing and strict):
         raise ModelError(f"weights do not fit the net: missing {missing[:3]}, unexpected {unexpected[:3]}")
 
 
@@ -122,29 +125,31 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device="cpu") -> Model:
     def part(prefix):
         return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
 
+    nets = {}
     try:
-        intra = IntraNet(**card["config"]["intra"])
-        inter = InterNet(**card["config"]["inter"]) if "inter" in card["config"] else None
+        for key, cls in (("intra", IntraNet), ("inter", InterNet), ("bi", BiNet)):
+            if key in card["config"]:
+                nets[key] = cls(**card["config"][key])
     except (KeyError, TypeError) as e:
         raise ModelError(f"{card_path}: model card has no usable architecture config ({e})") from None
-    load_net_state(intra, part("intra."))
-    intra.eval()
-    if inter is not None:
-        load_net_state(inter, part("inter."))
-        inter.eval()
-    return Model(name=card.get("name", weights.stem), sha256=sha, intra=intra, card=card,
-                 inter=inter).to(device)
+    if "intra" not in nets:
+        raise ModelError(f"{card_path}: model card has no intra net")
+    for key, net in nets.items():
+        load_net_state(net, part(f"{key}."))
+        net.eval()
+    return Model(name=card.get("name", weights.stem), sha256=sha, card=card, **nets).to(device)
 
 
 def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16,
-               inter: InterNet | None = None) -> str:
+               inter: InterNet | None = None, bi: BiNet | None = None) -> str:
     """Write NAME.safetensors and NAME.json; returns the weights' sha256.
 
     The factorized prior's integer tables are frozen first, on the CPU, so every decoder uses the
     very tables the encoder used.
     """
     state = {}
-    for prefix, net in (("intra", intra), ("inter", inter)):
+    nets = {"intra": intra, "inter": inter, "bi": bi}
+    for prefix, net in nets.items():
         if net is None:
             continue
         net = net.cpu().eval()
@@ -161,8 +166,6 @@ def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16
     save_file(state, str(weights), metadata={"lvc-model": Path(path_stem).name})
     sha = file_sha256(weights)
     card = dict(card, sha256=sha, name=Path(path_stem).name)
-    card.setdefault("config", {})["intra"] = intra.config
-    if inter is not None:
-        card["config"]["inter"] = inter.config
+    card["config"] = {key: net.config for key, net in nets.items() if net is not None}
     Path(path_stem).with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return sha

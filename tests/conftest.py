@@ -12,8 +12,10 @@ TINY = {"N": 16, "M": 32, "Nz": 16, "groups": [4, 4, 8, 16]}
 TINY_INTER = dict(TINY, ctx=[8, 8, 16], temporal_prior=8, motion=[16, 16, 8])
 
 
-def make_tiny_model(models_dir: Path, name: str = "lvc-tiny", seed: int = 0, inter: bool = True) -> Path:
-    """Random-init intra (and inter) nets small enough for fast tests, saved like a shipped model."""
+def make_tiny_model(models_dir: Path, name: str = "lvc-tiny", seed: int = 0, inter: bool = True,
+                    bi: bool = True) -> Path:
+    """Random-init intra (and P and B) nets small enough for fast tests, saved like a shipped model."""
+    from lvcodec.nets.bi import BiNet
     from lvcodec.nets.inter import InterNet
     from lvcodec.nets.intra import IntraNet
     from lvcodec.weights import save_model
@@ -25,9 +27,17 @@ def make_tiny_model(models_dir: Path, name: str = "lvc-tiny", seed: int = 0, int
         inter_net = InterNet(**TINY_INTER)
         # Random motion: the zero-initialised estimator would leave the motion path untested.
         torch.nn.init.normal_(inter_net.estimator.refine[0][-1].weight, std=0.05)
+    bi_net = None
+    if inter and bi:
+        bi_net = BiNet(**TINY_INTER)
+        # Every B-only path live: motion, branch exchange, selective fusion, prior alignment.
+        for layer in (bi_net.estimator.refine[0][-1], *bi_net.motion.exchange_a,
+                      *bi_net.motion.exchange_s, *(w[-1] for w in bi_net.fusion.weights),
+                      bi_net.align.net[-1]):
+            torch.nn.init.normal_(layer.weight, std=0.05)
     models_dir.mkdir(parents=True, exist_ok=True)
     save_model(models_dir / name, net, {"description": "test model", "training": {"steps": 0}},
-               inter=inter_net)
+               inter=inter_net, bi=bi_net)
     return models_dir / name
 
 

@@ -15,19 +15,21 @@ from lvcodec.eval.metrics import frame_psnr
 from lvcodec.io import Frame, VideoInfo, atomic_output, open_reader, open_writer
 from lvcodec.weights import DEFAULT_MODEL, load_model
 
-__all__ = ["encode_file", "decode_file", "decode_frames"]
+__all__ = ["encode_file", "encode_stream", "decode_file", "decode_frames"]
 
 
 def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTRA_PERIOD,
-                frames: int | None = None, size=None, fps=None, model: str = DEFAULT_MODEL,
+                gop: int = 1, frames: int | None = None, size=None, fps=None, model: str = DEFAULT_MODEL,
                 device: str = "auto", overwrite: bool = False, measure_psnr: bool = False,
                 progress: bool = True, frame_stats: list | None = None) -> dict:
     """Encode a video file into an .lvc bitstream; returns summary statistics.
 
-    frame_stats, when given, receives one dict per frame (type, bytes, PSNR when measured).
+    gop: 1 codes low-delay P; more codes random access, with hierarchical B frames between
+    anchors `gop` frames apart. frame_stats, when given, receives one dict per frame in coding
+    order (type, bytes, PSNR when measured).
     """
     dev = resolve_device(device)
-    config = EncoderConfig(quality=quality, intra_period=intra_period)
+    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop)
     config.validate()
     if Path(dst).suffix.lower() != ".lvc":
         raise OutputError(f"{dst}: the encoder writes .lvc bitstreams (give an output ending in .lvc)")
@@ -42,11 +44,11 @@ def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTR
             writer.write_sequence_header(encoder.sequence_header())
             bar = tqdm(total=info.frame_count, unit="frame", desc="encode", disable=not progress,
                        leave=False)
-            for frame in reader:
-                header, substreams, recon = encoder.encode(frame)
-                size = writer.write_frame(header, substreams)
+            for coded in encoder.code(reader):
+                header = coded.header
+                size = writer.write_frame(header, coded.substreams)
                 if measure_psnr:
-                    stats["psnr"].append(frame_psnr(frame, recon))
+                    stats["psnr"].append(frame_psnr(coded.source, coded.recon))
                 if frame_stats is not None:
                     frame_stats.append({"display_index": header.display_index,
                                         "type": header.frame_type.name, "bytes": size,
@@ -61,65 +63,101 @@ def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTR
     return _summary(stats, info.width, info.height, info.fps, time.time() - t0)
 
 
+def encode_stream(model, frames, info: VideoInfo, config: EncoderConfig, device) -> tuple:
+    """(.lvc bytes, [CodedFrame] in coding order) of `frames`, in memory (tests, benchmarks)."""
+    import io
+
+    enc = Encoder(model, config, info, device)
+    buf = io.BytesIO()
+    writer = LvcWriter(buf)
+    writer.write_sequence_header(enc.sequence_header())
+    coded = []
+    for c in enc.code(frames):
+        writer.write_frame(c.header, c.substreams)
+        coded.append(c)
+    writer.close()
+    return buf.getvalue(), coded
+
+
 # The smallest possible frame unit (sync, type, size, header, two empty substreams, CRC) is
 # longer than this, so the bytes skipped over damage bound how many frames they could have held.
 MIN_FRAME_UNIT_BYTES = 16
 
 
 def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = "fail", warn=None):
-    """Frames of a stream in display order (low-delay: coding order = display order).
+    """Frames of a stream in display order; yields (frame, concealed).
 
-    on_error="fail": the first damaged unit raises a FormatError. "conceal": each damaged unit is
-    reported through `warn(message)` and skipped, and the frames it held are replaced by the last
-    good picture (mid-grey before the first one); so are the P frames that depend on a lost frame,
-    until the next I frame. A stream cut short ends where it was cut. Yields (frame, concealed).
+    Frames arrive in coding order; a reorder buffer of at most the stream's GOP size returns them
+    in display order (low delay: as they come). on_error="fail": the first damaged unit raises a
+    FormatError. "conceal": each damaged unit is reported through `warn(message)` and skipped,
+    and the frames it held are replaced by the last good picture (mid-grey before the first);
+    so are the frames that depend on a lost frame, until the next I frame. A stream cut short
+    ends where it was cut.
     """
     if on_error not in ("fail", "conceal"):
         raise ConfigError(f"--on-error {on_error}: expected fail or conceal")
     conceal = on_error == "conceal"
     total = decoder.seq.frame_count or None
-    state = {"errors": 0}
-    last, expected, skipped_at_good = None, 0, 0
+    # A frame arrives at most this far ahead of the next one to show (the B frames of a GOP come
+    # after its anchor); a frame further ahead means the ones before it were lost.
+    window = decoder.seq.gop_size - 1
+    state = {"errors": 0, "last": None}
+    pending = {}  # display index -> decoded frame, or None where it was concealed
+    expected, skipped_at_good = 0, 0
 
     def report(e):
         state["errors"] += 1
         if warn:
             warn(str(e))
 
-    def stand_in():
-        return last if last is not None else grey_frame(decoder.seq.width, decoder.seq.height)
+    def show(idx):
+        """The frame at display index idx, a stand-in if it was concealed or lost."""
+        frame = pending.pop(idx, None)
+        if frame is not None:
+            state["last"] = frame
+            return frame, False
+        last = state["last"]
+        return (last if last is not None else grey_frame(decoder.seq.width, decoder.seq.height)), True
 
     for header, substreams, _size in reader.frames(on_error=report if conceal else None):
         idx = header.display_index
-        if idx < expected or (total is not None and idx >= total):
-            problem = f"frame {idx}: display index out of order or beyond the {total or '?'} frames"
+        if idx < expected or idx in pending or (total is not None and idx >= total):
+            problem = f"frame {idx}: display index repeated, out of order or beyond the " \
+                      f"{total or '?'} frames"
             if not conceal:
                 raise CorruptStream(problem)
             report(problem + " (skipped)")
             continue
-        if idx > expected:  # frames lost in damaged units
+        lost = [i for i in range(expected, idx - window) if i not in pending]
+        if lost:  # frames lost in damaged units
             # Never invent more frames than the damage could have held (a forged index must not
             # make us write billions of frames).
             lost_max = state["errors"] + (reader.skipped_bytes - skipped_at_good) // MIN_FRAME_UNIT_BYTES
-            if not conceal or idx - expected > lost_max:
-                raise CorruptStream(f"frame {expected} is missing (the next frame is {idx})")
-            while expected < idx:
-                yield stand_in(), True
-                expected += 1
+            if not conceal or len(lost) > lost_max:
+                raise CorruptStream(f"frame {lost[0]} is missing (the next frame is {idx})")
+        while expected < idx - window:
+            yield show(expected)
+            expected += 1
         try:
-            frame, concealed = decoder.decode(header, substreams), False
+            pending[idx] = decoder.decode(header, substreams)
         except FormatError as e:
-            # A sane header, an undecodable frame (damaged payload, or its reference was lost):
+            # A sane header, an undecodable frame (damaged payload, or a reference was lost):
             # conceal it in place; the frames that depend on it follow until the next I frame.
             if not conceal:
                 raise
             report(f"{e} (concealed)")
-            frame, concealed = stand_in(), True
-        yield frame, concealed
-        if not concealed:
-            last = frame
-        expected += 1
+            pending[idx] = None
         state["errors"], skipped_at_good = 0, reader.skipped_bytes
+        while expected in pending:
+            yield show(expected)
+            expected += 1
+    end = max(pending, default=expected - 1) + 1
+    missing = [i for i in range(expected, end) if i not in pending]
+    if missing and not conceal:
+        raise CorruptStream(f"frame {missing[0]} is missing")
+    while expected < end:
+        yield show(expected)
+        expected += 1
     if total is not None and expected < total:
         if not conceal:
             raise CorruptStream(f"the stream holds {expected} of its {total} frames")

@@ -10,7 +10,7 @@ side of every frame (synthesis, motion compensation, reference features) runs th
 import copy
 import weakref
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import torch
@@ -18,12 +18,13 @@ import torch
 from lvcodec.entropy import FactorizedCoder, GaussianCoder, finish, new_decoder, new_encoder
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
+from lvcodec.nets.bi import BiNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "IntraCoder",
-           "InterCoder", "decoder_side"]
+           "InterCoder", "BiCoder", "decoder_side"]
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 
@@ -62,7 +63,10 @@ class Reference:
     """A decoded picture as later frames use it: the padded packed picture and its features."""
 
     x: torch.Tensor  # (1, 6, ph, pw), clamped to [0, 1]
-    feat: torch.Tensor | None = None  # propagated decoder features (None until an inter net asks)
+    feat: torch.Tensor | None = None  # propagated decoder features (None for intra pictures)
+    # Features of an intra picture, made by each inter net that references it (P and B nets have
+    # their own feature extractors), once.
+    own_feats: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +88,9 @@ class _ParamPath(torch.nn.Module):
         super().__init__()
         self.h_s = copy.deepcopy(part.h_s).double().eval()
         self.context = copy.deepcopy(part.context).double().eval()
+        # B frames: the hyperprior aligns the two temporal priors (PriorAlignment).
+        align = getattr(part, "align", None)
+        self.align = copy.deepcopy(align).double().eval() if align is not None else None
         eb = part.entropy_bottleneck
         self.z_coder = FactorizedCoder(eb._quantized_cdf.cpu().numpy(), eb._cdf_length.cpu().numpy(),
                                        eb._offset.cpu().numpy())
@@ -107,7 +114,12 @@ class LatentCoder:
 
     def _prior(self, z_hat, extra):
         prior = self.param.h_s(z_hat)
-        return prior if extra is None else torch.cat([prior, extra.double()], dim=1)
+        if extra is None:
+            return prior
+        extra = extra.double()
+        if self.param.align is not None:
+            extra = self.param.align(prior, extra)
+        return torch.cat([prior, extra], dim=1)
 
     def encode(self, y: torch.Tensor, z: torch.Tensor, extra: torch.Tensor | None = None,
                y_ref: torch.Tensor | None = None):
@@ -199,7 +211,24 @@ class IntraCoder:
         return x_hat[..., : shape[0], : shape[1]], _reference(x_hat, shape)
 
 
-class InterCoder:
+class _ContextualCoder:
+    """What P and B frames share: reference features and the reconstruction they pass on."""
+
+    def _features(self, ref: Reference) -> torch.Tensor:
+        if ref.feat is not None:
+            return ref.feat
+        if id(self.net) not in ref.own_feats:  # an intra picture: features of its picture
+            ref.own_feats[id(self.net)] = self.net.ref_features(ref.x)
+        return ref.own_feats[id(self.net)]
+
+    def _reconstruct(self, y_hat, contexts, q, shape):
+        x_hat, feat = self.net.synthesise(y_hat, contexts, q)
+        ref = _reference(x_hat, shape)
+        ref.feat = feat  # frame-recurrent: the next frame's reference feature
+        return x_hat[..., : shape[0], : shape[1]], ref
+
+
+class InterCoder(_ContextualCoder):
     """P frames: substreams motion z, motion y, z, y (docs/bitstream.md §4).
 
     The motion is estimated and analysed in the encoder only; everything after the motion
@@ -214,23 +243,12 @@ class InterCoder:
         self.motion = LatentCoder(net.motion)
         self.latent = LatentCoder(net)
 
-    def _features(self, ref: Reference) -> torch.Tensor:
-        if ref.feat is None:  # after an I frame: features of its picture
-            ref.feat = self.net.ref_features(ref.x)
-        return ref.feat
-
     def _contexts(self, motion_hat, ref: Reference, q):
         """Temporal contexts, temporal prior and latent prediction from the decoded motion."""
         flow_hat = self.net.motion.synthesise(motion_hat, q)
         contexts = self.net.contexts(self._features(ref), flow_hat)
         y_ref = self.net.latent_prediction(ref.x, flow_hat, contexts, q)
         return contexts, self.net.temporal_prior(contexts), y_ref
-
-    def _reconstruct(self, y_hat, contexts, q, shape):
-        x_hat, feat = self.net.synthesise(y_hat, contexts, q)
-        ref = _reference(x_hat, shape)
-        ref.feat = feat
-        return x_hat[..., : shape[0], : shape[1]], ref
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, ref: Reference, quality: int):
@@ -259,5 +277,61 @@ class InterCoder:
         with decoder_side(device):
             contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
         y_hat = self.latent.decode(substreams[2:], padded, device, extra=prior, y_ref=y_ref)
+        with decoder_side(device):
+            return self._reconstruct(y_hat, contexts, q, shape)
+
+
+class BiCoder(_ContextualCoder):
+    """B frames: substreams motion-0 z, y; motion-1 z, y; z, y (docs/bitstream.md §4).
+
+    Motion branch 0 (to the past reference) is coded first; branch 1 (to the future one) is coded
+    with branch 0's decoded latent as a further prior. As for P frames, everything after the
+    motion latents is computed by both ends from decoded values, under decoder_side().
+    """
+
+    SUBSTREAMS = 6
+
+    def __init__(self, net: BiNet):
+        self.net = net
+        self.motion = [LatentCoder(b) for b in net.motion.branches]
+        self.latent = LatentCoder(net)
+
+    def _prediction(self, motion_hats, refs, q):
+        """Fused contexts, the two temporal priors and the latent prediction."""
+        flows_hat = self.net.motion.synthesise(motion_hats, q)
+        contexts, priors, w0 = self.net.bi_contexts([self._features(r) for r in refs], flows_hat)
+        y_ref = self.net.bi_latent_prediction([r.x for r in refs], flows_hat, w0, contexts, q)
+        return contexts, priors, y_ref
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, refs: tuple, quality: int):
+        """x: packed frame; refs: (past, future) decoded references. Returns as IntraCoder.encode."""
+        shape = x.shape[-2:]
+        q = _q(quality, x.device)
+        xp = pad_to(x, PAD)
+        flows = [self.net.estimator(xp, r.x) for r in refs]
+        ys, zs = self.net.motion.analyse(flows, q)
+        streams0, m0 = self.motion[0].encode(ys[0], zs[0])
+        streams1, m1 = self.motion[1].encode(ys[1], zs[1], extra=m0)
+        with decoder_side(x.device):
+            contexts, priors, y_ref = self._prediction([m0, m1], refs, q)
+        y, z = self.net.analyse(xp, contexts, q)
+        streams, y_hat = self.latent.encode(y, z, extra=priors, y_ref=y_ref)
+        with decoder_side(x.device):
+            x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)
+        return streams0 + streams1 + streams, x_hat, new_ref
+
+    @torch.no_grad()
+    def decode(self, substreams: list[bytes], refs: tuple, quality: int, shape: tuple[int, int],
+               device):
+        if len(substreams) != self.SUBSTREAMS:
+            raise CorruptStream(f"a B frame has 6 substreams, this one has {len(substreams)}")
+        q = _q(quality, device)
+        padded = _padded(shape)
+        m0 = self.motion[0].decode(substreams[0:2], padded, device)
+        m1 = self.motion[1].decode(substreams[2:4], padded, device, extra=m0)
+        with decoder_side(device):
+            contexts, priors, y_ref = self._prediction([m0, m1], refs, q)
+        y_hat = self.latent.decode(substreams[4:], padded, device, extra=priors, y_ref=y_ref)
         with decoder_side(device):
             return self._reconstruct(y_hat, contexts, q, shape)

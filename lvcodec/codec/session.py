@@ -1,26 +1,30 @@
 """Encoder and decoder sessions: frames in, packets out, and back (one code path per frame type).
 
 Both ends keep the same decoded-picture buffer (DPB): the encoder stores the reconstruction the
-decoder will make, never the source, so P frames predict from identical references.
+decoder will make, never the source, so P and B frames predict from identical references.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
-from lvcodec.codec.frame_coder import InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame
-from lvcodec.codec.gop import plan_low_delay
+from lvcodec.codec.frame_coder import (
+    BiCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
+)
+from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
 from lvcodec.weights import Model
 
-__all__ = ["EncoderConfig", "Encoder", "Decoder", "MissingReference", "MAX_QUALITY",
-           "MAX_DECODE_PIXELS", "DEFAULT_INTRA_PERIOD"]
+__all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReference", "MAX_QUALITY",
+           "MAX_DECODE_PIXELS", "DEFAULT_INTRA_PERIOD", "MAX_GOP"]
 
 MAX_QUALITY = 63
 DEFAULT_INTRA_PERIOD = 32
 MAX_INTRA_PERIOD = 0xFFFF
+MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 # Decoding allocates activations in proportion to the picture: refuse what would exhaust memory
 # before allocating anything (8K UHD, 8192x4320, is the largest picture this decoder takes).
 MAX_DECODE_PIXELS = 8192 * 4320
@@ -34,6 +38,7 @@ class MissingReference(CorruptStream):
 class EncoderConfig:
     quality: int = 32
     intra_period: int = DEFAULT_INTRA_PERIOD  # -1: only the first frame is intra
+    gop: int = 1  # 1: low-delay P; 2..MAX_GOP: random access, hierarchical B between anchors
 
     def validate(self) -> None:
         if not 0 <= self.quality <= MAX_QUALITY:
@@ -41,62 +46,135 @@ class EncoderConfig:
         if not (self.intra_period == -1 or 1 <= self.intra_period <= MAX_INTRA_PERIOD):
             raise ConfigError(f"intra period {self.intra_period} out of range "
                               f"(expected -1 or 1..{MAX_INTRA_PERIOD})")
+        if not 1 <= self.gop <= MAX_GOP:
+            raise ConfigError(f"GOP size {self.gop} out of range (expected 1..{MAX_GOP})")
 
     @property
     def header_intra_period(self) -> int:
         return 0 if self.intra_period == -1 else self.intra_period
 
+    @property
+    def structure(self) -> CodingStructure:
+        if self.intra_period == 1:
+            return CodingStructure.ALL_INTRA
+        return CodingStructure.RANDOM_ACCESS if self.gop > 1 else CodingStructure.LOW_DELAY
+
 
 class _DecodedPictures:
-    """The decoded-picture buffer of low-delay P: the last decoded picture, by display index."""
+    """The decoded-picture buffer, by display index, bounded by one rule both ends apply.
+
+    Storing a picture of temporal layer L > 0 drops the pictures of layers >= L (in the coding
+    order of gop.hierarchy, no later frame references them); storing an anchor (layer 0) drops all
+    but the previous anchor, which the B frames before the new anchor reference. So the buffer
+    holds at most 2 + the number of B layers: 7 pictures for a GOP of 32, 2 in low delay.
+    """
 
     def __init__(self):
-        self.index, self.ref = None, None
+        self.pictures = {}  # display index -> (layer, Reference)
 
-    def put(self, index: int, ref: Reference) -> None:
-        self.index, self.ref = index, ref
+    def put(self, index: int, layer: int, ref: Reference) -> None:
+        if layer == 0:
+            anchors = [i for i, (lay, _) in self.pictures.items() if lay == 0]
+            keep = {max(anchors)} if anchors else set()
+        else:
+            keep = {i for i, (lay, _) in self.pictures.items() if lay < layer}
+        self.pictures = {i: p for i, p in self.pictures.items() if i in keep}
+        self.pictures[index] = (layer, ref)
 
     def get(self, index: int) -> Reference | None:
-        return self.ref if index == self.index else None
+        entry = self.pictures.get(index)
+        return None if entry is None else entry[1]
+
+
+@dataclass
+class CodedFrame:
+    """One frame as the encoder emits it, in coding order."""
+
+    header: FrameHeader
+    substreams: list
+    recon: Frame  # the decoder's picture, bit for bit
+    source: Frame
 
 
 class Encoder:
-    """Turns frames (display order) into (FrameHeader, substreams, reconstruction)."""
+    """Frames in display order -> CodedFrames in coding order (push each frame, then flush).
+
+    Low delay codes each frame as it arrives; random access holds the frames up to the next
+    anchor (at most `gop`), then codes the anchor and the B frames between."""
 
     def __init__(self, model: Model, config: EncoderConfig, info: VideoInfo, device: torch.device):
         config.validate()
         if config.intra_period != 1 and model.inter is None:
             raise ConfigError(f"model '{model.name}' has no P-frame net: use --intra-period 1")
+        if config.structure == CodingStructure.RANDOM_ACCESS and model.bi is None:
+            raise ConfigError(f"model '{model.name}' has no B-frame net: use --structure ldp")
         self.model, self.config, self.info, self.device = model, config, info, device
-        self.intra = IntraCoder(model.intra)
-        self.inter = InterCoder(model.inter) if model.inter is not None else None
+        self.coders = _coders(model)
         self.dpb = _DecodedPictures()
-        self.next_index = 0
+        self.pending = {}  # display index -> source frame not coded yet
+        self.received = 0
+        self.anchor = None  # display index of the last coded anchor
+        # All-intra is low delay with an I frame every frame, whatever the GOP.
+        self.gop = 1 if config.intra_period == 1 else config.gop
 
     def sequence_header(self) -> SequenceHeader:
-        all_intra = self.config.intra_period == 1
         return SequenceHeader(
             width=self.info.width, height=self.info.height, fps_num=self.info.fps_num,
-            fps_den=self.info.fps_den, frame_count=0,
-            coding_structure=CodingStructure.ALL_INTRA if all_intra else CodingStructure.LOW_DELAY,
-            intra_period=self.config.header_intra_period, gop_size=1,
+            fps_den=self.info.fps_den, frame_count=0, coding_structure=self.config.structure,
+            intra_period=self.config.header_intra_period, gop_size=self.gop,
             quality=self.config.quality, model_name=self.model.name,
             model_sha256=bytes.fromhex(self.model.sha256))
 
-    def encode(self, frame: Frame):
-        plan = plan_low_delay(self.next_index, self.config.header_intra_period)
-        self.next_index += 1
-        x = frame_to_tensor(frame, self.device)
-        if plan.frame_type == FrameType.I:
-            substreams, x_hat, ref = self.intra.encode(x, self.config.quality)
-        else:
-            substreams, x_hat, ref = self.inter.encode(x, self.dpb.get(plan.refs[0]),
-                                                       self.config.quality)
-        self.dpb.put(plan.display_index, ref)
+    def push(self, frame: Frame) -> list[CodedFrame]:
+        self.pending[self.received] = frame
+        self.received += 1
+        target = 0 if self.anchor is None else next_anchor(self.anchor, self.gop,
+                                                           self.config.header_intra_period)
+        return self._code_gop(target) if self.received - 1 == target else []
+
+    def flush(self) -> list[CodedFrame]:
+        """At the end of the input: the last frame anchors a shorter final GOP."""
+        return self._code_gop(self.received - 1) if self.pending else []
+
+    def code(self, frames) -> Iterator[CodedFrame]:
+        """Every frame of `frames` (display order), coded, in coding order."""
+        for frame in frames:
+            yield from self.push(frame)
+        yield from self.flush()
+
+    def _code_gop(self, anchor: int) -> list[CodedFrame]:
+        out = [self._code(plan) for plan in plan_gop(self.anchor, anchor,
+                                                     self.config.header_intra_period)]
+        self.anchor = anchor
+        return out
+
+    def _code(self, plan) -> CodedFrame:
+        source = self.pending.pop(plan.display_index)
+        quality = layer_quality(self.config.quality, plan.temporal_layer)
+        x = frame_to_tensor(source, self.device)
+        refs = tuple(self.dpb.get(i) for i in plan.refs)
+        substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs), quality)
+        self.dpb.put(plan.display_index, plan.temporal_layer, ref)
         header = FrameHeader(frame_type=plan.frame_type, display_index=plan.display_index,
-                             temporal_layer=plan.temporal_layer, scale_log2=0,
-                             quality=self.config.quality, refs=plan.refs)
-        return header, substreams, tensor_to_frame(x_hat, self.info.width, self.info.height)
+                             temporal_layer=plan.temporal_layer, scale_log2=0, quality=quality,
+                             refs=plan.refs)
+        return CodedFrame(header, substreams, tensor_to_frame(x_hat, self.info.width,
+                                                              self.info.height), source)
+
+
+def _coders(model: Model) -> dict:
+    """The frame coder of each frame type the model can code."""
+    coders = {FrameType.I: IntraCoder(model.intra)}
+    if model.inter is not None:
+        coders[FrameType.P] = InterCoder(model.inter)
+    if model.bi is not None:
+        coders[FrameType.B] = BiCoder(model.bi)
+    return coders
+
+
+def _ref_args(refs: tuple) -> tuple:
+    """The reference argument of a coder's encode/decode: none (I), one (P) or a pair (B)."""
+    return () if not refs else (refs[0],) if len(refs) == 1 else (refs,)
 
 
 class Decoder:
@@ -116,32 +194,32 @@ class Decoder:
             raise ModelMismatch(
                 f"the bitstream needs model '{wanted}' (sha256 {seq.model_sha256.hex()[:16]}…), "
                 f"not '{model.name}' (sha256 {model.sha256[:16]}…)")
+        if seq.gop_size > MAX_GOP:
+            raise CorruptStream(f"GOP size {seq.gop_size} is larger than this decoder takes ({MAX_GOP})")
         self.model, self.seq, self.device = model, seq, device
-        self.intra = IntraCoder(model.intra)
-        self.inter = InterCoder(model.inter) if model.inter is not None else None
+        self.coders = _coders(model)
         self.dpb = _DecodedPictures()
 
     def decode(self, header: FrameHeader, substreams: list[bytes]) -> Frame:
-        idx = header.display_index
-        if header.frame_type == FrameType.B:
-            raise CorruptStream(f"frame {idx}: B frames need a newer lvcodec")
+        idx, kind = header.display_index, header.frame_type
         if header.scale_log2 != 0:
             raise CorruptStream(f"frame {idx}: scaled frames are not supported yet")
         if header.quality > MAX_QUALITY:
             raise CorruptStream(f"frame {idx}: quality {header.quality} > {MAX_QUALITY}")
+        if kind not in self.coders:
+            net = "P" if kind == FrameType.P else "B"
+            raise CorruptStream(f"frame {idx}: a {kind.name} frame, and model '{self.model.name}' "
+                                f"has no {net}-frame net")
+        wanted = {FrameType.I: 0, FrameType.P: 1, FrameType.B: 2}[kind]
+        if len(header.refs) != wanted:
+            raise CorruptStream(f"frame {idx}: a {kind.name} frame has {wanted} reference(s), "
+                                f"not {len(header.refs)}")
+        refs = tuple(self.dpb.get(i) for i in header.refs)
+        for i, ref in zip(header.refs, refs):
+            if ref is None:
+                raise MissingReference(f"frame {idx}: its reference, frame {i}, is not decoded")
         shape = (self.seq.height // 2, self.seq.width // 2)
-        if header.frame_type == FrameType.I:
-            x_hat, ref = self.intra.decode(substreams, header.quality, shape, self.device)
-        else:
-            if self.inter is None:
-                raise CorruptStream(f"frame {idx}: a P frame, and model '{self.model.name}' has "
-                                    "no P-frame net")
-            if len(header.refs) != 1:
-                raise CorruptStream(f"frame {idx}: a P frame has one reference, not {len(header.refs)}")
-            reference = self.dpb.get(header.refs[0])
-            if reference is None:
-                raise MissingReference(f"frame {idx}: its reference, frame {header.refs[0]}, "
-                                       "is not decoded")
-            x_hat, ref = self.inter.decode(substreams, reference, header.quality, shape, self.device)
-        self.dpb.put(idx, ref)
+        x_hat, ref = self.coders[kind].decode(substreams, *_ref_args(refs), header.quality, shape,
+                                              self.device)
+        self.dpb.put(idx, header.temporal_layer, ref)
         return tensor_to_frame(x_hat, self.seq.width, self.seq.height)

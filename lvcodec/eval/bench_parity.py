@@ -24,9 +24,10 @@ import click
 import numpy as np
 import torch
 
-from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.bitstream import LvcReader
 from lvcodec.codec import frame_coder
-from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
+from lvcodec.codec.api import encode_stream
+from lvcodec.codec.session import Decoder, EncoderConfig
 from lvcodec.errors import LvcError
 from lvcodec.eval._script import run_script
 from lvcodec.eval.metrics import frame_psnr
@@ -37,19 +38,11 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "demo_bbb_320x180.mp4"
 QUALITIES = (0, 32, 63)
 
 
-def encode(model, frames, info, quality, intra_period, device):
-    """(stream bytes, the encoder's reconstructions)."""
-    enc = Encoder(model, EncoderConfig(quality=quality, intra_period=intra_period), info, device)
-    buf = io.BytesIO()
-    writer = LvcWriter(buf)
-    writer.write_sequence_header(enc.sequence_header())
-    recons = []
-    for frame in frames:
-        header, subs, recon = enc.encode(frame)
-        writer.write_frame(header, subs)
-        recons.append(recon)
-    writer.close()
-    return buf.getvalue(), recons
+def encode(model, frames, info, quality, intra_period, device, gop=1):
+    """(stream bytes, the encoder's reconstructions in coding order)."""
+    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop)
+    data, coded = encode_stream(model, frames, info, config, device)
+    return data, [c.recon for c in coded]
 
 
 def decode(model, data, device, start=0):

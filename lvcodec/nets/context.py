@@ -14,7 +14,7 @@ from compressai.entropy_models import GaussianConditional
 from lvcodec.entropy.tables import ScaleTable, quantize_mean
 from lvcodec.nets.layers import conv1x1, conv3x3, quantize_ste
 
-__all__ = ["GroupCheckerboardContext", "anchor_mask", "scale_index"]
+__all__ = ["GroupCheckerboardContext", "anchor_mask", "scale_index", "load_widened"]
 
 _TABLE = ScaleTable()
 
@@ -126,3 +126,25 @@ class GroupCheckerboardContext(nn.Module):
                 symbols = code_step(k, sel, mu, scale_index(scales[:, :, sel]))
                 y_hat[:, c0:c1, sel] = symbols.to(mu.dtype) + mu
         return y_hat
+
+
+@torch.no_grad()
+def load_widened(dst: GroupCheckerboardContext, src: GroupCheckerboardContext, at: int) -> None:
+    """Copy `src` into `dst`, whose parameter nets take more inputs: the extra prior channels
+    inserted at input position `at` (after the hyperprior features) and a latent prior at the end
+    start at zero, so `dst` computes what `src` did until training finds a use for them."""
+    extra = dst.param_nets[0][0].in_channels - src.param_nets[0][0].in_channels
+    if dst.latent_prior and not src.latent_prior:
+        extra -= dst.groups[0]
+    for s, d in zip(src.param_nets, dst.param_nets):
+        w = d[0].weight
+        w.zero_()
+        w[:, :at].copy_(s[0].weight[:, :at])
+        rest = s[0].in_channels - at
+        w[:, at + extra:at + extra + rest].copy_(s[0].weight[:, at:])
+        d[0].bias.copy_(s[0].bias)
+        for i in range(1, len(s)):
+            d[i].load_state_dict(s[i].state_dict())
+    dst.spatial.load_state_dict(src.spatial.state_dict())
+    if dst.latent_prior and src.latent_prior:
+        dst.ref_weight.copy_(src.ref_weight)

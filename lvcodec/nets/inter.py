@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 from compressai.entropy_models import EntropyBottleneck
 
-from lvcodec.nets.context import GroupCheckerboardContext
+from lvcodec.nets.context import GroupCheckerboardContext, load_widened
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import (
     AttentionBlock, QualityGain, ResidualBlock, ResidualBlockUpsample, ResidualBlockWithStride,
@@ -150,16 +150,5 @@ class InterNet(nn.Module):
 
             load_net_state(net.entropy_bottleneck, intra.entropy_bottleneck.state_dict())
             # The context model's first layers gain temporal-prior inputs, zero at the start.
-            hyper = intra.context.param_nets[0][0].in_channels - 2 * intra.context.groups[0]
-            extra = net.config["temporal_prior"]
-            for src, dst in zip(intra.context.param_nets, net.context.param_nets):
-                w = dst[0].weight
-                w.zero_()  # the temporal and latent priors' inputs start at zero
-                w[:, :hyper].copy_(src[0].weight[:, :hyper])
-                rest = src[0].in_channels - hyper
-                w[:, hyper + extra:hyper + extra + rest].copy_(src[0].weight[:, hyper:])
-                dst[0].bias.copy_(src[0].bias)
-                for i in range(1, len(src)):
-                    dst[i].load_state_dict(src[i].state_dict())
-            net.context.spatial.load_state_dict(intra.context.spatial.state_dict())
+            load_widened(net.context, intra.context, at=intra.h_s[-1].out_channels)
         return net

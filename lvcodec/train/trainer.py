@@ -3,7 +3,10 @@
 Stages (DESIGN §7): `intra` on single patches; `inter` on sequences of `frames` co-located
 patches: the first frame is coded by the (frozen) intra net, the others as P frames, each
 referencing the previous decoded frame and its propagated features. frames=2 trains on pairs;
-4-7 cascades the P frames so that the net learns to resist error propagation.
+4-7 cascades the P frames so that the net learns to resist error propagation. `bi` trains the
+B-frame net on hierarchical GOPs of `frames` = 2^k + 1: both ends intra-coded (frozen), the
+frames between coded as the encoder's hierarchy does (the middle first, from both ends; the
+frame distance halves with each layer, and the quality index drops by layer as in the encoder).
 """
 
 import csv
@@ -16,7 +19,9 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from lvcodec.codec.gop import hierarchy, layer_quality
 from lvcodec.errors import ConfigError
+from lvcodec.nets.bi import BiNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import NUM_QUALITIES
@@ -30,11 +35,20 @@ LOG_COLUMNS = ["step", "seconds", "loss", "bpp", "psnr_yuv", "aux"]
 
 
 class CodecNets(nn.Module):
-    """Intra + inter nets in one module: its state dict has the model file's layout."""
+    """Intra + inter (+ bi) nets in one module: its state dict has the model file's layout."""
 
-    def __init__(self, intra: IntraNet, inter: InterNet):
+    def __init__(self, intra: IntraNet, inter: InterNet, bi: BiNet | None = None):
         super().__init__()
-        self.intra, self.inter = intra, inter
+        self.intra, self.inter, self.bi = intra, inter, bi
+
+    @classmethod
+    def from_config(cls, config: dict) -> "CodecNets":
+        bi = BiNet(**config["bi"]) if "bi" in config else None
+        return cls(IntraNet(**config["intra"]), InterNet(**config["inter"]), bi)
+
+    def config(self) -> dict:
+        return {k: n.config for k, n in (("intra", self.intra), ("inter", self.inter),
+                                         ("bi", self.bi)) if n is not None}
 
 
 def _distributed() -> tuple[int, int]:
@@ -241,19 +255,54 @@ class _Cascade(nn.Module):
         return terms
 
 
+class _BiCascade(nn.Module):
+    """A hierarchical GOP: both ends intra-coded, then the B frames between them in the encoder's
+    coding order, each from its two decoded references (gradients flow through the B frames that
+    later ones reference). Returns the mean RD loss terms over the B frames."""
+
+    def __init__(self, nets: CodecNets):
+        super().__init__()
+        self.nets = nets
+
+    def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
+        intra, bi = self.nets.intra, self.nets.bi
+        last = seq.shape[1] - 1
+        decoded = {}
+        for i in (0, last):
+            with torch.no_grad():
+                x_hat = intra(seq[:, i], q)["x_hat"].clamp(0, 1)
+            decoded[i] = (x_hat, bi.ref_features(x_hat))
+        frames = list(hierarchy(0, last))
+        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
+        for m, a, b, layer in frames:
+            x = seq[:, m]
+            qm = torch.tensor([float(layer_quality(int(v), layer)) for v in q], device=q.device)
+            out = bi(x, (decoded[a][0], decoded[b][0]), (decoded[a][1], decoded[b][1]), qm)
+            rd = rd_loss(out, x, qm)
+            for k in terms:
+                terms[k] = terms[k] + rd[k] / len(frames)
+            decoded[m] = (out["x_hat"].clamp(0, 1), out["feat"])
+        return terms
+
+
 def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | None = None,
                 steps: int | None = None, batch: int = 8, patch: int = 128, lr: float = 1e-4,
                 device: str = "cpu", init: str | None = None, checkpoint_minutes: float = 5.0,
-                motion_warmup: int | None = None, log=print) -> dict:
-    """Train the P-frame net on `frames`-long sequences; the intra net stays frozen.
+                motion_warmup: int | None = None, stage: str = "inter", log=print) -> dict:
+    """Train the P-frame net (stage "inter") on `frames`-long sequences, or the B-frame net
+    (stage "bi") on hierarchical GOPs of `frames` = 2^k + 1; the other nets stay frozen.
 
     A new run starts from model `init`: from its inter net if it has one, otherwise from an inter
     net whose conditional autoencoder is a copy of its intra net (InterNet.from_intra). A run
     warms the motion up over its first 3000 steps (_Cascade); `motion_warmup=N` starts another
-    warm-up of N steps here.
+    warm-up of N steps here. A new B run starts from the init model's B net, or from its P net
+    applied to both references (BiNet.from_inter).
     """
     if frames < 2:
         raise ConfigError("inter training needs sequences of at least 2 frames")
+    if stage == "bi" and (frames < 3 or (frames - 1) & (frames - 2)):
+        raise ConfigError(f"B-frame training takes GOPs of 2^k + 1 frames (3, 5, 9, 17), not {frames}")
+    card_key = "training_bi" if stage == "bi" else "training_inter"
     rank, world = _distributed()
     if rank != 0:
         log = lambda *a, **k: None  # noqa: E731
@@ -261,14 +310,21 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     run_dir = Path(run_dir)
     init_model = _load_init(init)
     if (run_dir / "state.json").exists():
-        config = json.loads((run_dir / "state.json").read_text())["config"]
-        nets = CodecNets(IntraNet(**config["intra"]), InterNet(**config["inter"]))
+        nets = CodecNets.from_config(json.loads((run_dir / "state.json").read_text())["config"])
     else:
         if init_model is None:
             raise ConfigError("inter training starts from a model with a trained intra net (--init)")
+        if stage == "bi" and init_model.inter is None:
+            raise ConfigError("B-frame training starts from a model with a trained P-frame net (--init)")
         inter = init_model.inter or InterNet.from_intra(init_model.intra)
-        nets = CodecNets(init_model.intra, inter)
-    nets.intra.requires_grad_(False)
+        bi = (init_model.bi or BiNet.from_inter(inter)) if stage == "bi" else init_model.bi
+        nets = CodecNets(init_model.intra, inter, bi)
+    if stage == "bi" and nets.bi is None:
+        raise ConfigError(f"{run_dir} holds a P-frame run: give B-frame training its own --run-dir")
+    trained = nets.bi if stage == "bi" else nets.inter
+    for net in (nets.intra, nets.inter, nets.bi):
+        if net is not None and net is not trained:
+            net.requires_grad_(False)
     params, aux_params = _split_params(nets)
     # The factorized priors' densities learn 10x faster: a new motion hyper-latent starts with a
     # broad density that cost ~5 bits a symbol (0.04 bpp, half a P frame at low rates) for
@@ -281,17 +337,18 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
     info = _resume(run_dir, nets, opt, aux_opt, log)
     if info is None:
-        training = init_model.card.get("training_inter", {})
+        training = init_model.card.get(card_key, {})
         info = {"step": int(training.get("steps", 0)), "seconds": float(training.get("seconds", 0.0)),
-                "config": {"intra": nets.intra.config, "inter": nets.inter.config},
-                "intra_card": init_model.card}
-        log(f"starting from model {init} (inter: {info['step']} steps)")
+                "config": nets.config(), "intra_card": init_model.card, "stage": stage}
+        log(f"starting from model {init} ({stage}: {info['step']} steps)")
     elif init_model is not None and init_model.intra.config == nets.intra.config:
         # P frames are coded against the I frames of the intra net they ship with: a resumed run
-        # takes the init model's (perhaps since retrained) intra net.
+        # takes the init model's (perhaps since retrained) intra net, and a B run its P net.
         from lvcodec.weights import load_net_state, net_state
 
         load_net_state(nets.intra, net_state(init_model.intra))
+        if stage == "bi" and init_model.inter is not None:
+            load_net_state(nets.inter, net_state(init_model.inter))
         info["intra_card"] = init_model.card
     stages = info.setdefault("stages", [])
     will_train = minutes != 0 and steps != 0  # `--minutes 0 --export` only exports
@@ -308,9 +365,12 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     for g, scale in zip(opt.param_groups, (1, 10)):
         g["lr"] = scale * lr
     nets.to(device)
-    nets.inter.train()
-    nets.intra.eval()
-    cascade = _Cascade(nets, info.get("motion_warmup", (0, 3000)))
+    nets.eval()
+    trained.train()
+    if stage == "bi":  # its motion coder starts trained (the P net's): no warm-up
+        cascade = _BiCascade(nets)
+    else:
+        cascade = _Cascade(nets, info.get("motion_warmup", (0, 3000)))
     model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
     videos, stills = load_videos(data_dirs)
     data = SequencePatches(videos, stills, patch=patch, length=frames,
@@ -323,6 +383,6 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
         return model(seq, q, k)
 
-    return _loop(run_dir, nets, params, opt, aux_opt, info, step, nets.inter.aux_loss,
+    return _loop(run_dir, nets, params, opt, aux_opt, info, step, trained.aux_loss,
                  minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank,
                  log=log)

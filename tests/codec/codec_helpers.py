@@ -6,27 +6,20 @@ import numpy as np
 import pytest
 import torch
 
-from lvcodec.bitstream import LvcReader, LvcWriter
-from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
+from lvcodec.bitstream import LvcReader
+from lvcodec.codec.api import encode_stream
+from lvcodec.codec.session import Decoder, EncoderConfig
 from lvcodec.io import open_reader
 
 
-def encode(model, path, quality, threads, frames=None, intra_period=32):
-    """(stream bytes, encoder reconstructions, source frames) of the first `frames` of path."""
+def encode(model, path, quality, threads, frames=None, intra_period=32, gop=1):
+    """(stream bytes, encoder reconstructions, source frames) of the first `frames` of path; the
+    pictures in coding order, as the decoder makes them."""
     torch.set_num_threads(threads)
-    buf, recons, sources = io.BytesIO(), [], []
+    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop)
     with open_reader(path, frames=frames) as reader:
-        enc = Encoder(model, EncoderConfig(quality=quality, intra_period=intra_period), reader.info,
-                      torch.device("cpu"))
-        writer = LvcWriter(buf)
-        writer.write_sequence_header(enc.sequence_header())
-        for frame in reader:
-            header, subs, recon = enc.encode(frame)
-            writer.write_frame(header, subs)
-            recons.append(recon)
-            sources.append(frame)
-        writer.close()
-    return buf.getvalue(), recons, sources
+        data, coded = encode_stream(model, reader, reader.info, config, torch.device("cpu"))
+    return data, [c.recon for c in coded], [c.source for c in coded]
 
 
 def decode(model, data, threads):

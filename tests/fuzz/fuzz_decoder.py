@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
-from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.bitstream import LvcReader
 from lvcodec.bitstream.syntax import FILE_HEADER_SIZE, SYNC
-from lvcodec.codec.api import decode_frames
-from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
+from lvcodec.codec.api import decode_frames, encode_stream
+from lvcodec.codec.session import Decoder, EncoderConfig
 from lvcodec.errors import LvcError
 from lvcodec.io import Frame, VideoInfo
 
@@ -33,24 +33,22 @@ from lvcodec.io import Frame, VideoInfo
 FUZZ_MAX_PIXELS = 256 * 256
 
 
-def seed_stream(model, frames=3, width=64, height=48, quality=30) -> bytes:
+def seed_stream(model, n_frames=3, width=64, height=48, quality=30, intra_period=32, gop=1) -> bytes:
     """A real bitstream of a small moving gradient, coded with `model`."""
     import numpy as np
 
     yy, xx = np.mgrid[0:height, 0:width]
-    buf = io.BytesIO()
-    enc = Encoder(model, EncoderConfig(quality=quality), VideoInfo(width, height, 25, 1, frames),
-                  torch.device("cpu"))
-    w = LvcWriter(buf)
-    w.write_sequence_header(enc.sequence_header())
-    for t in range(frames):
-        y = ((xx * 3 + yy * 2 + 5 * t) % 256).astype(np.uint8)
-        u = np.full((height // 2, width // 2), 110 + t, np.uint8)
-        v = np.full((height // 2, width // 2), 140, np.uint8)
-        h, s, _ = enc.encode(Frame(y, u, v))
-        w.write_frame(h, s)
-    w.close()
-    return buf.getvalue()
+
+    def frames():
+        for t in range(n_frames):
+            y = ((xx * 3 + yy * 2 + 5 * t) % 256).astype(np.uint8)
+            u = np.full((height // 2, width // 2), 110 + t, np.uint8)
+            v = np.full((height // 2, width // 2), 140, np.uint8)
+            yield Frame(y, u, v)
+
+    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop)
+    return encode_stream(model, frames(), VideoInfo(width, height, 25, 1, n_frames), config,
+                         torch.device("cpu"))[0]
 
 
 def split_units(data: bytes):
