@@ -40,7 +40,7 @@ def drift_table(rows, codecs) -> dict:
     return out
 
 
-def _speed(rows, codec) -> dict:
+def speed_of(rows, codec) -> dict:
     at = [r for r in rows if r["codec"] == codec and (r["width"], r["height"]) == (640, 360)]
     if not at:
         return {}
@@ -51,7 +51,7 @@ def _speed(rows, codec) -> dict:
             "peak_rss_mb": max(r["peak_rss_mb"] for r in at if r.get("peak_rss_mb") is not None)}
 
 
-def _plot_drift(drift, path: Path) -> None:
+def plot_drift(drift, path: Path, xlabel: str = "frame index (I frame at 0)") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -61,8 +61,8 @@ def _plot_drift(drift, path: Path) -> None:
     for codec, by_point in drift.items():
         for p, ys in by_point.items():
             ax.plot(range(len(ys)), ys, label=f"{codec} {p}", lw=1,
-                    ls="-" if codec == "lvc" else "--")
-    ax.set_xlabel("frame index (I frame at 0)")
+                    ls="-" if codec.startswith("lvc") else "--")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("PSNR-YUV (dB), mean over clips")
     ax.legend(fontsize=6, ncol=3)
     ax.grid(alpha=0.3)
@@ -134,12 +134,12 @@ def bench_inter(testset, out, frames, intra_period, qualities, model, device):
                    meta={"test set": str(testset)})
     codecs = ["lvc", "lvc-intra", *ANCHORS]
     drift = drift_table(res["points"], ["lvc", "x264-medium-ldp"])
-    speed = {c: _speed(res["points"], c) for c in codecs}
+    speed = {c: speed_of(res["points"], c) for c in codecs}
     meta = {"test set": str(testset), "frames per clip": frames, "intra period": intra_period,
             "lvc model": lvc.version(), "date": time.strftime("%Y-%m-%d %H:%M")}
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out_dir / "rd_average.png", out / "inter_rd.png")
-    _plot_drift(drift, out / "inter_drift.png")
+    plot_drift(drift, out / "inter_drift.png")
     (out / "inter.json").write_text(json.dumps(
         {"meta": meta, "bd": res["bd"], "drift": drift, "speed": speed}, indent=1) + "\n")
     (out / "inter.md").write_text(_md(res, drift, speed, meta))

@@ -14,15 +14,17 @@ class LvcCodec(Codec):
     default_points = (0, 16, 32, 48, 63)
 
     def __init__(self, model: str | None = None, device: str = "cpu", name: str = "lvc",
-                 intra_period: int | None = None):
+                 intra_period: int | None = None, gop: int = 1):
         """intra_period: fixed for this codec whatever the run's (e.g. an all-intra 'lvc-intra'
-        beside a low-delay 'lvc' in one run); None follows the run."""
+        beside a low-delay 'lvc' in one run); None follows the run. gop: 1 low-delay P, more
+        random access with hierarchical B frames."""
         from lvcodec.weights import DEFAULT_MODEL
 
         self.model = model or DEFAULT_MODEL
         self.device = device
         self.name = name
         self.fixed_intra_period = intra_period
+        self.gop = gop
         self._version = None
 
     def version(self) -> str:
@@ -44,6 +46,8 @@ class LvcCodec(Codec):
         s["model"] = self.version()
         # Always False now that lvc codes P frames; kept so points measured before stay cached.
         s["intra_only"] = False
+        if self.gop > 1:  # (absent for low delay: its cached points stay valid)
+            s["gop"] = self.gop
         return s
 
     def _intra_period(self, run_intra_period: int) -> int:
@@ -61,7 +65,7 @@ class LvcCodec(Codec):
             t0 = time.perf_counter()
             encode_file(src, stream, quality=int(point), frames=len(frames), model=self.model,
                         device=self.device, overwrite=True, progress=False,
-                        intra_period=self._intra_period(intra_period))
+                        intra_period=self._intra_period(intra_period), gop=self.gop)
             t1 = time.perf_counter()
             decode_file(stream, rec, model=self.model, device=self.device, overwrite=True,
                         progress=False)

@@ -45,6 +45,35 @@ def test_intra_period_option(tiny_models, clip, tmp_path):
     assert not (tmp_path / "b.lvc").exists()
 
 
+def test_random_access_info_shows_the_hierarchy_and_decode_restores_display_order(
+        tiny_models, make_clip, tmp_path):
+    from lvcodec.io import open_reader
+
+    clip = make_clip(tmp_path / "m.y4m", frames=9)
+    out = tmp_path / "ra.lvc"
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--structure", "ra", "--gop", "8", "--quiet"))
+    info = json.loads(_ok(run("info", out, "--json")))
+    assert info["sequence"]["coding_structure"] == "RANDOM_ACCESS" and info["sequence"]["gop_size"] == 8
+    frames = info["frames"]  # coding order
+    assert [f["display_index"] for f in frames] == [0, 8, 4, 2, 1, 3, 6, 5, 7]
+    assert [f["temporal_layer"] for f in frames] == [0, 0, 1, 2, 3, 3, 2, 3, 3]
+    assert frames[2]["refs"] == [0, 8] and frames[2]["frame_type"] == "B"
+    assert frames[4]["quality"] < frames[2]["quality"] < frames[1]["quality"]  # q falls by layer
+    table = _ok(run("info", out))
+    assert "RANDOM_ACCESS" in table and "0,8" in table
+    _ok(run("decode", out, tmp_path / "r.y4m", "--quiet"))
+    with open_reader(tmp_path / "r.y4m") as r:
+        assert len(list(r)) == 9  # (display order: tests/codec/test_random_access.py)
+
+
+def test_random_access_needs_a_model_with_a_b_frame_net(tmp_path, monkeypatch, make_model, clip):
+    make_model(tmp_path, name="lvc-p-only", bi=False)
+    monkeypatch.setenv("LVC_MODELS", str(tmp_path))
+    bad = run("encode", clip, tmp_path / "b.lvc", "--model", "lvc-p-only", "--structure", "ra")
+    assert bad.exit_code == 1 and "no B-frame net" in bad.output and len(bad.output.splitlines()) == 1
+    assert not (tmp_path / "b.lvc").exists()
+
+
 def test_raw_yuv_needs_a_size(tiny_models, tmp_path):
     raw = tmp_path / "in.yuv"
     raw.write_bytes(bytes(96 * 64 * 3 // 2 * 2))

@@ -159,11 +159,12 @@ def _job(job):
 
     from lvcodec.weights import load_model
 
-    models, iterations, seed, time_limit = job
+    models, iterations, seed, time_limit, gop = job
     torch.set_num_threads(1)
     os.environ["LVC_MODELS"] = models
     model = load_model("lvc-tiny")
-    seed_data = seed_stream(model)
+    # low delay (I P P) or random access (I P B B B: reordering, two references)
+    seed_data = seed_stream(model) if gop == 1 else seed_stream(model, n_frames=5, gop=gop)
     return run(model, seed_data, iterations, seed=seed, time_limit=time_limit), seed_data
 
 
@@ -185,7 +186,7 @@ def main(argv=None):
         make_tiny_model(Path(tmp))
         share = -(-args.iterations // args.jobs)
         with ProcessPoolExecutor(args.jobs) as pool:
-            parts = list(pool.map(_job, [(tmp, share, args.seed + j, args.time_limit)
+            parts = list(pool.map(_job, [(tmp, share, args.seed + j, args.time_limit, (1, 4)[j % 2])
                                          for j in range(args.jobs)]))
     seed_data = parts[0][1]
     stats = {k: sum(p[0][k] for p in parts) for k in ("streams", "inputs", "decoded", "clean_errors")}
@@ -213,9 +214,11 @@ def summary(stats) -> str:
 def report(line: str, seed_bytes: int, jobs: int, seed: int) -> str:
     return (
         "# Reliability: decoder fuzzing\n\n"
-        "`make fuzz` (`python tests/fuzz/fuzz_decoder.py --iterations 100000`): mutations of a "
-        f"real {seed_bytes}-byte stream, 64x48, I P P (the tiny test model, so that P-frame "
-        "packets, their references and concealment are fuzzed too): bit flips, byte overwrites "
+        "`make fuzz` (`python tests/fuzz/fuzz_decoder.py --iterations 100000`): mutations of "
+        f"real 64x48 streams coded with the tiny test model: I P P ({seed_bytes} bytes) in the "
+        "even processes, random access I P B B B in the odd ones, so that P- and B-frame "
+        "packets, their references, the reorder buffer and concealment are fuzzed too: bit "
+        "flips, byte overwrites "
         "with CRCs recomputed, truncations, dropped/duplicated/swapped units, absurd unit sizes. "
         "Each mutated stream is decoded with `--on-error fail`, and again with `conceal` where "
         "fail stopped. A crash is any exception other than lvcodec's one-line errors; a hang or "

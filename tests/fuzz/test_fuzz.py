@@ -35,3 +35,12 @@ def test_damaged_frame_is_concealed_and_the_rest_decodes(model_and_stream):
     with pytest.raises(CorruptStream, match="CRC"):
         decode_bytes(bad, model, "fail")
     assert decode_bytes(bad, model, "conceal") == 3
+
+
+def test_short_fuzz_run_on_a_random_access_stream_has_no_crash(tiny_models):
+    """I P B B B: swapped, dropped and damaged units reach the reorder buffer and the B coder."""
+    model = load_model("lvc-tiny")
+    data = seed_stream(model, n_frames=5, gop=4)
+    assert decode_bytes(data, model, "fail") == 5
+    stats = run(model, data, iterations=200, seed=11, time_limit=20)
+    assert stats["inputs"] > 0 and stats["clean_errors"] > 0 and stats["decoded"] > 0

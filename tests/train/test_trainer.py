@@ -155,3 +155,51 @@ def test_the_motion_warmup_fades_the_warp_loss_from_its_first_step():
     assert w(9000, (0, 3000)) == 0.0
     assert w(2000, (2549, 1000)) == 0.0 and w(2549, (2549, 1000)) == 1.0
     assert w(3049, (2549, 1000)) == 0.5 and w(3549, (2549, 1000)) == 0.0
+
+
+def test_bi_run_starts_from_the_p_net_resumes_and_exports_a_b_frame_model(
+        data_dir, tmp_path, monkeypatch, make_model):
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_inter
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    make_model(models, name="lvc-p", bi=False)
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    kw = dict(batch=2, patch=64, init="lvc-p", stage="bi", log=lambda *a: None)
+    with pytest.raises(ConfigError, match="2\\^k \\+ 1"):
+        train_inter([data_dir], run, frames=4, steps=1, **kw)
+    assert train_inter([data_dir], run, frames=3, steps=2, **kw)["step"] == 2
+    assert train_inter([data_dir], run, frames=3, steps=1, **kw)["step"] == 3  # resumes
+    before = load_model("lvc-p")
+    export_model(run, models / "lvc-b")
+    model = load_model("lvc-b")
+    assert model.bi is not None and model.card["training_bi"]["steps"] == 3
+    assert "B-frame codec" in model.card["description"]
+    for old, new in ((before.intra, model.intra), (before.inter, model.inter)):  # both frozen
+        for k, v in new.state_dict().items():
+            assert torch.equal(v, old.state_dict()[k]), k
+
+
+def test_a_new_b_net_is_the_p_net_when_both_references_are_the_same(tmp_path, monkeypatch,
+                                                                    make_model):
+    """BiNet.from_inter starts every B-only path at zero: two equal references give the P net's
+    picture (what B training starts from)."""
+    from lvcodec.nets.bi import BiNet
+    from lvcodec.weights import load_model
+
+    make_model(tmp_path, name="lvc-p", bi=False)
+    monkeypatch.setenv("LVC_MODELS", str(tmp_path))
+    inter = load_model("lvc-p").inter
+    bi = BiNet.from_inter(inter).eval()
+    torch.manual_seed(1)
+    x, ref = torch.rand(1, 6, 64, 64), torch.rand(1, 6, 64, 64)
+    q = torch.tensor([30.0])
+    with torch.no_grad():
+        p = inter(x, ref, inter.ref_features(ref), q)
+        b = bi(x, (ref, ref), (bi.ref_features(ref),) * 2, q)
+    assert torch.allclose(p["x_hat"], b["x_hat"], atol=1e-5)
+    assert torch.allclose(p["likelihoods"]["y"], b["likelihoods"]["y"], atol=1e-5)

@@ -1,0 +1,117 @@
+"""`python -m lvcodec.eval.bench_bframes TESTSET --out benchmarks`: random access with B frames.
+
+lvc random access (hierarchical B, `--gop`, intra period 32) against lvc low-delay P (same model,
+same intra period), and x264 / x265 medium with their default B frames and the same keyint, on
+the first 33 frames of every clip (I frames at 0 and 32); plus PSNR by frame index (the
+hierarchy's quality pattern) and speed. Writes OUT/bframes.md, bframes.json, bframes_rd.png,
+bframes_frames.png; details in OUT/bench_ra/.
+"""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import click
+
+from lvcodec.eval._script import (
+    average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
+)
+from lvcodec.eval.bench_inter import drift_table, plot_drift, speed_of
+from lvcodec.eval.cli import parse_points
+
+ANCHORS = ["x264-medium", "x265-medium"]  # their defaults: B frames on (3 and 4), as x264/x265 ship
+
+
+def _md(res, by_frame, speed, meta) -> str:
+    from lvcodec.eval.report import bd_markdown
+
+    rows = res["points"]
+    clips = list(dict.fromkeys(r["clip"] for r in rows))
+    lines = ["# Random access: lvc B frames vs lvc low-delay, x264 and x265", ""]
+    lines += [f"- {k}: {v}" for k, v in meta.items()] + [""]
+    lines += [f"`lvc-ra` codes random access: anchors every {meta['gop']} frames (I at the intra "
+              f"period {meta['intra period']}, else P), hierarchical B frames between them, the "
+              "quality index lowered by "
+              f"{meta['quality step per layer']} per temporal layer. `lvc` is the same model in "
+              "low delay (I P P P …). `x264-medium` and `x265-medium` keep their default B frames "
+              "(3 and 4, adaptive), with the same keyint and scenecut off. Rate = whole file bits "
+              "per pixel; quality = PSNR-YUV 6:1:1 averaged over frames. Per-clip points and RD "
+              "plots: [bench_ra/summary.md](bench_ra/summary.md); average RD: "
+              "![RD](bframes_rd.png)", ""]
+    for anchor, entries in res["bd"].items():
+        lines += bd_markdown([e for e in entries if e["codec"] != anchor], clips, anchor)
+    lines += ["## PSNR by frame index", "",
+              "Mean PSNR-YUV (dB) over the clips at each display index (foreman has 10 frames). "
+              "![frames](bframes_frames.png)", ""]
+    cols = [(c, p) for c in by_frame for p in by_frame[c]]
+    lines += ["| frame | " + " | ".join(f"{c} {p}" for c, p in cols) + " |",
+              "|---" * (len(cols) + 1) + "|"]
+    n = max(len(by_frame[c][p]) for c, p in cols)
+    for i in range(n):
+        cells = [f"{by_frame[c][p][i]:.2f}" if i < len(by_frame[c][p]) else "–" for c, p in cols]
+        lines.append(f"| {i} | " + " | ".join(cells) + " |")
+    lines += ["", "## Speed (640×360 clips, all points, this machine's CPU)", "",
+              "| codec | encode fps | decode fps | peak RSS (MiB) |", "|---|---|---|---|"]
+    for codec, s in speed.items():
+        if s:
+            lines.append(f"| {codec} | {s['encode_fps']:.2f} | {s['decode_fps']:.2f} | "
+                         f"{s['peak_rss_mb']:.0f} |")
+    lines += ["", "fps: wall-clock frames per second of the whole file API (model loading and file "
+              "I/O included) or of PyAV for the anchors, in the same run.", ""]
+    return "\n".join(lines)
+
+
+@click.command("bench_bframes")
+@click.argument("testset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"),
+              show_default=True)
+@click.option("--frames", type=click.IntRange(min=2), default=33, show_default=True)
+@click.option("--intra-period", type=click.IntRange(min=2), default=32, show_default=True)
+@click.option("--gop", type=click.IntRange(2, 64), default=16, show_default=True)
+@click.option("--qualities", default="0,21,42,63", show_default=True, help="lvc quality indices.")
+@click.option("--model", default=None, help="lvc model [default: lvc-base].")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+              show_default=True)
+def bench_bframes(testset, out, frames, intra_period, gop, qualities, model, device):
+    """Random-access benchmark of every clip in TESTSET."""
+    from lvcodec.codec.gop import QUALITY_STEP_PER_LAYER
+    from lvcodec.eval.lvc_codec import LvcCodec
+    from lvcodec.eval.runner import evaluate
+
+    lvc_ra = LvcCodec(model=model, device=device, name="lvc-ra", gop=gop)
+    lvc_ld = LvcCodec(model=model, device=device)
+    qs = parse_points(qualities, "--qualities")
+    out_dir = out / "bench_ra"
+    res = evaluate(testset_clips(testset, frames), [lvc_ra, lvc_ld, *ANCHORS],
+                   {"lvc-ra": qs, "lvc": qs}, frames=frames, intra_period=intra_period,
+                   out_dir=out_dir, anchor_for_bd=["lvc", *ANCHORS],
+                   meta={"test set": str(testset)})
+    codecs = ["lvc-ra", "lvc", *ANCHORS]
+    by_frame = drift_table(res["points"], ["lvc-ra", "lvc"])
+    speed = {c: speed_of(res["points"], c) for c in codecs}
+    meta = {"test set": str(testset), "frames per clip": frames, "intra period": intra_period,
+            "gop": gop, "quality step per layer": QUALITY_STEP_PER_LAYER,
+            "lvc model": lvc_ra.version(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out_dir / "rd_average.png", out / "bframes_rd.png")
+    plot_drift(by_frame, out / "bframes_frames.png", xlabel="display index (I at 0 and 32)")
+    (out / "bframes.json").write_text(json.dumps(
+        {"meta": meta, "bd": res["bd"], "by_frame": by_frame, "speed": speed}, indent=1) + "\n")
+    (out / "bframes.md").write_text(_md(res, by_frame, speed, meta))
+    click.echo(f"-> {out / 'bframes.md'}")
+    card = update_model_card(lvc_ra.model, "measured_bi", {
+        "test set": f"../shared/testset (every clip, first {frames} frames, intra period "
+                    f"{intra_period}, GOP {gop})",
+        "date": meta["date"],
+        "average over clips": {c: average_by_quality(res["points"], c) for c in ("lvc-ra", "lvc")},
+        "bd_rate_percent_of_lvc_ra_vs": mean_bd_rate(res["bd"], "lvc-ra"),
+        "speed_cpu": speed.get("lvc-ra", {}),
+        "source": "make bench (benchmarks/bframes.md)",
+    })
+    if card:
+        click.echo(f"-> random-access points recorded in {card}")
+
+
+if __name__ == "__main__":
+    run_script(bench_bframes)
