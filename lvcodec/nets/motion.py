@@ -43,7 +43,10 @@ def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     gx = torch.arange(w, device=x.device, dtype=x.dtype).view(1, 1, w)
     nx = (gx + flow[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
     ny = (gy + flow[:, 1]) * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack([nx, ny], dim=-1)
+    # Border padding clamps finite coordinates anyway, so clamping them here changes nothing;
+    # it keeps NaN and huge values (a hostile stream's motion, a diverging training step) out of
+    # the CPU kernel, which gathers from memory at the index a NaN becomes and segfaults.
+    grid = torch.stack([nx, ny], dim=-1).nan_to_num(0.0).clamp(-2.0, 2.0)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 

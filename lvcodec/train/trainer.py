@@ -106,8 +106,18 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
                 break
             out = step_fn(info["step"])
             opt.zero_grad(set_to_none=True)
+            if not torch.isfinite(out["loss"]):
+                # A rare diverging sample must not turn every weight into NaN: skip it.
+                info["skipped"] = info.get("skipped", 0) + 1
+                log(f"step {info['step']}: loss {out['loss'].item()}, skipped "
+                    f"({info['skipped']} so far)")
+                continue
             out["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            if not torch.isfinite(torch.nn.utils.clip_grad_norm_(params, 1.0)):
+                info["skipped"] = info.get("skipped", 0) + 1
+                log(f"step {info['step']}: non-finite gradient, skipped ({info['skipped']} so far)")
+                opt.zero_grad(set_to_none=True)
+                continue
             opt.step()
             aux = aux_fn()
             aux_opt.zero_grad(set_to_none=True)

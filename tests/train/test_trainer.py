@@ -203,3 +203,24 @@ def test_a_new_b_net_is_the_p_net_when_both_references_are_the_same(tmp_path, mo
         b = bi(x, (ref, ref), (bi.ref_features(ref),) * 2, q)
     assert torch.allclose(p["x_hat"], b["x_hat"], atol=1e-5)
     assert torch.allclose(p["likelihoods"]["y"], b["likelihoods"]["y"], atol=1e-5)
+
+
+def test_a_step_with_a_non_finite_loss_is_skipped_not_applied(tmp_path):
+    """One diverging sample must not turn every weight into NaN (it happened in B training)."""
+    from lvcodec.train.trainer import _loop
+
+    net = torch.nn.Linear(2, 1)
+    params = list(net.parameters())
+    opt, aux_opt = torch.optim.Adam(params, 1e-2), torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    losses = iter([1.0, float("inf"), float("nan"), 1.0])
+
+    def step(_):
+        loss = net(torch.ones(1, 2)).sum() * next(losses)
+        return {"loss": loss, "bpp": loss.detach(), "psnr": loss.detach()}
+
+    messages = []
+    info = _loop(tmp_path / "run", net, params, opt, aux_opt, {"step": 0, "seconds": 0.0, "config": {}},
+                 step, lambda: torch.zeros(1, requires_grad=True).sum(), minutes=None, steps=2,
+                 checkpoint_minutes=60, rank=0, log=messages.append)
+    assert info["step"] == 2 and info["skipped"] == 2 and len(messages) == 2
+    assert all(torch.isfinite(p).all() for p in net.parameters())
