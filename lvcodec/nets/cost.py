@@ -3,7 +3,7 @@
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["intra_macs_per_pixel", "inter_macs_per_pixel"]
+__all__ = ["intra_macs_per_pixel", "inter_macs_per_pixel", "bi_macs_per_pixel"]
 
 
 def _probe(width: int, height: int):
@@ -65,3 +65,34 @@ def inter_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
             "estimation": estimation, "analysis": analysis, "entropy_params": entropy,
             "motion_synthesis_and_contexts": compensation, "synthesis": synthesis,
             "intra_reference_features": count(lambda: net.ref_features(x))}
+
+
+@torch.no_grad()
+def bi_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
+    """MACs per luma pixel of a B frame, as inter_macs_per_pixel: two estimations and motions,
+    two temporal contexts fused, the aligned priors."""
+    x, q, count = _probe(width, height)
+    feats = [net.ref_features(x)] * 2
+    flows = [net.estimator(x, x)] * 2
+    (my0, my1), (mz0, mz1) = net.motion.analyse(flows, q)
+    contexts, priors, w0 = net.bi_contexts(feats, flows)
+    y, z = net.analyse(x, contexts, q)
+    y_ref = net.bi_latent_prediction([x, x], flows, w0, contexts, q)
+    b0, b1 = net.motion.branches
+
+    def entropy():
+        b0.context.code(b0.h_s(torch.round(mz0)), _no_symbols)
+        b1.context.code(torch.cat([b1.h_s(torch.round(mz1)), my0], 1), _no_symbols)
+        hyper = net.h_s(torch.round(z))
+        net.context.code(torch.cat([hyper, net.align(hyper, priors)], 1), _no_symbols, y_ref)
+
+    estimation = count(lambda: [net.estimator(x, x) for _ in range(2)])
+    analysis = count(lambda: (net.motion.analyse(flows, q), net.analyse(x, contexts, q)))
+    entropy_params = count(entropy)
+    compensation = count(lambda: (net.motion.synthesise([my0, my1], q), net.bi_contexts(feats, flows),
+                                  net.bi_latent_prediction([x, x], flows, w0, contexts, q)))
+    synthesis = count(lambda: net.synthesise(torch.zeros_like(y), contexts, q))
+    decoder = entropy_params + compensation + synthesis
+    return {"encoder": estimation + analysis + decoder, "decoder": decoder,
+            "estimation": estimation, "analysis": analysis, "entropy_params": entropy_params,
+            "motion_synthesis_and_contexts": compensation, "synthesis": synthesis}
