@@ -73,3 +73,32 @@ def test_shipped_model_decodes_two_intra_periods_bit_exactly(monkeypatch, tmp_pa
     assert p_bytes < i_bytes
     psnr = [frame_psnr(f, r)["yuv"] for f, r in zip(sources, recons)]
     assert min(psnr) > 25.0  # no frame falls apart over the period
+
+
+def test_shipped_model_decodes_a_33_frame_random_access_clip_bit_exactly(monkeypatch, tmp_path):
+    """I 0, B hierarchy, I 32 (GOP 16: P 16): encoder on 2 threads, decoder on 1, and the decoder's
+    output in display order; B frames cost less than the I frames."""
+    import io
+
+    import torch
+
+    from lvcodec.bitstream import FrameType, LvcReader
+    from lvcodec.codec.api import decode_frames
+    from lvcodec.codec.session import Decoder
+
+    monkeypatch.delenv("LVC_MODELS", raising=False)
+    model = load_model(DEFAULT_MODEL)
+    assert model.bi is not None, "the shipped model has no B-frame net"
+    clip = _ping_pong_clip(tmp_path / "pingpong.y4m", 33)
+    data, recons, sources = encode(model, clip, 32, threads=2, intra_period=32, gop=16)
+    torch.set_num_threads(1)
+    reader = LvcReader(io.BytesIO(data))
+    shown = list(decode_frames(reader, Decoder(model, reader.sequence_header, torch.device("cpu"))))
+    order = [h.display_index for h, _ in headers_and_sizes(data)]
+    assert order[:3] == [0, 16, 8] and sorted(order) == list(range(33))
+    assert_identical([recons[order.index(i)] for i in range(33)], [f for f, _ in shown])
+    frames = headers_and_sizes(data)
+    i_bytes = np.mean([s for h, s in frames if h.frame_type == FrameType.I])
+    b_bytes = np.mean([s for h, s in frames if h.frame_type == FrameType.B])
+    assert b_bytes < i_bytes
+    assert min(frame_psnr(f, r)["yuv"] for f, r in zip(sources, recons)) > 25.0
