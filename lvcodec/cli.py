@@ -48,7 +48,7 @@ def main():
               help="Quality index: 0 smallest files … 63 best quality.")
 @click.option("--intra-period", "-I", "intra_period", type=int, default=32, show_default=True,
               help="Frames between I frames; -1: only the first frame; 1: all-intra.")
-@click.option("--structure", type=click.Choice(["ldp", "ra"]), default="ldp", show_default=True,
+@click.option("--structure", type=click.Choice(["ldp", "ra"]), default="ra", show_default=True,
               help="ldp: low-delay P (I P P P …, coding order = display order); ra: random access "
                    "(hierarchical B frames between anchors --gop frames apart).")
 @click.option("--gop", type=click.Choice(["8", "16", "32"]), default="16", show_default=True,

@@ -19,7 +19,8 @@ def _ok(result):
 
 def test_encode_info_decode_round_trip(tiny_models, clip, tmp_path):
     out = tmp_path / "a.lvc"
-    text = _ok(run("encode", clip, out, "--model", "lvc-tiny", "-q", "30", "--psnr", "--quiet"))
+    text = _ok(run("encode", clip, out, "--model", "lvc-tiny", "-q", "30", "--psnr", "--quiet",
+                   "--structure", "ldp"))
     assert "encoded 3 frames 96x64" in text and "bpp" in text and "PSNR-YUV" in text
     info = json.loads(_ok(run("info", out, "--json")))
     assert info["sequence"]["model_name"] == "lvc-tiny"
@@ -35,7 +36,8 @@ def test_encode_info_decode_round_trip(tiny_models, clip, tmp_path):
 
 def test_intra_period_option(tiny_models, clip, tmp_path):
     out = tmp_path / "a.lvc"
-    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--intra-period", "2", "--quiet"))
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--intra-period", "2", "--quiet",
+            "--structure", "ldp"))
     info = json.loads(_ok(run("info", out, "--json")))
     assert [f["frame_type"] for f in info["frames"]] == ["I", "P", "I"]
     _ok(run("encode", clip, out, "--model", "lvc-tiny", "-I", "1", "-y", "--quiet"))
@@ -64,6 +66,14 @@ def test_random_access_info_shows_the_hierarchy_and_decode_restores_display_orde
     _ok(run("decode", out, tmp_path / "r.y4m", "--quiet"))
     with open_reader(tmp_path / "r.y4m") as r:
         assert len(list(r)) == 9  # (display order: tests/codec/test_random_access.py)
+
+
+def test_random_access_is_the_default_structure(tiny_models, clip, tmp_path):
+    out = tmp_path / "a.lvc"
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--quiet"))
+    info = json.loads(_ok(run("info", out, "--json")))
+    assert info["sequence"]["coding_structure"] == "RANDOM_ACCESS"
+    assert [f["frame_type"] for f in info["frames"]] == ["I", "P", "B"]  # 3 frames: a short GOP
 
 
 def test_random_access_needs_a_model_with_a_b_frame_net(tmp_path, monkeypatch, make_model, clip):
@@ -146,7 +156,7 @@ def test_conceal_reports_damage_and_keeps_every_frame(tiny_models, clip, tmp_pat
     from lvcodec.io import open_reader
 
     out = tmp_path / "a.lvc"
-    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--quiet"))
+    _ok(run("encode", clip, out, "--model", "lvc-tiny", "--quiet", "--structure", "ldp"))
     data = bytearray(out.read_bytes())
     data[len(data) // 2] ^= 0x40  # inside the middle frame unit
     bad = tmp_path / "bad.lvc"
