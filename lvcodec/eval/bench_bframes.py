@@ -17,7 +17,7 @@ import click
 from lvcodec.eval._script import (
     average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
 )
-from lvcodec.eval.bench_inter import drift_table, plot_drift, speed_of
+from lvcodec.eval.bench_inter import drift_table, frame_and_speed_tables, plot_drift, speed_of
 from lvcodec.eval.cli import parse_points
 
 ANCHORS = ["x264-medium", "x265-medium"]  # their defaults: B frames on (3 and 4), as x264/x265 ship
@@ -44,22 +44,7 @@ def _md(res, by_frame, speed, meta) -> str:
     lines += ["## PSNR by frame index", "",
               "Mean PSNR-YUV (dB) over the clips at each display index (foreman has 10 frames). "
               "![frames](bframes_frames.png)", ""]
-    cols = [(c, p) for c in by_frame for p in by_frame[c]]
-    lines += ["| frame | " + " | ".join(f"{c} {p}" for c, p in cols) + " |",
-              "|---" * (len(cols) + 1) + "|"]
-    n = max(len(by_frame[c][p]) for c, p in cols)
-    for i in range(n):
-        cells = [f"{by_frame[c][p][i]:.2f}" if i < len(by_frame[c][p]) else "–" for c, p in cols]
-        lines.append(f"| {i} | " + " | ".join(cells) + " |")
-    lines += ["", "## Speed (640×360 clips, all points, this machine's CPU)", "",
-              "| codec | encode fps | decode fps | peak RSS (MiB) |", "|---|---|---|---|"]
-    for codec, s in speed.items():
-        if s:
-            lines.append(f"| {codec} | {s['encode_fps']:.2f} | {s['decode_fps']:.2f} | "
-                         f"{s['peak_rss_mb']:.0f} |")
-    lines += ["", "fps: wall-clock frames per second of the whole file API (model loading and file "
-              "I/O included) or of PyAV for the anchors, in the same run.", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + frame_and_speed_tables(by_frame, speed))
 
 
 @click.command("bench_bframes")

@@ -91,12 +91,17 @@ def _md(res, drift, speed, meta) -> str:
     lines += ["## Drift over the intra period", "",
               "Mean PSNR-YUV (dB) over the clips at each frame index (foreman has 10 frames; the "
               "later indices average the four 33-frame clips). ![drift](inter_drift.png)", ""]
-    cols = [(c, p) for c in drift for p in drift[c]]
-    lines += ["| frame | " + " | ".join(f"{c} {p}" for c, p in cols) + " |",
-              "|---" * (len(cols) + 1) + "|"]
-    n = max(len(drift[c][p]) for c, p in cols)
+    return "\n".join(lines + frame_and_speed_tables(drift, speed))
+
+
+def frame_and_speed_tables(by_frame, speed) -> list:
+    """Markdown lines: PSNR-YUV by frame index per (codec, point), then the speed table."""
+    cols = [(c, p) for c in by_frame for p in by_frame[c]]
+    lines = ["| frame | " + " | ".join(f"{c} {p}" for c, p in cols) + " |",
+             "|---" * (len(cols) + 1) + "|"]
+    n = max(len(by_frame[c][p]) for c, p in cols)
     for i in range(n):
-        cells = [f"{drift[c][p][i]:.2f}" if i < len(drift[c][p]) else "–" for c, p in cols]
+        cells = [f"{by_frame[c][p][i]:.2f}" if i < len(by_frame[c][p]) else "–" for c, p in cols]
         lines.append(f"| {i} | " + " | ".join(cells) + " |")
     lines += ["", "## Speed (640×360 clips, all points, this machine's CPU)", "",
               "| codec | encode fps | decode fps | peak RSS (MiB) |", "|---|---|---|---|"]
@@ -104,9 +109,8 @@ def _md(res, drift, speed, meta) -> str:
         if s:
             lines.append(f"| {codec} | {s['encode_fps']:.2f} | {s['decode_fps']:.2f} | "
                          f"{s['peak_rss_mb']:.0f} |")
-    lines += ["", "fps: wall-clock frames per second of the whole file API (model loading and file "
-              "I/O included) or of PyAV for the anchors, in the same run.", ""]
-    return "\n".join(lines)
+    return lines + ["", "fps: wall-clock frames per second of the whole file API (model loading "
+                    "and file I/O included) or of PyAV for the anchors, in the same run.", ""]
 
 
 @click.command("bench_inter")
