@@ -1,5 +1,6 @@
 """File-level API: encode_file / decode_file / probe — read frames, code them, write the stream."""
 
+import io
 import time
 from pathlib import Path
 
@@ -65,8 +66,6 @@ def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTR
 
 def encode_stream(model, frames, info: VideoInfo, config: EncoderConfig, device) -> tuple:
     """(.lvc bytes, [CodedFrame] in coding order) of `frames`, in memory (tests, benchmarks)."""
-    import io
-
     enc = Encoder(model, config, info, device)
     buf = io.BytesIO()
     writer = LvcWriter(buf)
