@@ -12,6 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from lvcodec.errors import ModelError
 from lvcodec.nets.bi import BiNet
+from lvcodec.nets.enhance import EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 
@@ -47,20 +48,27 @@ class Model:
     card: dict = field(default_factory=dict)
     inter: InterNet | None = None  # P frames; a model without one codes all-intra only
     bi: BiNet | None = None  # B frames; a model without one codes low-delay only
+    enhance: EnhanceNet | None = None  # half-scale B frames; without it, every frame at full scale
 
     def to(self, device) -> "Model":
-        for net in (self.intra, self.inter, self.bi):
+        for net in (self.intra, self.inter, self.bi, self.enhance):
             if net is not None:
                 net.to(device)
         return self
 
 
+# CompressAI's likelihood bound (1e-9, training only) is a buffer: it underflows to 0 in fp16, and a
+# bound of 0 let training losses reach inf (log 0: 4 % of enhancement steps, 2 of 244 B steps).
+# It is the construction's constant, never learned: saved in float32 and not loaded from a file.
+_BOUND_SUFFIX = "likelihood_lower_bound.bound"
+
+
 def net_state(net: torch.nn.Module, dtype=None) -> dict:
-    """A flat tensor dict of a net, floats cast to `dtype` (integer tables kept exact)."""
+    """A flat tensor dict of a net, floats cast to `dtype` (integer tables and bounds kept exact)."""
     out = {}
     for k, v in net.state_dict().items():
         v = v.detach().cpu().contiguous()
-        if dtype is not None and v.is_floating_point():
+        if dtype is not None and v.is_floating_point() and not k.endswith(_BOUND_SUFFIX):
             v = v.to(dtype)
         out[k] = v
     return out
@@ -77,10 +85,13 @@ def load_net_state(net: torch.nn.Module, state: dict, strict: bool = True) -> No
             setattr(modules[mod_name], attr, value.clone())
     fixed = {}
     for key, value in state.items():
+        if key.endswith(_BOUND_SUFFIX):
+            continue  # the net's own constant (files before this fix hold 0 for 1e-9)
         if key in own and own[key].is_floating_point():
             value = value.float()
         fixed[key] = value
     missing, unexpected = net.load_state_dict(fixed, strict=False)
+    missing = [k for k in missing if not k.endswith(_BOUND_SUFFIX)]
     if unexpected or (missing and strict):
         raise ModelError(f"weights do not fit the net: missing {missing[:3]}, unexpected {unexpected[:3]}")
 
@@ -127,7 +138,8 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device="cpu") -> Model:
 
     nets = {}
     try:
-        for key, cls in (("intra", IntraNet), ("inter", InterNet), ("bi", BiNet)):
+        for key, cls in (("intra", IntraNet), ("inter", InterNet), ("bi", BiNet),
+                         ("enhance", EnhanceNet)):
             if key in card["config"]:
                 nets[key] = cls(**card["config"][key])
     except (KeyError, TypeError) as e:
@@ -141,14 +153,15 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device="cpu") -> Model:
 
 
 def save_model(path_stem: Path, intra: IntraNet, card: dict, dtype=torch.float16,
-               inter: InterNet | None = None, bi: BiNet | None = None) -> str:
+               inter: InterNet | None = None, bi: BiNet | None = None,
+               enhance: EnhanceNet | None = None) -> str:
     """Write NAME.safetensors and NAME.json; returns the weights' sha256.
 
     The factorized prior's integer tables are frozen first, on the CPU, so every decoder uses the
     very tables the encoder used.
     """
     state = {}
-    nets = {"intra": intra, "inter": inter, "bi": bi}
+    nets = {"intra": intra, "inter": inter, "bi": bi, "enhance": enhance}
     for prefix, net in nets.items():
         if net is None:
             continue
