@@ -53,19 +53,26 @@ def main():
                    "(hierarchical B frames between anchors --gop frames apart).")
 @click.option("--gop", type=click.Choice(["8", "16", "32"]), default="16", show_default=True,
               help="ra: frames from one anchor to the next (the B hierarchy's size).")
+@click.option("--downsample", type=click.Choice(["auto", "on", "off"]), default="off",
+              show_default=True,
+              help="ra: code the B frames at half scale, restored by the model's enhancement net: "
+                   "on; off; auto decides per GOP by rate-distortion cost (codes its B frames "
+                   "both ways).")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--psnr", is_flag=True, help="Also measure PSNR of the reconstruction.")
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def encode(input, output, size, fps, quality, intra_period, structure, gop, frames, model, device,
-           psnr, overwrite, quiet):
+def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, frames,
+           model, device, psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …) into OUTPUT.lvc."""
     from lvcodec.codec.api import encode_file
 
     s = encode_file(input, output, quality=quality, intra_period=intra_period,
-                    gop=int(gop) if structure == "ra" else 1, frames=frames, size=size, fps=fps,
+                    gop=int(gop) if structure == "ra" else 1,
+                    downsample="off" if structure == "ldp" and downsample == "auto" else downsample,
+                    frames=frames, size=size, fps=fps,
                     model=model, device=device, overwrite=overwrite, measure_psnr=psnr,
                     progress=not quiet)
     line = (f"encoded {s['frames']} frames {s['width']}x{s['height']}: {s['bytes']} bytes, "
@@ -154,13 +161,16 @@ def prepare_data_cmd(out_dir):
 @click.option("--run-dir", "--run", "run_dir", type=click.Path(path_type=Path),
               help="Checkpoint directory; an existing one is resumed. "
                    "[default: ~/.cache/lvcodec/runs/STAGE]")
-@click.option("--stage", type=click.Choice(["intra", "inter", "bi"]), default="intra",
+@click.option("--stage", type=click.Choice(["intra", "inter", "bi", "enhance"]), default="intra",
               show_default=True,
               help="intra: I-frame net on patches; inter: P-frame net on sequences (intra frozen); "
-                   "bi: B-frame net on hierarchical GOPs (intra and P nets frozen).")
+                   "bi: B-frame net on hierarchical GOPs (intra and P nets frozen); enhance: the "
+                   "enhancement net on GOPs of half-scale B frames (B net frozen unless --joint).")
 @click.option("--frames", type=click.IntRange(2, 33), default=2, show_default=True,
               help="inter: sequence length (2 = frame pairs; 4-7 = cascaded P frames); "
-                   "bi: GOP length + 1 (3, 5, 9, 17).")
+                   "bi, enhance: GOP length + 1 (3, 5, 9, 17).")
+@click.option("--joint", is_flag=True,
+              help="enhance: fine-tune the B net with the enhancement net (rate + distortion).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
 @click.option("--batch", type=int, default=8, show_default=True)
@@ -174,8 +184,8 @@ def prepare_data_cmd(out_dir):
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--threads", type=int, help="CPU threads (default: all).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, motion_warmup, init,
-          device, threads, export):
+def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
+          init, device, threads, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     import torch
 
@@ -193,11 +203,13 @@ def train(data, run_dir, stage, frames, minutes, steps, batch, patch, lr, motion
                   init=init or None, log=click.echo)
     if stage == "intra" and motion_warmup:
         raise ConfigError("--motion-warmup is for --stage inter")
+    if joint and stage != "enhance":
+        raise ConfigError("--joint is for --stage enhance")
     if stage == "intra":
         info = train_intra(list(data), run_dir, **common)
     else:
         info = train_inter(list(data), run_dir, frames=frames, motion_warmup=motion_warmup,
-                           stage=stage, **common)
+                           stage=stage, joint=joint, **common)
     if os.environ.get("RANK", "0") != "0":
         return
     click.echo(f"stopped at step {info['step']}; checkpoint in {run_dir}")

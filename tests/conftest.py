@@ -13,7 +13,7 @@ TINY_INTER = dict(TINY, ctx=[8, 8, 16], temporal_prior=8, motion=[16, 16, 8])
 
 
 def make_tiny_model(models_dir: Path, name: str = "lvc-tiny", seed: int = 0, inter: bool = True,
-                    bi: bool = True) -> Path:
+                    bi: bool = True, enhance: bool = False) -> Path:
     """Random-init intra (and P and B) nets small enough for fast tests, saved like a shipped model."""
     from lvcodec.nets.bi import BiNet
     from lvcodec.nets.inter import InterNet
@@ -35,9 +35,15 @@ def make_tiny_model(models_dir: Path, name: str = "lvc-tiny", seed: int = 0, int
                       *bi_net.motion.exchange_s, *(w[-1] for w in bi_net.fusion.weights),
                       bi_net.align.net[-1]):
             torch.nn.init.normal_(layer.weight, std=0.05)
+    enhance_net = None
+    if bi_net is not None and enhance:
+        from lvcodec.nets.enhance import EnhanceNet
+
+        enhance_net = EnhanceNet(channels=8, blocks=1)
+        torch.nn.init.normal_(enhance_net.out.weight, std=0.05)  # live: not the bicubic alone
     models_dir.mkdir(parents=True, exist_ok=True)
     save_model(models_dir / name, net, {"description": "test model", "training": {"steps": 0}},
-               inter=inter_net, bi=bi_net)
+               inter=inter_net, bi=bi_net, enhance=enhance_net)
     return models_dir / name
 
 

@@ -20,17 +20,19 @@ __all__ = ["encode_file", "encode_stream", "decode_file", "decode_frames"]
 
 
 def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTRA_PERIOD,
-                gop: int = 1, frames: int | None = None, size=None, fps=None, model: str = DEFAULT_MODEL,
+                gop: int = 1, downsample: str = "off", frames: int | None = None, size=None, fps=None, model: str = DEFAULT_MODEL,
                 device: str = "auto", overwrite: bool = False, measure_psnr: bool = False,
                 progress: bool = True, frame_stats: list | None = None) -> dict:
     """Encode a video file into an .lvc bitstream; returns summary statistics.
 
     gop: 1 codes low-delay P; more codes random access, with hierarchical B frames between
-    anchors `gop` frames apart. frame_stats, when given, receives one dict per frame in coding
+    anchors `gop` frames apart; downsample ("off", "on", "auto") codes those B frames at half
+    scale (always, or per GOP where that costs less). frame_stats, when given, receives one dict per frame in coding
     order (type, bytes, PSNR when measured).
     """
     dev = resolve_device(device)
-    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop)
+    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop,
+                           downsample=downsample)
     config.validate()
     if Path(dst).suffix.lower() != ".lvc":
         raise OutputError(f"{dst}: the encoder writes .lvc bitstreams (give an output ending in .lvc)")
@@ -53,6 +55,7 @@ def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTR
                 if frame_stats is not None:
                     frame_stats.append({"display_index": header.display_index,
                                         "type": header.frame_type.name, "bytes": size,
+                                        "scale_log2": header.scale_log2,
                                         **({"psnr": stats["psnr"][-1]} if measure_psnr else {})})
                 stats["frames"] += 1
                 bar.update(1)

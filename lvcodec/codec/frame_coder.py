@@ -19,12 +19,14 @@ from lvcodec.entropy import FactorizedCoder, GaussianCoder, finish, new_decoder,
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
 from lvcodec.nets.bi import BiNet
+from lvcodec.nets.enhance import ENHANCE_MULTIPLE, EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
+from lvcodec.nets.resample import downsample2, half_size, to_8bit
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "IntraCoder",
-           "InterCoder", "BiCoder", "decoder_side"]
+           "InterCoder", "BiCoder", "HalfScaleCoder", "decoder_side"]
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 
@@ -67,6 +69,7 @@ class Reference:
     # Features of an intra picture, made by each inter net that references it (P and B nets have
     # their own feature extractors), once.
     own_feats: dict = field(default_factory=dict)
+    half: "Reference | None" = None  # the picture at half scale, once a half-scale frame needs it
 
 
 @lru_cache(maxsize=1)
@@ -301,11 +304,16 @@ class BiCoder(_ContextualCoder):
         flows_hat = self.net.motion.synthesise(motion_hats, q)
         contexts, priors, w0 = self.net.bi_contexts([self._features(r) for r in refs], flows_hat)
         y_ref = self.net.bi_latent_prediction([r.x for r in refs], flows_hat, w0, contexts, q)
-        return contexts, priors, y_ref
+        return contexts, priors, y_ref, flows_hat
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, refs: tuple, quality: int):
         """x: packed frame; refs: (past, future) decoded references. Returns as IntraCoder.encode."""
+        return self.encode_with_motion(x, refs, quality)[:3]
+
+    @torch.no_grad()
+    def encode_with_motion(self, x: torch.Tensor, refs: tuple, quality: int):
+        """encode(), and the decoded motion (flows to both references) as a fourth value."""
         shape = x.shape[-2:]
         q = _q(quality, x.device)
         xp = pad_to(x, PAD)
@@ -314,16 +322,21 @@ class BiCoder(_ContextualCoder):
         streams0, m0 = self.motion[0].encode(ys[0], zs[0])
         streams1, m1 = self.motion[1].encode(ys[1], zs[1], extra=m0)
         with decoder_side(x.device):
-            contexts, priors, y_ref = self._prediction([m0, m1], refs, q)
+            contexts, priors, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
         y, z = self.net.analyse(xp, contexts, q)
         streams, y_hat = self.latent.encode(y, z, extra=priors, y_ref=y_ref)
         with decoder_side(x.device):
             x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)
-        return streams0 + streams1 + streams, x_hat, new_ref
+        return streams0 + streams1 + streams, x_hat, new_ref, flows_hat
 
     @torch.no_grad()
     def decode(self, substreams: list[bytes], refs: tuple, quality: int, shape: tuple[int, int],
                device):
+        return self.decode_with_motion(substreams, refs, quality, shape, device)[:2]
+
+    @torch.no_grad()
+    def decode_with_motion(self, substreams: list[bytes], refs: tuple, quality: int,
+                           shape: tuple[int, int], device):
         if len(substreams) != self.SUBSTREAMS:
             raise CorruptStream(f"a B frame has 6 substreams, this one has {len(substreams)}")
         q = _q(quality, device)
@@ -331,7 +344,67 @@ class BiCoder(_ContextualCoder):
         m0 = self.motion[0].decode(substreams[0:2], padded, device)
         m1 = self.motion[1].decode(substreams[2:4], padded, device, extra=m0)
         with decoder_side(device):
-            contexts, priors, y_ref = self._prediction([m0, m1], refs, q)
+            contexts, priors, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
         y_hat = self.latent.decode(substreams[4:], padded, device, extra=priors, y_ref=y_ref)
         with decoder_side(device):
-            return self._reconstruct(y_hat, contexts, q, shape)
+            return (*self._reconstruct(y_hat, contexts, q, shape), flows_hat)
+
+
+def half_reference(ref: Reference, shape: tuple[int, int]) -> Reference:
+    """A full-resolution decoded picture at half scale, as half-scale B frames reference it: the
+    anti-aliased down-sample on the 8-bit grid (what a down-sampled source looks like), made once
+    per picture by both ends. shape: the picture's packed (h, w)."""
+    if ref.half is None:
+        hh, hw = half_size(*shape)
+        ref.half = Reference(pad_to(to_8bit(downsample2(ref.x[..., : 2 * hh, : 2 * hw])), PAD))
+    return ref.half
+
+
+class HalfScaleCoder:
+    """B frames at half scale (scale_log2 = 1, docs/bitstream.md §4.4): the B-frame coder on the
+    down-sampled frame and references, then the enhancement net back to full resolution.
+
+    The enhanced picture is what later frames reference and what the decoder outputs, so both
+    ends run the net under decoder_side(). `prev` is the recurrent state: the last enhanced
+    picture of the GOP (None after an anchor).
+    """
+
+    SUBSTREAMS = BiCoder.SUBSTREAMS
+
+    def __init__(self, bi: BiCoder, net: EnhanceNet):
+        self.bi, self.net = bi, net
+
+    @staticmethod
+    def half_source(x: torch.Tensor) -> torch.Tensor:
+        """The encoder's half-scale frame: the source down-sampled, on the 8-bit grid."""
+        return to_8bit(downsample2(pad_to(x, 2)))
+
+    def enhance(self, half_hat, flows_hat, refs: tuple, prev, shape) -> tuple:
+        """Decoded half-scale frame -> (full-resolution picture, its Reference). The net works on
+        the frame padded to its grid: half-scale inputs to a multiple of ENHANCE_MULTIPLE / 2,
+        full-resolution ones (padded to PAD already) cropped to twice that."""
+        half = pad_to(half_hat, ENHANCE_MULTIPLE // 2)
+        gh, gw = 2 * half.shape[-2], 2 * half.shape[-1]
+        flows = [f[..., : half.shape[-2], : half.shape[-1]] for f in flows_hat]
+        x_hat = self.net.restore(half, flows, [r.x[..., :gh, :gw] for r in refs],
+                                 None if prev is None else prev.x[..., :gh, :gw])
+        return x_hat[..., : shape[0], : shape[1]], _reference(x_hat, shape)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, refs: tuple, quality: int, prev: Reference | None):
+        shape = tuple(x.shape[-2:])
+        half_refs = tuple(half_reference(r, shape) for r in refs)
+        streams, half_hat, _, flows = self.bi.encode_with_motion(self.half_source(x), half_refs,
+                                                                 quality)
+        with decoder_side(x.device):
+            x_hat, ref = self.enhance(half_hat, flows, refs, prev, shape)
+        return streams, x_hat, ref
+
+    @torch.no_grad()
+    def decode(self, substreams: list[bytes], refs: tuple, quality: int, shape: tuple[int, int],
+               device, prev: Reference | None):
+        half_refs = tuple(half_reference(r, shape) for r in refs)
+        half_hat, _, flows = self.bi.decode_with_motion(substreams, half_refs, quality,
+                                                        half_size(*shape), device)
+        with decoder_side(device):
+            return self.enhance(half_hat, flows, refs, prev, shape)

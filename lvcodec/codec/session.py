@@ -4,26 +4,30 @@ Both ends keep the same decoded-picture buffer (DPB): the encoder stores the rec
 decoder will make, never the source, so P and B frames predict from identical references.
 """
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.codec.frame_coder import (
-    BiCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
+    BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
 )
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
+from lvcodec.train.loss import lambda_for
 from lvcodec.weights import Model
 
 __all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReference", "MAX_QUALITY",
-           "MAX_DECODE_PIXELS", "DEFAULT_INTRA_PERIOD", "MAX_GOP"]
+           "MAX_DECODE_PIXELS", "DEFAULT_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES"]
 
 MAX_QUALITY = 63
 DEFAULT_INTRA_PERIOD = 32
 MAX_INTRA_PERIOD = 0xFFFF
+DOWNSAMPLE_MODES = ("off", "on", "auto")
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 # Decoding allocates activations in proportion to the picture: refuse what would exhaust memory
 # before allocating anything (8K UHD, 8192x4320, is the largest picture this decoder takes).
@@ -39,6 +43,9 @@ class EncoderConfig:
     quality: int = 32
     intra_period: int = DEFAULT_INTRA_PERIOD  # -1: only the first frame is intra
     gop: int = 1  # 1: low-delay P; 2..MAX_GOP: random access, hierarchical B between anchors
+    # B frames at half scale, restored by the enhancement net: never, always, or per GOP where
+    # that costs less (rate + lambda * distortion, both ways measured).
+    downsample: str = "off"
 
     def validate(self) -> None:
         if not 0 <= self.quality <= MAX_QUALITY:
@@ -48,6 +55,12 @@ class EncoderConfig:
                               f"(expected -1 or 1..{MAX_INTRA_PERIOD})")
         if not 1 <= self.gop <= MAX_GOP:
             raise ConfigError(f"GOP size {self.gop} out of range (expected 1..{MAX_GOP})")
+        if self.downsample not in DOWNSAMPLE_MODES:
+            raise ConfigError(f"downsample mode '{self.downsample}' unknown (expected "
+                              f"{', '.join(DOWNSAMPLE_MODES)})")
+        if self.downsample == "on" and (self.gop == 1 or self.intra_period == 1):
+            raise ConfigError("down-sampling codes the B frames between anchors at half scale: "
+                              "it needs random access (--structure ra)")
 
     @property
     def header_intra_period(self) -> int:
@@ -71,15 +84,26 @@ class _DecodedPictures:
 
     def __init__(self):
         self.pictures = {}  # display index -> (layer, Reference)
+        # The enhancement net's recurrent state: the last enhanced (half-scale) picture of the GOP.
+        self.enhanced = None
 
-    def put(self, index: int, layer: int, ref: Reference) -> None:
+    def put(self, index: int, layer: int, ref: Reference, enhanced: bool = False) -> None:
+        if enhanced:
+            self.enhanced = ref
         if layer == 0:
+            self.enhanced = None
             anchors = [i for i, (lay, _) in self.pictures.items() if lay == 0]
             keep = {max(anchors)} if anchors else set()
         else:
             keep = {i for i, (lay, _) in self.pictures.items() if lay < layer}
         self.pictures = {i: p for i, p in self.pictures.items() if i in keep}
         self.pictures[index] = (layer, ref)
+
+    def copy(self) -> "_DecodedPictures":
+        """A buffer that evolves apart (the pictures are shared: a Reference never changes)."""
+        other = _DecodedPictures()
+        other.pictures, other.enhanced = dict(self.pictures), self.enhanced
+        return other
 
     def get(self, index: int) -> Reference | None:
         entry = self.pictures.get(index)
@@ -94,6 +118,7 @@ class CodedFrame:
     substreams: list
     recon: Frame  # the decoder's picture, bit for bit
     source: Frame
+    seconds: float = 0.0  # time the encoder spent on it
 
 
 class Encoder:
@@ -108,12 +133,18 @@ class Encoder:
             raise ConfigError(f"model '{model.name}' has no P-frame net: use --intra-period 1")
         if config.structure == CodingStructure.RANDOM_ACCESS and model.bi is None:
             raise ConfigError(f"model '{model.name}' has no B-frame net: use --structure ldp")
+        if config.downsample != "off" and model.enhance is None:
+            raise ConfigError(f"model '{model.name}' has no enhancement net: use --downsample off")
         self.model, self.config, self.info, self.device = model, config, info, device
         self.coders = _coders(model)
+        self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.pending = {}  # display index -> source frame not coded yet
         self.received = 0
         self.anchor = None  # display index of the last coded anchor
+        # auto down-sampling: called with (full-scale, half-scale) codings of each GOP's B frames
+        # before one is kept (the benchmark measures all three modes from one encode with it).
+        self.on_alternatives: Callable[[list, list], None] | None = None
         # All-intra is low delay with an I frame every frame, whatever the GOP.
         self.gop = 1 if config.intra_period == 1 else config.gop
 
@@ -143,23 +174,60 @@ class Encoder:
         yield from self.flush()
 
     def _code_gop(self, anchor: int) -> list[CodedFrame]:
-        out = [self._code(plan) for plan in plan_gop(self.anchor, anchor,
-                                                     self.config.header_intra_period)]
+        anchor_plan, *b_plans = plan_gop(self.anchor, anchor, self.config.header_intra_period)
+        out = [self._code(anchor_plan)]
+        mode = self.config.downsample if b_plans else "off"
+        if mode == "auto":
+            # Code the B frames both ways from the same decoded state; keep the cheaper.
+            start = self.dpb.copy()
+            full = [self._code(p) for p in b_plans]
+            full_dpb, self.dpb = self.dpb, start
+            half = [self._code(p, half=True) for p in b_plans]
+            if self.on_alternatives is not None:
+                self.on_alternatives(full, half)
+            if _rd_cost(full) <= _rd_cost(half):
+                out += full
+                self.dpb = full_dpb
+            else:
+                out += half
+        else:
+            out += [self._code(p, half=mode == "on") for p in b_plans]
+        for plan in b_plans:
+            self.pending.pop(plan.display_index)
+        self.pending.pop(anchor_plan.display_index)
         self.anchor = anchor
         return out
 
-    def _code(self, plan) -> CodedFrame:
-        source = self.pending.pop(plan.display_index)
+    def _code(self, plan, half: bool = False) -> CodedFrame:
+        t0 = time.perf_counter()
+        source = self.pending[plan.display_index]
         quality = layer_quality(self.config.quality, plan.temporal_layer)
         x = frame_to_tensor(source, self.device)
         refs = tuple(self.dpb.get(i) for i in plan.refs)
-        substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs), quality)
-        self.dpb.put(plan.display_index, plan.temporal_layer, ref)
+        if half:
+            substreams, x_hat, ref = self.half_coder.encode(x, refs, quality, self.dpb.enhanced)
+        else:
+            substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
+                                                                         quality)
+        self.dpb.put(plan.display_index, plan.temporal_layer, ref, enhanced=half)
         header = FrameHeader(frame_type=plan.frame_type, display_index=plan.display_index,
-                             temporal_layer=plan.temporal_layer, scale_log2=0, quality=quality,
-                             refs=plan.refs)
-        return CodedFrame(header, substreams, tensor_to_frame(x_hat, self.info.width,
-                                                              self.info.height), source)
+                             temporal_layer=plan.temporal_layer, scale_log2=int(half),
+                             quality=quality, refs=plan.refs)
+        recon = tensor_to_frame(x_hat, self.info.width, self.info.height)
+        return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
+
+
+def _rd_cost(frames: list[CodedFrame]) -> float:
+    """Sum over frames of bpp + lambda(q) * MSE-YUV (6:1:1, 8-bit scale): the training loss."""
+    cost = 0.0
+    for f in frames:
+        pixels = f.source.y.size
+        bits = 8 * sum(len(s) for s in f.substreams)
+        mse = [np.mean((a.astype(np.float64) - b) ** 2)
+               for a, b in zip((f.recon.y, f.recon.u, f.recon.v), (f.source.y, f.source.u, f.source.v))]
+        lam = float(lambda_for(torch.tensor(float(f.header.quality))))
+        cost += bits / pixels + lam * (6 * mse[0] + mse[1] + mse[2]) / 8
+    return cost
 
 
 def _coders(model: Model) -> dict:
@@ -170,6 +238,12 @@ def _coders(model: Model) -> dict:
     if model.bi is not None:
         coders[FrameType.B] = BiCoder(model.bi)
     return coders
+
+
+def _half_coder(model: Model, coders: dict) -> HalfScaleCoder | None:
+    if model.enhance is None or FrameType.B not in coders:
+        return None
+    return HalfScaleCoder(coders[FrameType.B], model.enhance)
 
 
 def _ref_args(refs: tuple) -> tuple:
@@ -198,12 +272,18 @@ class Decoder:
             raise CorruptStream(f"GOP size {seq.gop_size} is larger than this decoder takes ({MAX_GOP})")
         self.model, self.seq, self.device = model, seq, device
         self.coders = _coders(model)
+        self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
 
     def decode(self, header: FrameHeader, substreams: list[bytes]) -> Frame:
         idx, kind = header.display_index, header.frame_type
-        if header.scale_log2 != 0:
-            raise CorruptStream(f"frame {idx}: scaled frames are not supported yet")
+        half = header.scale_log2 == 1
+        if header.scale_log2 > 1 or (half and kind != FrameType.B):
+            raise CorruptStream(f"frame {idx}: a {kind.name} frame at scale 1/{1 << header.scale_log2}"
+                                f" (only B frames may be coded at half scale)")
+        if half and self.half_coder is None:
+            raise CorruptStream(f"frame {idx}: a half-scale frame, and model '{self.model.name}' "
+                                f"has no enhancement net")
         if header.quality > MAX_QUALITY:
             raise CorruptStream(f"frame {idx}: quality {header.quality} > {MAX_QUALITY}")
         if kind not in self.coders:
@@ -219,7 +299,11 @@ class Decoder:
             if ref is None:
                 raise MissingReference(f"frame {idx}: its reference, frame {i}, is not decoded")
         shape = (self.seq.height // 2, self.seq.width // 2)
-        x_hat, ref = self.coders[kind].decode(substreams, *_ref_args(refs), header.quality, shape,
-                                              self.device)
-        self.dpb.put(idx, header.temporal_layer, ref)
+        if half:
+            x_hat, ref = self.half_coder.decode(substreams, refs, header.quality, shape,
+                                                self.device, self.dpb.enhanced)
+        else:
+            x_hat, ref = self.coders[kind].decode(substreams, *_ref_args(refs), header.quality,
+                                                  shape, self.device)
+        self.dpb.put(idx, header.temporal_layer, ref, enhanced=half)
         return tensor_to_frame(x_hat, self.seq.width, self.seq.height)

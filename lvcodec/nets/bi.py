@@ -163,7 +163,7 @@ class BiNet(InterNet):
         x_hat, feat = self.synthesise(y_hat, contexts, q)
         warped = [warp(r, fl) for r, fl in zip(ref_xs, flows_hat)]
         return {"x_hat": x_hat, "feat": feat, "warped": warped[1] + w0 * (warped[0] - warped[1]),
-                "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
+                "flows_hat": flows_hat, "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
 
     def aux_loss(self) -> torch.Tensor:
         return self.entropy_bottleneck.loss() + sum(

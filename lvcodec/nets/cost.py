@@ -3,7 +3,8 @@
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["intra_macs_per_pixel", "inter_macs_per_pixel", "bi_macs_per_pixel"]
+__all__ = ["intra_macs_per_pixel", "inter_macs_per_pixel", "bi_macs_per_pixel",
+           "enhance_macs_per_pixel"]
 
 
 def _probe(width: int, height: int):
@@ -96,3 +97,13 @@ def bi_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
     return {"encoder": estimation + analysis + decoder, "decoder": decoder,
             "estimation": estimation, "analysis": analysis, "entropy_params": entropy_params,
             "motion_synthesis_and_contexts": compensation, "synthesis": synthesis}
+
+
+@torch.no_grad()
+def enhance_macs_per_pixel(net, width: int = 640, height: int = 384) -> float:
+    """MACs per full-resolution luma pixel of the enhancement net restoring one half-scale frame
+    (paid by both ends: the encoder mirrors the decoder's picture)."""
+    x, _, count = _probe(width, height)
+    half = x[..., ::2, ::2]
+    flows = [torch.zeros(1, 2, *half.shape[-2:]) for _ in range(2)]
+    return count(lambda: net.restore(half, flows, [x, x], x))

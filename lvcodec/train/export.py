@@ -50,29 +50,31 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
         nets = CodecNets.from_config(state["config"])
         load_net_state(nets, load_file(str(run_dir / "net.safetensors")))
         stage = state.get("stage", "inter")
-        trained = nets.bi if stage == "bi" else nets.inter
-        for module in trained.modules():
+        trained = {"bi": nets.bi, "enhance": nets.bi if state.get("joint") else None}.get(
+            stage, nets.inter)
+        for module in trained.modules() if trained is not None else ():
             if isinstance(module, EntropyBottleneck):
                 settle_quantiles(module)
         base = old or state.get("intra_card", {})
-        trainings = {key: base.get(key) for key in ("training", "training_inter", "training_bi")}
-        trainings[f"training_{stage}"] = dict(training, data=INTER_DATA, stages=state.get("stages", []),
-                                              loss=BI_LOSS if stage == "bi" else INTER_LOSS)
-        return _write(stem, dtype, {"intra": nets.intra, "inter": nets.inter, "bi": nets.bi},
-                      trainings, base)
+        trainings = {key: base.get(key) for key in TRAINING_KEYS}
+        trainings[f"training_{stage}"] = dict(
+            training, data=INTER_DATA, stages=state.get("stages", []),
+            loss={"bi": BI_LOSS, "enhance": ENHANCE_LOSS}.get(stage, INTER_LOSS))
+        return _write(stem, dtype, {"intra": nets.intra, "inter": nets.inter, "bi": nets.bi,
+                                    "enhance": nets.enhance}, trainings, base)
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     settle_quantiles(net.entropy_bottleneck)
     # Re-exporting the intra net keeps the P- and B-frame nets the model had (they take any
     # reference); an inter run afterwards adapts them to the new I frames.
-    nets = {"intra": net, "inter": None, "bi": None}
+    nets = {"intra": net, "inter": None, "bi": None, "enhance": None}
     if "inter" in old.get("config", {}):
         from lvcodec.weights import load_model
 
         kept = load_model(str(stem))
-        nets.update(inter=kept.inter, bi=kept.bi)
-    trainings = {"training": dict(training, data=INTRA_DATA, patch=128, batch=8, loss=INTRA_LOSS),
-                 "training_inter": old.get("training_inter"), "training_bi": old.get("training_bi")}
+        nets.update(inter=kept.inter, bi=kept.bi, enhance=kept.enhance)
+    trainings = {key: old.get(key) for key in TRAINING_KEYS}
+    trainings["training"] = dict(training, data=INTRA_DATA, patch=128, batch=8, loss=INTRA_LOSS)
     return _write(stem, dtype, nets, trainings, old)
 
 
@@ -89,6 +91,12 @@ INTER_LOSS = ("mean over the P frames of a sequence of lambda(q)*255^2*MSE-YUV +
 
 BI_LOSS = ("mean over the B frames of a hierarchical GOP of lambda(q_layer)*255^2*MSE-YUV + bpp "
            "(both motions + latents); intra and P nets frozen")
+ENHANCE_LOSS = ("mean over the half-scale B frames of a hierarchical GOP of "
+                "lambda(q_layer)*255^2*MSE-YUV of the enhanced frame + bpp; intra and P nets frozen, "
+                "the B net too unless joint")
+ENHANCE_DESCRIPTION = ("; enhancement of half-scale B frames (frame-recurrent multi-scale temporal "
+                       "attention over the motion-aligned references, pyramid spatial attention)")
+TRAINING_KEYS = ("training", "training_inter", "training_bi", "training_enhance")
 BI_DESCRIPTION = ("; B-frame codec (dual-branch interactive motion coding with per-branch "
                   "quantization, selective fusion of the two temporal contexts, hyperprior-aligned "
                   "temporal priors)")
@@ -100,17 +108,21 @@ def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict) -> Path:
     card = {
         "name": stem.name,
         "description": INTRA_DESCRIPTION + (INTER_DESCRIPTION if nets["inter"] is not None else "")
-        + (BI_DESCRIPTION if nets["bi"] is not None else ""),
+        + (BI_DESCRIPTION if nets["bi"] is not None else "")
+        + (ENHANCE_DESCRIPTION if nets["enhance"] is not None else ""),
         "format_version": "1.0",
         "dtype": str(dtype).replace("torch.", ""),
         "training": trainings["training"],
     }
-    for key, kind in (("inter", "training_inter"), ("bi", "training_bi")):
+    for key, kind in (("inter", "training_inter"), ("bi", "training_bi"),
+                      ("enhance", "training_enhance")):
         if nets[key] is not None and trainings.get(kind):
             card[kind] = trainings[kind]
-    for key, net in (("measured", "intra"), ("measured_inter", "inter"), ("measured_bi", "bi")):
+    for key, net in (("measured", "intra"), ("measured_inter", "inter"), ("measured_bi", "bi"),
+                     ("measured_downsampling", "enhance")):
         if key in old and nets[net] is not None:
             card[key] = old[key]
     card.setdefault("measured", {})
-    save_model(stem, nets["intra"], card, dtype=dtype, inter=nets["inter"], bi=nets["bi"])
+    save_model(stem, nets["intra"], card, dtype=dtype, inter=nets["inter"], bi=nets["bi"],
+               enhance=nets["enhance"])
     return stem.with_suffix(".safetensors")

@@ -7,6 +7,10 @@ referencing the previous decoded frame and its propagated features. frames=2 tra
 B-frame net on hierarchical GOPs of `frames` = 2^k + 1: both ends intra-coded (frozen), the
 frames between coded as the encoder's hierarchy does (the middle first, from both ends; the
 frame distance halves with each layer, and the quality index drops by layer as in the encoder).
+`enhance` trains the enhancement net on the same GOPs with every B frame coded at half scale
+(down-sampled frame and references) and restored to full resolution, each enhanced frame the
+reference of later ones and the recurrent state of the next; the B net stays frozen, or trains
+with it (`joint`) on the same rate-distortion loss.
 """
 
 import csv
@@ -22,9 +26,11 @@ import torch.nn as nn
 from lvcodec.codec.gop import hierarchy, layer_quality
 from lvcodec.errors import ConfigError
 from lvcodec.nets.bi import BiNet
+from lvcodec.nets.enhance import EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import NUM_QUALITIES
+from lvcodec.nets.resample import downsample2, to_8bit
 from lvcodec.train.checkpoint import load_checkpoint, save_checkpoint
 from lvcodec.train.data import IntraPatches, SequencePatches, load_frames, load_videos
 from lvcodec.train.loss import lambda_for, rd_loss, yuv_mse
@@ -37,18 +43,21 @@ LOG_COLUMNS = ["step", "seconds", "loss", "bpp", "psnr_yuv", "aux"]
 class CodecNets(nn.Module):
     """Intra + inter (+ bi) nets in one module: its state dict has the model file's layout."""
 
-    def __init__(self, intra: IntraNet, inter: InterNet, bi: BiNet | None = None):
+    def __init__(self, intra: IntraNet, inter: InterNet, bi: BiNet | None = None,
+                 enhance: EnhanceNet | None = None):
         super().__init__()
-        self.intra, self.inter, self.bi = intra, inter, bi
+        self.intra, self.inter, self.bi, self.enhance = intra, inter, bi, enhance
 
     @classmethod
     def from_config(cls, config: dict) -> "CodecNets":
         bi = BiNet(**config["bi"]) if "bi" in config else None
-        return cls(IntraNet(**config["intra"]), InterNet(**config["inter"]), bi)
+        enhance = EnhanceNet(**config["enhance"]) if "enhance" in config else None
+        return cls(IntraNet(**config["intra"]), InterNet(**config["inter"]), bi, enhance)
 
     def config(self) -> dict:
         return {k: n.config for k, n in (("intra", self.intra), ("inter", self.inter),
-                                         ("bi", self.bi)) if n is not None}
+                                         ("bi", self.bi), ("enhance", self.enhance))
+                if n is not None}
 
 
 def _distributed() -> tuple[int, int]:
@@ -109,8 +118,8 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
             if not torch.isfinite(out["loss"]):
                 # A rare diverging sample must not turn every weight into NaN: skip it.
                 info["skipped"] = info.get("skipped", 0) + 1
-                log(f"step {info['step']}: loss {out['loss'].item()}, skipped "
-                    f"({info['skipped']} so far)")
+                log(f"step {info['step']}: loss {out['loss'].item()} (bpp {float(out['bpp'])}, "
+                    f"mse {float(out['mse'])}), skipped ({info['skipped']} so far)")
                 continue
             out["loss"].backward()
             if not torch.isfinite(torch.nn.utils.clip_grad_norm_(params, 1.0)):
@@ -119,10 +128,12 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
                 opt.zero_grad(set_to_none=True)
                 continue
             opt.step()
-            aux = aux_fn()
-            aux_opt.zero_grad(set_to_none=True)
-            aux.backward()
-            aux_opt.step()
+            aux = torch.zeros(())
+            if aux_opt is not None:  # None: no entropy model trains in this stage
+                aux = aux_fn()
+                aux_opt.zero_grad(set_to_none=True)
+                aux.backward()
+                aux_opt.step()
             done += 1
             info["step"] += 1
             for k in ("loss", "bpp", "psnr"):
@@ -153,7 +164,7 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
 
 def _resume(run_dir: Path, net, opt, aux_opt, log) -> dict | None:
     """The run's checkpoint loaded into net and optimizers (None if the run is new)."""
-    info = load_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt})
+    info = load_checkpoint(run_dir, net, _optimizers(opt, aux_opt))
     if info is not None:
         log(f"resuming {run_dir} at step {info['step']}")
         if info.pop("optim_reset"):
@@ -161,9 +172,13 @@ def _resume(run_dir: Path, net, opt, aux_opt, log) -> dict | None:
     return info
 
 
+def _optimizers(opt, aux_opt) -> dict:
+    return {"opt": opt} if aux_opt is None else {"opt": opt, "aux": aux_opt}
+
+
 def _save(run_dir, net, opt, aux_opt, info, t_start):
     saved = dict(info, seconds=info["seconds"] + time.time() - t_start)
-    save_checkpoint(run_dir, net, {"opt": opt, "aux": aux_opt}, saved)
+    save_checkpoint(run_dir, net, _optimizers(opt, aux_opt), saved)
     (Path(run_dir) / "last_save.json").write_text(json.dumps({"step": saved["step"]}))
 
 
@@ -295,10 +310,51 @@ class _BiCascade(nn.Module):
         return terms
 
 
+def _to_8bit_ste(x: torch.Tensor) -> torch.Tensor:
+    """The codec's 8-bit rounding of half-scale pictures, with an identity gradient."""
+    return (to_8bit(x) - x).detach() + x
+
+
+class _EnhanceCascade(nn.Module):
+    """A hierarchical GOP as _BiCascade, every B frame at half scale: the B net codes the
+    down-sampled frame from the down-sampled references, the enhancement net restores it from the
+    full-resolution references and the previous enhanced frame. Returns the mean RD loss terms
+    (bits per full-resolution pixel) over the B frames."""
+
+    def __init__(self, nets: CodecNets):
+        super().__init__()
+        self.nets = nets
+
+    def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
+        intra, bi, enhance = self.nets.intra, self.nets.bi, self.nets.enhance
+        last = seq.shape[1] - 1
+        decoded = {}
+        for i in (0, last):
+            with torch.no_grad():
+                decoded[i] = intra(seq[:, i], q)["x_hat"].clamp(0, 1)
+        frames = list(hierarchy(0, last))
+        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
+        prev = None
+        for m, a, b, layer in frames:
+            x = seq[:, m]
+            qm = torch.tensor([float(layer_quality(int(v), layer)) for v in q], device=q.device)
+            refs = (decoded[a], decoded[b])
+            half_refs = [_to_8bit_ste(downsample2(r)) for r in refs]
+            half = bi(to_8bit(downsample2(x)), half_refs, [bi.ref_features(r) for r in half_refs], qm)
+            out = {"x_hat": enhance.restore(half["x_hat"].clamp(0, 1), half["flows_hat"], refs, prev),
+                   "likelihoods": half["likelihoods"]}
+            rd = rd_loss(out, x, qm)  # bits over the full-resolution pixels of x
+            for k in terms:
+                terms[k] = terms[k] + rd[k] / len(frames)
+            decoded[m] = prev = out["x_hat"].clamp(0, 1)
+        return terms
+
+
 def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | None = None,
                 steps: int | None = None, batch: int = 8, patch: int = 128, lr: float = 1e-4,
                 device: str = "cpu", init: str | None = None, checkpoint_minutes: float = 5.0,
-                motion_warmup: int | None = None, stage: str = "inter", log=print) -> dict:
+                motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
+                log=print) -> dict:
     """Train the P-frame net (stage "inter") on `frames`-long sequences, or the B-frame net
     (stage "bi") on hierarchical GOPs of `frames` = 2^k + 1; the other nets stay frozen.
 
@@ -306,13 +362,17 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     net whose conditional autoencoder is a copy of its intra net (InterNet.from_intra). A run
     warms the motion up over its first 3000 steps (_Cascade); `motion_warmup=N` starts another
     warm-up of N steps here. A new B run starts from the init model's B net, or from its P net
-    applied to both references (BiNet.from_inter).
+    applied to both references (BiNet.from_inter). Stage "enhance" trains a new or the init
+    model's enhancement net on half-scale B frames (with `joint`, the B net too).
     """
     if frames < 2:
         raise ConfigError("inter training needs sequences of at least 2 frames")
-    if stage == "bi" and (frames < 3 or (frames - 1) & (frames - 2)):
+    if stage in ("bi", "enhance") and (frames < 3 or (frames - 1) & (frames - 2)):
         raise ConfigError(f"B-frame training takes GOPs of 2^k + 1 frames (3, 5, 9, 17), not {frames}")
-    card_key = "training_bi" if stage == "bi" else "training_inter"
+    if stage == "enhance" and patch % 128:
+        raise ConfigError(f"enhancement training codes 128x128 blocks at half scale: --patch must be "
+                          f"a multiple of 128, not {patch}")
+    card_key = {"bi": "training_bi", "enhance": "training_enhance"}.get(stage, "training_inter")
     rank, world = _distributed()
     if rank != 0:
         log = lambda *a, **k: None  # noqa: E731
@@ -326,14 +386,22 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
             raise ConfigError("inter training starts from a model with a trained intra net (--init)")
         if stage == "bi" and init_model.inter is None:
             raise ConfigError("B-frame training starts from a model with a trained P-frame net (--init)")
+        if stage == "enhance" and init_model.bi is None:
+            raise ConfigError("enhancement training starts from a model with a trained B-frame net "
+                              "(--init)")
         inter = init_model.inter or InterNet.from_intra(init_model.intra)
         bi = (init_model.bi or BiNet.from_inter(inter)) if stage == "bi" else init_model.bi
-        nets = CodecNets(init_model.intra, inter, bi)
+        enhance = (init_model.enhance or EnhanceNet()) if stage == "enhance" else init_model.enhance
+        nets = CodecNets(init_model.intra, inter, bi, enhance)
     if stage == "bi" and nets.bi is None:
         raise ConfigError(f"{run_dir} holds a P-frame run: give B-frame training its own --run-dir")
-    trained = nets.bi if stage == "bi" else nets.inter
-    for net in (nets.intra, nets.inter, nets.bi):
-        if net is not None and net is not trained:
+    if stage == "enhance" and nets.enhance is None:
+        raise ConfigError(f"{run_dir} holds another stage's run: give enhancement training its "
+                          "own --run-dir")
+    trained = {"bi": nets.bi, "enhance": nets.enhance}.get(stage, nets.inter)
+    trained_nets = (trained, nets.bi) if joint and stage == "enhance" else (trained,)
+    for net in (nets.intra, nets.inter, nets.bi, nets.enhance):
+        if net is not None and net not in trained_nets:
             net.requires_grad_(False)
     params, aux_params = _split_params(nets)
     # The factorized priors' densities learn 10x faster: a new motion hyper-latent starts with a
@@ -344,12 +412,13 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     groups = [{"params": [p for p in params if id(p) not in priors], "lr": lr},
               {"params": [p for p in params if id(p) in priors], "lr": 10 * lr}]
     opt = torch.optim.Adam(groups, lr=lr)
-    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+    aux_opt = torch.optim.Adam(aux_params, lr=1e-3) if aux_params else None
     info = _resume(run_dir, nets, opt, aux_opt, log)
     if info is None:
         training = init_model.card.get(card_key, {})
         info = {"step": int(training.get("steps", 0)), "seconds": float(training.get("seconds", 0.0)),
-                "config": nets.config(), "intra_card": init_model.card, "stage": stage}
+                "config": nets.config(), "intra_card": init_model.card, "stage": stage,
+                "joint": joint}
         log(f"starting from model {init} ({stage}: {info['step']} steps)")
     elif init_model is not None and init_model.intra.config == nets.intra.config:
         # P frames are coded against the I frames of the intra net they ship with: a resumed run
@@ -357,9 +426,13 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         from lvcodec.weights import load_net_state, net_state
 
         load_net_state(nets.intra, net_state(init_model.intra))
-        if stage == "bi" and init_model.inter is not None:
+        if stage in ("bi", "enhance") and init_model.inter is not None:
             load_net_state(nets.inter, net_state(init_model.inter))
+        if stage == "enhance" and not joint and init_model.bi is not None:
+            load_net_state(nets.bi, net_state(init_model.bi))
         info["intra_card"] = init_model.card
+    # A B net fine-tuned jointly once is a trained net from then on (export settles its priors).
+    info["joint"] = bool(info.get("joint")) or joint
     stages = info.setdefault("stages", [])
     will_train = minutes != 0 and steps != 0  # `--minutes 0 --export` only exports
     # The model card reports every change of sequence length or learning rate (stages recorded
@@ -376,8 +449,11 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         g["lr"] = scale * lr
     nets.to(device)
     nets.eval()
-    trained.train()
-    if stage == "bi":  # its motion coder starts trained (the P net's): no warm-up
+    for net in trained_nets:
+        net.train()
+    if stage == "enhance":
+        cascade = _EnhanceCascade(nets)
+    elif stage == "bi":  # its motion coder starts trained (the P net's): no warm-up
         cascade = _BiCascade(nets)
     else:
         cascade = _Cascade(nets, info.get("motion_warmup", (0, 3000)))
@@ -393,6 +469,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
         return model(seq, q, k)
 
-    return _loop(run_dir, nets, params, opt, aux_opt, info, step, trained.aux_loss,
+    aux_loss = nets.bi.aux_loss if stage == "enhance" else trained.aux_loss
+    return _loop(run_dir, nets, params, opt, aux_opt, info, step, aux_loss,
                  minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank,
                  log=log)

@@ -224,3 +224,29 @@ def test_a_step_with_a_non_finite_loss_is_skipped_not_applied(tmp_path):
                  checkpoint_minutes=60, rank=0, log=messages.append)
     assert info["step"] == 2 and info["skipped"] == 2 and len(messages) == 2
     assert all(torch.isfinite(p).all() for p in net.parameters())
+
+
+def test_enhance_run_trains_only_the_enhancement_net_and_exports_it(data_dir, tmp_path, monkeypatch,
+                                                                     make_model):
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_inter
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    make_model(models, name="lvc-b")
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    kw = dict(batch=1, init="lvc-b", stage="enhance", frames=3, log=lambda *a: None)
+    with pytest.raises(ConfigError, match="multiple of 128"):
+        train_inter([data_dir], run, patch=64, steps=1, **kw)
+    assert train_inter([data_dir], run, patch=128, steps=2, **kw)["step"] == 2
+    export_model(run, models / "lvc-ds")
+    before, model = load_model("lvc-b"), load_model("lvc-ds")
+    assert model.enhance is not None and model.card["training_enhance"]["steps"] == 2
+    assert "enhancement" in model.card["description"]
+    assert any(v.abs().sum() > 0 for v in model.enhance.out.parameters())  # it learned something
+    for old, new in ((before.intra, model.intra), (before.bi, model.bi)):  # frozen
+        for k, v in new.state_dict().items():
+            assert torch.equal(v, old.state_dict()[k]), k
