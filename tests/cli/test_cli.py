@@ -84,6 +84,31 @@ def test_random_access_needs_a_model_with_a_b_frame_net(tmp_path, monkeypatch, m
     assert not (tmp_path / "b.lvc").exists()
 
 
+def test_downsample_on_codes_half_scale_b_frames_that_info_shows_and_decode_restores(
+        tmp_path, monkeypatch, make_model, make_clip):
+    from lvcodec.io import open_reader
+
+    make_model(tmp_path / "models", name="lvc-ds", enhance=True)
+    monkeypatch.setenv("LVC_MODELS", str(tmp_path / "models"))
+    clip = make_clip(tmp_path / "m.y4m", frames=5)
+    out = tmp_path / "ds.lvc"
+    _ok(run("encode", clip, out, "--model", "lvc-ds", "--gop", "8", "--downsample", "on", "--quiet"))
+    frames = json.loads(_ok(run("info", out, "--json")))["frames"]
+    assert [(f["frame_type"], f["scale"]) for f in frames] == [
+        ("I", "1"), ("P", "1"), ("B", "1/2"), ("B", "1/2"), ("B", "1/2")]
+    assert "1/2" in _ok(run("info", out))
+    _ok(run("decode", out, tmp_path / "r.y4m", "--quiet"))
+    with open_reader(tmp_path / "r.y4m") as r:
+        assert [f.y.shape for f in r] == [(64, 96)] * 5  # every frame at full resolution
+    bad = run("encode", clip, tmp_path / "b.lvc", "--model", "lvc-ds", "--structure", "ldp",
+              "--downsample", "on")
+    assert bad.exit_code == 1 and "random access" in bad.output and len(bad.output.splitlines()) == 1
+    assert not (tmp_path / "b.lvc").exists()
+    # auto with low delay has nothing to down-sample: it codes every frame at full scale.
+    _ok(run("encode", clip, out, "-y", "--model", "lvc-ds", "--structure", "ldp",
+            "--downsample", "auto", "--quiet"))
+
+
 def test_raw_yuv_needs_a_size(tiny_models, tmp_path):
     raw = tmp_path / "in.yuv"
     raw.write_bytes(bytes(96 * 64 * 3 // 2 * 2))

@@ -33,7 +33,8 @@ from lvcodec.io import Frame, VideoInfo
 FUZZ_MAX_PIXELS = 256 * 256
 
 
-def seed_stream(model, n_frames=3, width=64, height=48, quality=30, intra_period=32, gop=1) -> bytes:
+def seed_stream(model, n_frames=3, width=64, height=48, quality=30, intra_period=32, gop=1,
+                downsample="off") -> bytes:
     """A real bitstream of a small moving gradient, coded with `model`."""
     import numpy as np
 
@@ -46,7 +47,8 @@ def seed_stream(model, n_frames=3, width=64, height=48, quality=30, intra_period
             v = np.full((height // 2, width // 2), 140, np.uint8)
             yield Frame(y, u, v)
 
-    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop)
+    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop,
+                           downsample=downsample)
     return encode_stream(model, frames(), VideoInfo(width, height, 25, 1, n_frames), config,
                          torch.device("cpu"))[0]
 
@@ -163,8 +165,11 @@ def _job(job):
     torch.set_num_threads(1)
     os.environ["LVC_MODELS"] = models
     model = load_model("lvc-tiny")
-    # low delay (I P P) or random access (I P B B B: reordering, two references)
-    seed_data = seed_stream(model) if gop == 1 else seed_stream(model, n_frames=5, gop=gop)
+    # low delay (I P P) or random access (I P B B B: reordering, two references; the B frames at
+    # half scale, so the enhancement path is fuzzed too, and a flipped scale byte reaches the
+    # full-scale B coder)
+    seed_data = (seed_stream(model) if gop == 1
+                 else seed_stream(model, n_frames=5, gop=gop, downsample="on"))
     return run(model, seed_data, iterations, seed=seed, time_limit=time_limit), seed_data
 
 
@@ -183,7 +188,7 @@ def main(argv=None):
     from concurrent.futures import ProcessPoolExecutor
 
     with tempfile.TemporaryDirectory() as tmp:
-        make_tiny_model(Path(tmp))
+        make_tiny_model(Path(tmp), enhance=True)
         share = -(-args.iterations // args.jobs)
         with ProcessPoolExecutor(args.jobs) as pool:
             parts = list(pool.map(_job, [(tmp, share, args.seed + j, args.time_limit, (1, 4)[j % 2])
@@ -216,8 +221,9 @@ def report(line: str, seed_bytes: int, jobs: int, seed: int) -> str:
         "# Reliability: decoder fuzzing\n\n"
         "`make fuzz` (`python tests/fuzz/fuzz_decoder.py --iterations 100000`): mutations of "
         f"real 64x48 streams coded with the tiny test model: I P P ({seed_bytes} bytes) in the "
-        "even processes, random access I P B B B in the odd ones, so that P- and B-frame "
-        "packets, their references, the reorder buffer and concealment are fuzzed too: bit "
+        "even processes, random access I P B B B with half-scale B frames in the odd ones, so "
+        "that P- and B-frame packets, their references, the enhancement net's path, the reorder "
+        "buffer and concealment are fuzzed too: bit "
         "flips, byte overwrites "
         "with CRCs recomputed, truncations, dropped/duplicated/swapped units, absurd unit sizes. "
         "Each mutated stream is decoded with `--on-error fail`, and again with `conceal` where "

@@ -44,3 +44,15 @@ def test_short_fuzz_run_on_a_random_access_stream_has_no_crash(tiny_models):
     assert decode_bytes(data, model, "fail") == 5
     stats = run(model, data, iterations=200, seed=11, time_limit=20)
     assert stats["inputs"] > 0 and stats["clean_errors"] > 0 and stats["decoded"] > 0
+
+
+def test_short_fuzz_run_on_half_scale_b_frames_has_no_crash(tmp_path, monkeypatch, make_model):
+    """The enhancement path (half-scale references, up-sampled motion, recurrent state) under
+    damage: a flipped scale byte, a lost reference, a swapped unit."""
+    make_model(tmp_path, name="lvc-ds", enhance=True)
+    monkeypatch.setenv("LVC_MODELS", str(tmp_path))
+    model = load_model("lvc-ds")
+    data = seed_stream(model, n_frames=5, gop=4, downsample="on")
+    assert decode_bytes(data, model, "fail") == 5
+    stats = run(model, data, iterations=150, seed=13, time_limit=20)
+    assert stats["inputs"] > 0 and stats["clean_errors"] > 0 and stats["decoded"] > 0
