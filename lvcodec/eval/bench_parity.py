@@ -4,8 +4,11 @@ Encodes real video with the shipped model (two intra periods) at three qualities
 decodes the stream under each condition a decoder meets and compares every picture with the
 encoder's reconstruction:
 
+- both coding structures: low-delay P, and random access (GOP 16) with the B frames at half
+  scale (the B net, the fixed resamplers and the enhancement net on the decoder's path);
 - thread counts 1, 2 and 3 (the encoder runs on 2);
-- random access: a fresh decoder that starts at the second I frame;
+- seeking: a fresh decoder that starts at the second I frame (in random access the B frames
+  coded after it that reference the GOP before it are skipped, as HEVC skips its RASL pictures);
 - CUDA, when a GPU is present: a CPU-encoded stream decoded on the GPU, and the reverse;
 - foreign kernels: the decoder runs oneDNN's convolutions, whose float sums differ from the
   encoder's in the last bits, a stand-in for another machine's kernels. It measures how far
@@ -27,9 +30,10 @@ import torch
 from lvcodec.bitstream import LvcReader
 from lvcodec.codec import frame_coder
 from lvcodec.codec.api import encode_stream
-from lvcodec.codec.session import Decoder, EncoderConfig
+from lvcodec.codec.session import Decoder, EncoderConfig, MissingReference
 from lvcodec.errors import LvcError
 from lvcodec.eval._script import run_script
+from lvcodec.eval.cli import parse_points
 from lvcodec.eval.metrics import frame_psnr
 from lvcodec.io import open_reader
 from lvcodec.weights import load_model
@@ -38,21 +42,32 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "demo_bbb_320x180.mp4"
 QUALITIES = (0, 32, 63)
 
 
-def encode(model, frames, info, quality, intra_period, device, gop=1):
-    """(stream bytes, the encoder's reconstructions in coding order)."""
-    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop)
+STRUCTURES = {"low delay": {"gop": 1, "downsample": "off"},
+              "random access, half-scale B": {"gop": 16, "downsample": "on"}}
+
+
+def encode(model, frames, info, quality, intra_period, device, gop=1, downsample="off"):
+    """(stream bytes, the encoder's reconstructions and sources in coding order)."""
+    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop,
+                           downsample=downsample)
     data, coded = encode_stream(model, frames, info, config, device)
-    return data, [c.recon for c in coded]
+    return data, [c.recon for c in coded], [c.source for c in coded]
 
 
-def decode(model, data, device, start=0):
-    """(decoded pictures from unit `start` on, the error that stopped decoding or None)."""
+def decode(model, data, device, start=0, skip_missing=False):
+    """(decoded pictures from unit `start` on, the error that stopped decoding or None);
+    skip_missing: a frame whose reference precedes `start` is skipped (None in its place)."""
     reader = LvcReader(io.BytesIO(data))
     dec = Decoder(model, reader.sequence_header, device)
     out = []
     try:
         for header, subs, _ in list(reader.frames())[start:]:
-            out.append(dec.decode(header, subs))
+            try:
+                out.append(dec.decode(header, subs))
+            except MissingReference:
+                if not skip_missing:
+                    raise
+                out.append(None)
     except LvcError as e:
         return out, str(e)
     return out, None
@@ -110,29 +125,36 @@ def compare(expected, sources, got, error) -> dict:
     }
 
 
-def conditions(model, frames, info, quality, period):
+def conditions(model, frames, info, quality, period, structure):
     """({condition: comparison}, stream bytes) for one stream with intra period `period`."""
     cpu = torch.device("cpu")
     with threads(2):
-        data, recons = encode(model, frames, info, quality, period, cpu)
+        data, recons, sources = encode(model, frames, info, quality, period, cpu, **structure)
     out = {}
     for n in (1, 2, 3):
         with threads(n):
-            out[f"CPU, {n} thread{'s' * (n > 1)}"] = compare(recons, frames, *decode(model, data, cpu))
+            out[f"CPU, {n} thread{'s' * (n > 1)}"] = compare(recons, sources,
+                                                             *decode(model, data, cpu))
+    # Seek: the unit of the second I frame, then every frame it and later anchors make decodable.
+    start = next(i for i, h in enumerate(LvcReader(io.BytesIO(data)).frames())
+                 if h[0].display_index == period)
     with threads(1):
-        got, err = decode(model, data, cpu, start=period)
-    out["CPU, from the second I frame"] = compare(recons[period:], frames[period:], got, err)
+        got, err = decode(model, data, cpu, start=start, skip_missing=True)
+    kept = [i for i, g in enumerate(got) if g is not None]
+    out["CPU, from the second I frame"] = compare([recons[start + i] for i in kept],
+                                                  [sources[start + i] for i in kept],
+                                                  [got[i] for i in kept], err)
     with threads(2), foreign_kernels():
-        out["CPU, oneDNN kernels (foreign)"] = compare(recons, frames, *decode(model, data, cpu))
+        out["CPU, oneDNN kernels (foreign)"] = compare(recons, sources, *decode(model, data, cpu))
     if torch.cuda.is_available():
         gpu = torch.device("cuda")
         gpu_model = load_model(model.name, gpu)
-        out["CPU encode → CUDA decode"] = compare(recons, frames, *decode(gpu_model, data, gpu))
-        data_gpu, recons_gpu = encode(gpu_model, frames, info, quality, period, gpu)
-        out["CUDA encode → CUDA decode"] = compare(recons_gpu, frames,
+        out["CPU encode → CUDA decode"] = compare(recons, sources, *decode(gpu_model, data, gpu))
+        data_gpu, recons_gpu, _ = encode(gpu_model, frames, info, quality, period, gpu, **structure)
+        out["CUDA encode → CUDA decode"] = compare(recons_gpu, sources,
                                                    *decode(gpu_model, data_gpu, gpu))
         with threads(2):
-            out["CUDA encode → CPU decode"] = compare(recons_gpu, frames,
+            out["CUDA encode → CPU decode"] = compare(recons_gpu, sources,
                                                       *decode(model, data_gpu, cpu))
     return out, len(data)
 
@@ -144,8 +166,7 @@ def _md(results, meta) -> str:
               "differ: the first differing picture, the largest pixel difference, and PSNR-YUV of "
               "the decoded video against the source next to the encoder's own.", ""]
     conds = list(next(iter(results.values()))["conditions"])
-    lines += ["| condition | " + " | ".join(f"q{q}" for q in results) + " |",
-              "|---|" + "---|" * len(results)]
+    lines += ["| condition | " + " | ".join(results) + " |", "|---|" + "---|" * len(results)]
     for c in conds:
         cells = []
         for q, r in results.items():
@@ -172,7 +193,8 @@ def _md(results, meta) -> str:
               help="Frames to code (a shorter clip is played back and forth).")
 @click.option("--intra-period", type=click.IntRange(1), default=32, show_default=True,
               help="I frames at 0 and here (less than --frames).")
-def main(out, model_name, clip, frames, intra_period):
+@click.option("--qualities", default=",".join(map(str, QUALITIES)), show_default=True)
+def main(out, model_name, clip, frames, intra_period, qualities):
     """Decode under every condition and compare with the encoder's reconstruction."""
     if intra_period >= frames:
         raise click.BadParameter("must be less than --frames", param_hint="--intra-period")
@@ -182,11 +204,15 @@ def main(out, model_name, clip, frames, intra_period):
     src, note = ping_pong(src, frames)
     results = {}
     t0 = time.time()
-    for q in QUALITIES:
-        conds, size = conditions(model, src, info, q, intra_period)
-        results[q] = {"bytes": size, "conditions": conds}
-        print(f"q{q}: " + "; ".join(f"{c} {m['identical']}/{m['frames']}" for c, m in conds.items()),
-              flush=True)
+    for name, structure in STRUCTURES.items():
+        if structure["downsample"] != "off" and model.enhance is None:
+            continue
+        for q in parse_points(qualities, "--qualities"):
+            conds, size = conditions(model, src, info, q, intra_period, structure)
+            key = f"{name}, q{q}"
+            results[key] = {"bytes": size, "conditions": conds}
+            print(f"{key}: " + "; ".join(f"{c} {m['identical']}/{m['frames']}"
+                                         for c, m in conds.items()), flush=True)
     meta = {"model": f"{model.name}@{model.sha256[:16]}", "clip": f"{clip.name}{note}, {len(src)} frames "
             f"{info.width}x{info.height}, intra period {intra_period} (I at 0 and {intra_period})",
             "torch": torch.__version__, "CUDA": torch.cuda.get_device_name(0)

@@ -92,23 +92,27 @@ def test_bench_inter(tiny_models, testset, tmp_path):
     assert "lvc-intra" in card["measured_inter"]["bd_rate_percent_of_lvc_vs"]
 
 
-def test_bench_parity_decodes_identically_on_cpu_and_reports_the_matrix(tiny_models, make_clip,
-                                                                         tmp_path):
+def test_bench_parity_decodes_identically_on_cpu_and_reports_the_matrix(make_model, make_clip,
+                                                                         tmp_path, monkeypatch):
     from lvcodec.eval.bench_parity import main
 
+    make_model(tmp_path / "models", name="lvc-ds", enhance=True)
+    monkeypatch.setenv("LVC_MODELS", str(tmp_path / "models"))
     clip = make_clip(tmp_path / "p.y4m", frames=3)  # played back and forth to 5 frames
     out = tmp_path / "b"
-    r = CliRunner().invoke(main, ["--out", str(out), "--model", "lvc-tiny", "--clip", str(clip),
-                                  "--frames", "5", "--intra-period", "2"])
+    r = CliRunner().invoke(main, ["--out", str(out), "--model", "lvc-ds", "--clip", str(clip),
+                                  "--frames", "5", "--intra-period", "2", "--qualities", "0,63"])
     assert r.exit_code == 0, (r.output, r.exception)
     results = json.loads((out / "parity.json").read_text())["results"]
-    assert sorted(map(int, results)) == [0, 32, 63]
+    assert list(results) == [f"{s}, q{q}" for s in ("low delay", "random access, half-scale B")
+                             for q in (0, 63)]
     for q in results.values():
         conds = q["conditions"]
         for name in ("CPU, 1 thread", "CPU, 2 threads", "CPU, 3 threads"):
             assert conds[name]["identical"] == conds[name]["frames"] == 5
-        assert conds["CPU, from the second I frame"]["identical"] == 3  # frames 2, 3, 4
+        # frames 2, 3, 4 (random access skips B frame 1: it references frame 0)
+        assert conds["CPU, from the second I frame"]["identical"] == 3
         foreign = conds["CPU, oneDNN kernels (foreign)"]
         assert foreign["frames"] == 5 and 0 <= foreign["identical"] <= 5
     md = (out / "parity.md").read_text()
-    assert "| CPU, 1 thread | 5/5 | 5/5 | 5/5 |" in md and "forwards and backwards), 5 frames" in md
+    assert "| CPU, 1 thread | 5/5 | 5/5 | 5/5 | 5/5 |" in md and "forwards and backwards), 5 frames" in md
