@@ -39,6 +39,7 @@ bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> 
 	$(PY) -m lvcodec.eval.bench $(TESTSET) --out benchmarks --intra-period 1
 	$(PY) -m lvcodec.eval.bench_inter $(TESTSET) --out benchmarks
 	$(PY) -m lvcodec.eval.bench_bframes $(TESTSET) --out benchmarks
+	$(PY) -m lvcodec.eval.bench_downsampling $(TESTSET) --out benchmarks
 	$(PY) -m lvcodec.eval.bench_entropy --out benchmarks
 
 fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchmarks/reliability.md
@@ -53,13 +54,15 @@ parity: $(STAMP) ## Decoder vs encoder reconstruction: threads, random access, C
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden
 
-train: $(STAMP) ## Train intra 30 min, P frames 60 min, B frames 60 min (all resume); export models/lvc-base
+train: $(STAMP) ## Train intra 30, P 60, B 60, enhancement 45 min (all resume); export models/lvc-base
 	$(LVC) prepare-data out/train-data
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 30 --export models/lvc-base
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage inter --frames 4 --minutes 60 \
 		--export models/lvc-base
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage bi --frames 5 --minutes 60 \
 		--export models/lvc-base
+	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage enhance --frames 5 --lr 3e-4 \
+		--minutes 45 --export models/lvc-base
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf out .pytest_cache build *.egg-info
