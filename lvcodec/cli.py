@@ -53,11 +53,11 @@ def main():
                    "(hierarchical B frames between anchors --gop frames apart).")
 @click.option("--gop", type=click.Choice(["8", "16", "32"]), default="16", show_default=True,
               help="ra: frames from one anchor to the next (the B hierarchy's size).")
-@click.option("--downsample", type=click.Choice(["auto", "on", "off"]), default="off",
+@click.option("--downsample", type=click.Choice(["auto", "on", "off"]), default="auto",
               show_default=True,
-              help="ra: code the B frames at half scale, restored by the model's enhancement net: "
-                   "on; off; auto decides per GOP by rate-distortion cost (codes its B frames "
-                   "both ways).")
+              help="ra: B frames at half scale, restored by the model's enhancement net. auto: per "
+                   "GOP, whichever costs less in rate + lambda x distortion (codes the B frames "
+                   "both ways: ~1.4x the encode time); on: always; off: never.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -71,7 +71,7 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
 
     s = encode_file(input, output, quality=quality, intra_period=intra_period,
                     gop=int(gop) if structure == "ra" else 1,
-                    downsample="off" if structure == "ldp" and downsample == "auto" else downsample,
+                    downsample=downsample,
                     frames=frames, size=size, fps=fps,
                     model=model, device=device, overwrite=overwrite, measure_psnr=psnr,
                     progress=not quiet)

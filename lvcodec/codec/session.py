@@ -44,7 +44,8 @@ class EncoderConfig:
     intra_period: int = DEFAULT_INTRA_PERIOD  # -1: only the first frame is intra
     gop: int = 1  # 1: low-delay P; 2..MAX_GOP: random access, hierarchical B between anchors
     # B frames at half scale, restored by the enhancement net: never, always, or per GOP where
-    # that costs less (rate + lambda * distortion, both ways measured).
+    # that costs less (rate + lambda * distortion, both ways measured; with no B frames or no
+    # enhancement net there is nothing to choose, and auto codes every frame at full scale).
     downsample: str = "off"
 
     def validate(self) -> None:
@@ -133,7 +134,7 @@ class Encoder:
             raise ConfigError(f"model '{model.name}' has no P-frame net: use --intra-period 1")
         if config.structure == CodingStructure.RANDOM_ACCESS and model.bi is None:
             raise ConfigError(f"model '{model.name}' has no B-frame net: use --structure ldp")
-        if config.downsample != "off" and model.enhance is None:
+        if config.downsample == "on" and model.enhance is None:
             raise ConfigError(f"model '{model.name}' has no enhancement net: use --downsample off")
         self.model, self.config, self.info, self.device = model, config, info, device
         self.coders = _coders(model)
@@ -176,7 +177,7 @@ class Encoder:
     def _code_gop(self, anchor: int) -> list[CodedFrame]:
         anchor_plan, *b_plans = plan_gop(self.anchor, anchor, self.config.header_intra_period)
         out = [self._code(anchor_plan)]
-        mode = self.config.downsample if b_plans else "off"
+        mode = self.config.downsample if b_plans and self.half_coder is not None else "off"
         if mode == "auto":
             # Code the B frames both ways from the same decoded state; keep the cheaper.
             start = self.dpb.copy()

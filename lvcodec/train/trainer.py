@@ -118,8 +118,9 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
             if not torch.isfinite(out["loss"]):
                 # A rare diverging sample must not turn every weight into NaN: skip it.
                 info["skipped"] = info.get("skipped", 0) + 1
-                log(f"step {info['step']}: loss {out['loss'].item()} (bpp {float(out['bpp'])}, "
-                    f"mse {float(out['mse'])}), skipped ({info['skipped']} so far)")
+                terms = ", ".join(f"{k} {float(out[k])}" for k in ("bpp", "mse") if k in out)
+                log(f"step {info['step']}: loss {out['loss'].item()} ({terms}), skipped "
+                    f"({info['skipped']} so far)")
                 continue
             out["loss"].backward()
             if not torch.isfinite(torch.nn.utils.clip_grad_norm_(params, 1.0)):

@@ -108,6 +108,8 @@ def test_down_sampling_is_refused_where_it_cannot_apply(enhance_model, tiny_mode
         EncoderConfig(gop=4, downsample="half").validate()
     with pytest.raises(ConfigError, match="no enhancement net"):
         Encoder(load_model("lvc-tiny"), EncoderConfig(gop=4, downsample="on"), info, cpu)
+    # auto has nothing to choose without an enhancement net (or without B frames): full scale.
+    Encoder(load_model("lvc-tiny"), EncoderConfig(gop=4, downsample="auto"), info, cpu)
 
 
 def test_a_decoder_refuses_half_scale_frames_it_cannot_restore(enhance_model, tiny_models,
