@@ -250,3 +250,22 @@ def test_enhance_run_trains_only_the_enhancement_net_and_exports_it(data_dir, tm
     for old, new in ((before.intra, model.intra), (before.bi, model.bi)):  # frozen
         for k, v in new.state_dict().items():
             assert torch.equal(v, old.state_dict()[k]), k
+
+
+def test_joint_enhance_run_also_trains_the_b_net(data_dir, tmp_path, monkeypatch, make_model):
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_inter
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    make_model(models, name="lvc-b")
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    info = train_inter([data_dir], run, batch=1, patch=128, steps=1, init="lvc-b", stage="enhance",
+                       frames=3, joint=True, log=lambda *a: None)
+    assert info["joint"] is True
+    export_model(run, models / "lvc-joint")
+    before, model = load_model("lvc-b"), load_model("lvc-joint")
+    changed = [k for k, v in model.bi.state_dict().items() if not torch.equal(v, before.bi.state_dict()[k])]
+    assert changed and model.enhance is not None
