@@ -6,7 +6,8 @@ from pathlib import Path
 from lvcodec.errors import LvcError
 from lvcodec.eval.clips import find_clips, load_clip
 
-__all__ = ["run_script", "testset_clips", "average_by_quality", "mean_bd_rate", "update_model_card"]
+__all__ = ["run_script", "testset_clips", "average_by_quality", "mean_bd_rate", "update_model_card",
+           "random_access_options"]
 
 
 def run_script(command) -> None:
@@ -25,6 +26,25 @@ def run_script(command) -> None:
             e.show()
             sys.exit(e.exit_code)
         raise
+
+
+def random_access_options(command):
+    """The arguments the random-access benchmarks share: TESTSET, --out, --frames (33: I frames
+    at 0 and 32), --intra-period, --gop and --qualities."""
+    import click
+
+    for option in reversed([
+        click.argument("testset", type=click.Path(exists=True, file_okay=False, path_type=Path)),
+        click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"),
+                     show_default=True),
+        click.option("--frames", type=click.IntRange(min=2), default=33, show_default=True),
+        click.option("--intra-period", type=click.IntRange(min=2), default=32, show_default=True),
+        click.option("--gop", type=click.IntRange(2, 64), default=16, show_default=True),
+        click.option("--qualities", default="0,21,42,63", show_default=True,
+                     help="lvc quality indices."),
+    ]):
+        command = option(command)
+    return command
 
 
 def testset_clips(folder, frames: int) -> list:

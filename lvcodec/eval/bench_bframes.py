@@ -10,12 +10,12 @@ bframes_frames.png; details in OUT/bench_ra/.
 import json
 import shutil
 import time
-from pathlib import Path
 
 import click
 
 from lvcodec.eval._script import (
-    average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
+    average_by_quality, mean_bd_rate, random_access_options, run_script, testset_clips,
+    update_model_card,
 )
 from lvcodec.eval.bench_inter import drift_table, frame_and_speed_tables, plot_drift, speed_of
 from lvcodec.eval.cli import parse_points
@@ -48,13 +48,7 @@ def _md(res, by_frame, speed, meta) -> str:
 
 
 @click.command("bench_bframes")
-@click.argument("testset", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"),
-              show_default=True)
-@click.option("--frames", type=click.IntRange(min=2), default=33, show_default=True)
-@click.option("--intra-period", type=click.IntRange(min=2), default=32, show_default=True)
-@click.option("--gop", type=click.IntRange(2, 64), default=16, show_default=True)
-@click.option("--qualities", default="0,21,42,63", show_default=True, help="lvc quality indices.")
+@random_access_options
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
               show_default=True)

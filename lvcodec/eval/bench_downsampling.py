@@ -22,7 +22,9 @@ from pathlib import Path
 
 import click
 
-from lvcodec.eval._script import run_script, testset_clips, update_model_card
+from lvcodec.eval._script import (
+    random_access_options, run_script, testset_clips, update_model_card,
+)
 from lvcodec.eval.cli import parse_points
 
 MODES = ("off", "on", "auto")
@@ -137,19 +139,20 @@ def _key(clip, q, frames, gop, intra_period, model) -> str:
     return f"{clip.sha256}:{q}:{frames}:{gop}:{intra_period}:{model}"
 
 
-def _bd(rows, clips, mode, rate="bpp", dist="psnr_yuv"):
-    from lvcodec.eval.bdrate import bd_psnr, bd_rate
+def _bd(rows, clips, mode, rate="bpp", dist="psnr_yuv") -> dict:
+    """{clip: (BD-rate %, BD-PSNR dB)} of `mode` against `off` on the (rate, dist) curves."""
+    from lvcodec.eval.report import bd_table
 
-    out = {}
-    for clip in clips:
-        ref = sorted((r for r in rows if r["clip"] == clip and r["mode"] == "off"),
-                     key=lambda r: r["quality"])
-        test = sorted((r for r in rows if r["clip"] == clip and r["mode"] == mode),
-                      key=lambda r: r["quality"])
-        args = ([r[rate] for r in ref], [r[dist] for r in ref], [r[rate] for r in test],
-                [r[dist] for r in test])
-        out[clip] = (bd_rate(*args), bd_psnr(*args))
-    return out
+    curves = [{"clip": r["clip"], "codec": r["mode"], "bpp": r[rate], "psnr_yuv": r[dist]}
+              for r in rows if r["mode"] in ("off", mode)]
+    entries = {e["clip"]: (e["bd_rate"], e["bd_psnr"]) for e in bd_table(curves, "off")}
+    return {clip: entries.get(clip, (None, None)) for clip in clips}
+
+
+def _mean_point(rows, mode, q) -> tuple[float, float]:
+    """(bpp, PSNR-YUV) of `mode` at quality `q`, averaged over the clips."""
+    at = [r for r in rows if r["quality"] == q and r["mode"] == mode]
+    return sum(r["bpp"] for r in at) / len(at), sum(r["psnr_yuv"] for r in at) / len(at)
 
 
 def _fmt(v, suffix=" %"):
@@ -192,11 +195,7 @@ def _md(rows, clips, meta, speed) -> tuple[str, dict]:
               "GOPs `auto` coded at half scale.", "",
               "| q | off | on | auto | auto: GOPs at half scale |", "|---|---|---|---|---|"]
     for q in sorted({r["quality"] for r in rows}):
-        cells = []
-        for mode in MODES:
-            at = [r for r in rows if r["quality"] == q and r["mode"] == mode]
-            cells.append(f"{sum(r['bpp'] for r in at) / len(at):.4f} / "
-                         f"{sum(r['psnr_yuv'] for r in at) / len(at):.2f} dB")
+        cells = ["{:.4f} / {:.2f} dB".format(*_mean_point(rows, mode, q)) for mode in MODES]
         at = [r for r in rows if r["quality"] == q and r["mode"] == "auto"]
         cells.append(f"{sum(r['gops_half'] for r in at)} of {sum(r['gops'] for r in at)}")
         lines.append(f"| {q} | " + " | ".join(cells) + " |")
@@ -228,23 +227,13 @@ def _md(rows, clips, meta, speed) -> tuple[str, dict]:
 def _plot(rows, path: Path) -> None:
     from lvcodec.eval.report import _plot as plot
 
-    curves = {}
-    for mode in MODES:
-        for q in sorted({r["quality"] for r in rows}):
-            at = [r for r in rows if r["quality"] == q and r["mode"] == mode]
-            curves.setdefault(mode, []).append((sum(r["bpp"] for r in at) / len(at),
-                                                sum(r["psnr_yuv"] for r in at) / len(at)))
+    qs = sorted({r["quality"] for r in rows})
+    curves = {mode: [_mean_point(rows, mode, q) for q in qs] for mode in MODES}
     plot(curves, path, "lvc random access: B frames at full / half scale (mean over clips)")
 
 
 @click.command("bench_downsampling")
-@click.argument("testset", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"),
-              show_default=True)
-@click.option("--frames", type=click.IntRange(min=2), default=33, show_default=True)
-@click.option("--intra-period", type=click.IntRange(min=2), default=32, show_default=True)
-@click.option("--gop", type=click.IntRange(2, 64), default=16, show_default=True)
-@click.option("--qualities", default="0,21,42,63", show_default=True, help="lvc quality indices.")
+@random_access_options
 @click.option("--decode-quality", type=int, default=21, show_default=True,
               help="Quality point whose streams are decoded and timed.")
 @click.option("--model", default="lvc-base", show_default=True)
