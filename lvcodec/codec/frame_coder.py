@@ -23,7 +23,7 @@ from lvcodec.nets.enhance import ENHANCE_MULTIPLE, EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
-from lvcodec.nets.resample import downsample2, half_size, to_8bit
+from lvcodec.nets.resample import half_picture, half_size
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "IntraCoder",
            "InterCoder", "BiCoder", "HalfScaleCoder", "decoder_side"]
@@ -356,7 +356,7 @@ def half_reference(ref: Reference, shape: tuple[int, int]) -> Reference:
     per picture by both ends. shape: the picture's packed (h, w)."""
     if ref.half is None:
         hh, hw = half_size(*shape)
-        ref.half = Reference(pad_to(to_8bit(downsample2(ref.x[..., : 2 * hh, : 2 * hw])), PAD))
+        ref.half = Reference(pad_to(half_picture(ref.x[..., : 2 * hh, : 2 * hw]), PAD))
     return ref.half
 
 
@@ -377,7 +377,7 @@ class HalfScaleCoder:
     @staticmethod
     def half_source(x: torch.Tensor) -> torch.Tensor:
         """The encoder's half-scale frame: the source down-sampled, on the 8-bit grid."""
-        return to_8bit(downsample2(pad_to(x, 2)))
+        return half_picture(pad_to(x, 2))
 
     def enhance(self, half_hat, flows_hat, refs: tuple, prev, shape) -> tuple:
         """Decoded half-scale frame -> (full-resolution picture, its Reference). The net works on

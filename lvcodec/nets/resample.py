@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from lvcodec.nets.layers import pack_yuv420, unpack_yuv420
 
-__all__ = ["downsample2", "upsample2", "half_size", "to_8bit"]
+__all__ = ["downsample2", "upsample2", "half_size", "to_8bit", "half_picture"]
 
 _DOWN = (-3 / 256, -9 / 256, 29 / 256, 111 / 256, 111 / 256, 29 / 256, -9 / 256, -3 / 256)
 _UP_LEFT = (-3 / 128, 29 / 128, 111 / 128, -9 / 128)  # inputs i-2 .. i+1 -> output 2i
@@ -79,3 +79,9 @@ def upsample2(x: torch.Tensor) -> torch.Tensor:
     """Packed (B, 6, h, w) -> packed (B, 6, 2h, 2w): each plane doubled."""
     y, u, v = unpack_yuv420(x)
     return pack_yuv420(_plane_up(y), _plane_up(u), _plane_up(v))
+
+
+def half_picture(x: torch.Tensor) -> torch.Tensor:
+    """A packed picture at half scale as the codec makes it (frames and references alike): the
+    anti-aliased down-sample, on the 8-bit grid."""
+    return to_8bit(downsample2(x))

@@ -30,7 +30,7 @@ from lvcodec.nets.enhance import EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import NUM_QUALITIES
-from lvcodec.nets.resample import downsample2, to_8bit
+from lvcodec.nets.resample import downsample2, half_picture, to_8bit
 from lvcodec.train.checkpoint import load_checkpoint, save_checkpoint
 from lvcodec.train.data import IntraPatches, SequencePatches, load_frames, load_videos
 from lvcodec.train.loss import lambda_for, rd_loss, yuv_mse
@@ -341,7 +341,7 @@ class _EnhanceCascade(nn.Module):
             qm = torch.tensor([float(layer_quality(int(v), layer)) for v in q], device=q.device)
             refs = (decoded[a], decoded[b])
             half_refs = [_to_8bit_ste(downsample2(r)) for r in refs]
-            half = bi(to_8bit(downsample2(x)), half_refs, [bi.ref_features(r) for r in half_refs], qm)
+            half = bi(half_picture(x), half_refs, [bi.ref_features(r) for r in half_refs], qm)
             out = {"x_hat": enhance.restore(half["x_hat"].clamp(0, 1), half["flows_hat"], refs, prev),
                    "likelihoods": half["likelihoods"]}
             rd = rd_loss(out, x, qm)  # bits over the full-resolution pixels of x
