@@ -10,6 +10,9 @@ encoder's reconstruction:
 - seeking: a fresh decoder that starts at the second I frame (in random access the B frames
   coded after it that reference the GOP before it are skipped, as HEVC skips its RASL pictures);
 - CUDA, when a GPU is present: a CPU-encoded stream decoded on the GPU, and the reverse;
+- frames batched vs one at a time: every decoder-side net (entropy parameters included) on a
+  batch of 4 frames that share their references, against each frame alone, element by element
+  (`lvcodec.eval.batch_parity`); with oneDNN's kernels too, to show the check sees differences;
 - foreign kernels: the decoder runs oneDNN's convolutions, whose float sums differ from the
   encoder's in the last bits, a stand-in for another machine's kernels. It measures how far
   float32 differences reach through the float64 entropy parameters and the references.
@@ -33,6 +36,7 @@ from lvcodec.codec.api import encode_stream
 from lvcodec.codec.session import Decoder, EncoderConfig, MissingReference
 from lvcodec.errors import LvcError
 from lvcodec.eval._script import run_script
+from lvcodec.eval.batch_parity import batch_invariance
 from lvcodec.eval.cli import parse_points
 from lvcodec.eval.metrics import frame_psnr
 from lvcodec.io import open_reader
@@ -159,7 +163,47 @@ def conditions(model, frames, info, quality, period, structure):
     return out, len(data)
 
 
-def _md(results, meta) -> str:
+BATCH = 4  # frames per batch (between two references: BATCH + 2 frames of the clip)
+
+
+def batching(model, frames, qualities) -> dict:
+    """{column: {path: [identical, elements]}}: the stream's first BATCH + 2 frames (frame 0 and
+    BATCH + 1 the references) through batch_invariance, per quality, and once with oneDNN."""
+    cpu, out = torch.device("cpu"), {}
+    sample = frames[: BATCH + 2]
+    with threads(2):
+        for q in qualities:
+            out[f"CPU, q{q}"] = batch_invariance(model, sample, q, cpu)
+        with foreign_kernels():
+            out[f"oneDNN kernels, q{qualities[0]}"] = batch_invariance(model, sample,
+                                                                      qualities[0], cpu)
+    if torch.cuda.is_available():
+        gpu = torch.device("cuda")
+        out[f"CUDA, q{qualities[0]}"] = batch_invariance(load_model(model.name, gpu), sample,
+                                                         qualities[0], gpu)
+    return {k: {p: list(v) for p, v in r.items()} for k, r in out.items()}
+
+
+def _batch_md(batch) -> list[str]:
+    cols = list(batch)
+    lines = ["", f"## Frames batched ({BATCH}) vs one at a time", "",
+             f"Every decoder-side net run on {BATCH} frames at once (they share their references, "
+             "as the B frames of one hierarchy layer do) against each frame alone, on the encoder's "
+             "own latents. Each cell: identical output elements / elements. A decoder that batches "
+             "independent frames stays in parity only where every cell is whole; the oneDNN "
+             "column shows that the check sees kernel differences.", "",
+             "| decoder path | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for path in batch[cols[0]]:
+        cells = []
+        for c in cols:
+            same, total = batch[c].get(path, (0, 0))
+            cells.append(f"{same}/{total}" + ("" if same == total else
+                                              f" ({100 * (total - same) / total:.0f} % differ)"))
+        lines.append(f"| {path} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _md(results, meta, batch=None) -> str:
     lines = ["# Parity: the decoder against the encoder's reconstruction", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()] + [""]
     lines += ["Each cell: pictures identical to the encoder's reconstruction / pictures. Where they "
@@ -181,6 +225,8 @@ def _md(results, meta) -> str:
     if not any("CUDA" in c for c in conds):
         lines += ["", "No GPU was present in this run, so the CPU↔CUDA rows are missing; run the "
                   "same command on a machine with CUDA to add them."]
+    if batch:
+        lines += _batch_md(batch)
     return "\n".join(lines) + "\n"
 
 
@@ -213,14 +259,18 @@ def main(out, model_name, clip, frames, intra_period, qualities):
             results[key] = {"bytes": size, "conditions": conds}
             print(f"{key}: " + "; ".join(f"{c} {m['identical']}/{m['frames']}"
                                          for c, m in conds.items()), flush=True)
+    batch = batching(model, src, parse_points(qualities, "--qualities"))
+    for col, r in batch.items():
+        print(f"batched, {col}: " + "; ".join(f"{p} {a}/{b}" for p, (a, b) in r.items()), flush=True)
     meta = {"model": f"{model.name}@{model.sha256[:16]}", "clip": f"{clip.name}{note}, {len(src)} frames "
             f"{info.width}x{info.height}, intra period {intra_period} (I at 0 and {intra_period})",
             "torch": torch.__version__, "CUDA": torch.cuda.get_device_name(0)
             if torch.cuda.is_available() else "none",
             "date": time.strftime("%Y-%m-%d %H:%M"), "seconds": f"{time.time() - t0:.0f}"}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "parity.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
-    (out / "parity.md").write_text(_md(results, meta))
+    (out / "parity.json").write_text(json.dumps({"meta": meta, "results": results,
+                                                          "batched": batch}, indent=1) + "\n")
+    (out / "parity.md").write_text(_md(results, meta, batch))
     print((out / "parity.md").read_text())
 
 

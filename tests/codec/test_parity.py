@@ -53,3 +53,25 @@ def test_a_forged_model_name_cannot_break_the_one_line_error(tiny_models):
     with pytest.raises(ModelMismatch) as e:
         Decoder(model, seq, torch.device("cpu"))
     assert "\n" not in str(e.value) and "lv\\nc-tiny" in str(e.value)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_decoder_side_nets_give_each_frame_the_same_bits_in_a_batch(tmp_path, make_model,
+                                                                    make_clip, threads):
+    """Frames batched vs one at a time (the parity matrix's batch row): every decoder-side net,
+    the float64 entropy-parameter nets and the enhancement net included."""
+    from lvcodec.eval.batch_parity import batch_invariance
+    from lvcodec.io import open_reader
+
+    make_model(tmp_path / "m", enhance=True)
+    model = load_model(tmp_path / "m" / "lvc-tiny")
+    with open_reader(make_clip(tmp_path / "c.y4m", width=96, height=62, frames=5)) as r:
+        frames = list(r)
+    torch.set_num_threads(threads)
+    result = batch_invariance(model, frames, quality=30)
+    assert {"I: frame synthesis", "I: hyper synthesis (float64)", "P: frame synthesis",
+            "P: contexts, prior, latent prediction", "B: frame synthesis",
+            "B: fused contexts, priors, latent prediction",
+            "half-scale B: enhancement net"} <= set(result)
+    for path, (same, total) in result.items():
+        assert total > 0 and same == total, f"{path}: {total - same} of {total} elements differ"

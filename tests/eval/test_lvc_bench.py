@@ -114,5 +114,11 @@ def test_bench_parity_decodes_identically_on_cpu_and_reports_the_matrix(make_mod
         assert conds["CPU, from the second I frame"]["identical"] == 3
         foreign = conds["CPU, oneDNN kernels (foreign)"]
         assert foreign["frames"] == 5 and 0 <= foreign["identical"] <= 5
+    batched = json.loads((out / "parity.json").read_text())["batched"]
+    assert list(batched) == ["CPU, q0", "CPU, q63", "oneDNN kernels, q0"]
+    for col in ("CPU, q0", "CPU, q63"):
+        assert "half-scale B: enhancement net" in batched[col]
+        assert all(same == total > 0 for same, total in batched[col].values())
     md = (out / "parity.md").read_text()
     assert "| CPU, 1 thread | 5/5 | 5/5 | 5/5 | 5/5 |" in md and "forwards and backwards), 5 frames" in md
+    assert "## Frames batched (4) vs one at a time" in md

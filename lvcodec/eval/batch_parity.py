@@ -1,0 +1,138 @@
+"""Batch invariance of the decoder-side nets: frames computed together vs one at a time.
+
+A decoder may run independent frames as one batch (on a GPU, the B frames of one hierarchy
+layer share their references and do not reference each other). That stays in parity with an
+encoder that ran them one by one only if every decoder-side net gives each frame the same bits
+whatever else is in its batch. This module checks it on real frames, for each path a decoder
+runs after the entropy decoder (the float64 entropy-parameter nets included):
+
+- I: frame synthesis;
+- P: motion synthesis, temporal contexts, temporal prior, latent prediction, frame synthesis,
+  all from one shared reference;
+- B: the same for two references (the fused contexts and the two priors);
+- half-scale B: the enhancement net (bicubic base, warped references, attention);
+- the hyper synthesis in float64 (the entropy parameters' first net) of each coder.
+
+The latents are the encoder's own, so the inputs are exactly what a decoder would hold.
+"""
+
+import torch
+
+from lvcodec.codec.frame_coder import (PAD, BiCoder, HalfScaleCoder, InterCoder, IntraCoder,
+                                       Reference, _q, frame_to_tensor, half_reference, pad_to,
+                                       decoder_side)
+
+__all__ = ["batch_invariance"]
+
+
+def _same(single: list, batched: torch.Tensor) -> tuple[int, int]:
+    """(identical elements, elements) of per-frame results against the batched one."""
+    ones = torch.cat([s.detach() for s in single])
+    return int((ones == batched.detach()).sum()), ones.numel()
+
+
+def _stack(refs: list[Reference]) -> Reference:
+    feats = [r.feat for r in refs]
+    return Reference(torch.cat([r.x for r in refs]),
+                     None if feats[0] is None else torch.cat(feats))
+
+
+def _tally(out: dict, name: str, single: list, batched):
+    if isinstance(batched, (list, tuple)):  # several outputs: compare each
+        for k, b in enumerate(batched):
+            _tally(out, name, [s[k] for s in single], b)
+        return
+    if batched is None:
+        return
+    same, total = _same(single, batched)
+    old = out.get(name, (0, 0))
+    out[name] = (old[0] + same, old[1] + total)
+
+
+def _pair(reconstructed):
+    """(picture, propagated features) of a _reconstruct() result."""
+    ref = reconstructed[1]
+    return ref.x, ref.feat
+
+
+def _hyper(out, name, coder_latent, z_list):
+    """The float64 hyper synthesis on the quantized hyper-latents."""
+    p = coder_latent.param
+    z_hat = [torch.round(z.double() - p.medians) + p.medians for z in z_list]
+    _tally(out, name, [p.h_s(z) for z in z_hat], p.h_s(torch.cat(z_hat)))
+
+
+@torch.no_grad()
+def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu")) -> dict:
+    """{path: (identical elements, elements)} for `frames` (>= 5 Frames of one size): frame 0 is
+    the intra reference, frame len-1 the second reference of the B frames, the ones between are
+    the batch."""
+    q = _q(quality, device)
+    xs = [pad_to(frame_to_tensor(f, device), PAD) for f in frames]
+    shape = tuple(frame_to_tensor(frames[0], device).shape[-2:])
+    out: dict = {}
+
+    intra = IntraCoder(model.intra)
+    coded = [intra.latent.encode(*model.intra.analyse(x, q)) for x in xs]
+    y_hats = [c[1] for c in coded]
+    with decoder_side(device):
+        _tally(out, "I: frame synthesis", [model.intra.synthesise(y, q) for y in y_hats],
+               model.intra.synthesise(torch.cat(y_hats), q))
+    _hyper(out, "I: hyper synthesis (float64)", intra.latent,
+           [model.intra.analyse(x, q)[1] for x in xs[1:-1]])
+    with decoder_side(device):
+        refs = [IntraCoder(model.intra).encode(x, quality)[2] for x in (xs[0], xs[-1])]
+    mid = xs[1:-1]
+    n = len(mid)
+
+    if model.inter is not None:
+        inter = InterCoder(model.inter)
+        motion = [inter.motion.encode(*model.inter.motion.analyse(
+            model.inter.estimator(x, refs[0].x), q))[1] for x in mid]
+        with decoder_side(device):
+            single = [inter._contexts(m, refs[0], q) for m in motion]
+            batched = inter._contexts(torch.cat(motion), _stack([refs[0]] * n), q)
+        _tally(out, "P: contexts, prior, latent prediction", single, batched)
+        latents = [model.inter.analyse(x, s[0], q) for x, s in zip(mid, single)]
+        _hyper(out, "P: hyper synthesis (float64)", inter.latent, [z for _, z in latents])
+        y_hats = [inter.latent.encode(y, z, extra=s[1], y_ref=s[2])[1]
+                  for (y, z), s in zip(latents, single)]
+        with decoder_side(device):
+            _tally(out, "P: frame synthesis",
+                   [_pair(inter._reconstruct(y, s[0], q, shape)) for y, s in zip(y_hats, single)],
+                   _pair(inter._reconstruct(torch.cat(y_hats), batched[0], q, shape)))
+
+    if model.bi is not None:
+        bi = BiCoder(model.bi)
+        stacked = [_stack([r] * n) for r in refs]
+        motions = []
+        for x in mid:
+            ys, zs = model.bi.motion.analyse([model.bi.estimator(x, r.x) for r in refs], q)
+            m0 = bi.motion[0].encode(ys[0], zs[0])[1]
+            motions.append([m0, bi.motion[1].encode(ys[1], zs[1], extra=m0)[1]])
+        with decoder_side(device):
+            single = [bi._prediction(m, refs, q) for m in motions]
+            batched = bi._prediction([torch.cat([m[k] for m in motions]) for k in (0, 1)],
+                                     stacked, q)
+        _tally(out, "B: fused contexts, priors, latent prediction", single, batched)
+        latents = [model.bi.analyse(x, s[0], q) for x, s in zip(mid, single)]
+        _hyper(out, "B: hyper synthesis (float64)", bi.latent, [z for _, z in latents])
+        y_hats = [bi.latent.encode(y, z, extra=s[1], y_ref=s[2])[1]
+                  for (y, z), s in zip(latents, single)]
+        with decoder_side(device):
+            _tally(out, "B: frame synthesis",
+                   [_pair(bi._reconstruct(y, s[0], q, shape)) for y, s in zip(y_hats, single)],
+                   _pair(bi._reconstruct(torch.cat(y_hats), batched[0], q, shape)))
+
+        if model.enhance is not None:
+            half = HalfScaleCoder(bi, model.enhance)
+            half_refs = tuple(half_reference(r, shape) for r in refs)
+            coded = [bi.encode_with_motion(half.half_source(x[..., : shape[0], : shape[1]]),
+                                           half_refs, quality) for x in mid]
+            with decoder_side(device):
+                single = [half.enhance(c[1], c[3], refs, None, shape)[1].x for c in coded]
+                flows = [torch.cat([c[3][k] for c in coded]) for k in (0, 1)]
+                batched = half.enhance(torch.cat([c[1] for c in coded]), flows, stacked, None,
+                                       shape)[1].x
+            _tally(out, "half-scale B: enhancement net", single, batched)
+    return out
