@@ -46,7 +46,7 @@ fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchma
 	$(PY) tests/fuzz/fuzz_decoder.py --iterations 100000 --report benchmarks/reliability.md
 
 memory: $(STAMP) ## Peak memory of encode/decode vs length (60/600 frames) and size (1080p)
-	$(PY) -m lvcodec.eval.bench_memory --out benchmarks
+	OMP_NUM_THREADS=1 $(PY) -m lvcodec.eval.bench_memory --out benchmarks --jobs 2
 
 parity: $(STAMP) ## Decoder vs encoder reconstruction: threads, random access, CUDA, foreign kernels
 	$(PY) -m lvcodec.eval.bench_parity --out benchmarks

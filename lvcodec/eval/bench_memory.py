@@ -49,37 +49,57 @@ def _run(args) -> tuple[float, float]:
     return usage.ru_maxrss / 1024, time.time() - t0
 
 
+# (structure, extra encode options, frames, enlargement): the CLI's default (random access, GOP
+# 16, B frames at half scale where it pays, so the reorder buffer, both codings of `auto` and the
+# enhancement net are in the peak), then low delay; 60 vs 600 frames, and 1920x1080.
+CASES = (("ra", [], 60, 1), ("ra", [], 600, 1), ("ra", [], 9, 6),
+         ("ldp", ["--structure", "ldp"], 60, 1), ("ldp", ["--structure", "ldp"], 600, 1),
+         ("ldp", ["--structure", "ldp"], 3, 6))
+
+
+def _case(tmp: Path, model: str, case) -> tuple:
+    structure, options, frames, scale = case
+    work = tmp / f"{structure}_{frames}_{scale}"
+    work.mkdir()
+    src = _clip(work / "in.y4m", frames, scale)
+    lvc, rec = work / "s.lvc", work / "r.y4m"
+    enc = _run(["encode", src, lvc, "-y", "--quiet", "--device", "cpu", "--model", model, *options])
+    dec = _run(["decode", lvc, rec, "-y", "--quiet", "--device", "cpu"])
+    row = (structure, f"{320 * scale}x{180 * scale}", frames, *enc, *dec)
+    print(row, flush=True)
+    return row
+
+
 def main(argv=None):
+    from concurrent.futures import ThreadPoolExecutor
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("benchmarks"))
     ap.add_argument("--model", default="lvc-base")
+    ap.add_argument("--jobs", type=int, default=1, help="commands run side by side")
     args = ap.parse_args(argv)
-    rows = []
     # The times depend on what else the machine runs; the peaks do not.
-    conditions = (f"threads per process: {os.environ.get('OMP_NUM_THREADS', 'all')} of "
-                  f"{os.cpu_count()}; load average at the start: {os.getloadavg()[0]:.1f}")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        for frames, scale in ((60, 1), (600, 1), (3, 6)):
-            src = _clip(tmp / f"in_{frames}_{scale}.y4m", frames, scale)
-            lvc, rec = tmp / "s.lvc", tmp / "r.y4m"
-            enc = _run(["encode", src, lvc, "-y", "--quiet", "--device", "cpu", "--model", args.model])
-            dec = _run(["decode", lvc, rec, "-y", "--quiet", "--device", "cpu"])
-            w, h = 320 * scale, 180 * scale
-            rows.append((f"{w}x{h}", frames, *enc, *dec))
-            print(rows[-1], flush=True)
+    conditions = (f"{args.jobs} command(s) at a time, threads per process: "
+                  f"{os.environ.get('OMP_NUM_THREADS', 'all')} of {os.cpu_count()}; load average "
+                  f"at the start: {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(args.jobs) as pool:
+        rows = list(pool.map(lambda c: _case(Path(tmp), args.model, c), CASES))
     lines = ["# Memory: peak resident set of `lvc encode` / `lvc decode` (CPU)", "",
              "Each command is its own process (torch, model and I/O included), read with wait4 by "
-             "`python -m lvcodec.eval.bench_memory`, default settings (quality 32, intra period "
-             "32: I P P …). Content: the bundled 320×180 clip, cycled; 1920×1080 = the same frames "
-             f"enlarged 6×. Model {args.model}; {conditions}.", "",
-             "| picture | frames | encode peak MiB | encode s | decode peak MiB | decode s |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for size, n, em, es, dm, ds in rows:
-        lines.append(f"| {size} | {n} | {em:.0f} | {es:.1f} | {dm:.0f} | {ds:.1f} |")
-    a, b = rows[0], rows[1]
-    lines += ["", f"600 vs 60 frames: encode peak ×{b[2] / a[2]:.2f}, decode peak ×{b[4] / a[4]:.2f} "
-              "(flat = streaming works)."]
+             "`python -m lvcodec.eval.bench_memory`, quality 32, intra period 32. `ra` is the "
+             "CLI's default (random access, GOP 16, `--downsample auto`: the reorder buffer, both "
+             "codings of each GOP's B frames and the enhancement net); `ldp` is low delay "
+             "(I P P …). Content: the bundled 320×180 clip, cycled; 1920×1080 = the same frames "
+             f"enlarged 6×. Model {args.model}; {conditions}; {time.strftime('%Y-%m-%d')}.", "",
+             "| structure | picture | frames | encode peak MiB | encode s | decode peak MiB | "
+             "decode s |", "|---|---|---:|---:|---:|---:|---:|"]
+    for structure, size, n, em, es, dm, ds in rows:
+        lines.append(f"| {structure} | {size} | {n} | {em:.0f} | {es:.1f} | {dm:.0f} | {ds:.1f} |")
+    lines.append("")
+    for structure in dict.fromkeys(r[0] for r in rows):
+        a, b = [r for r in rows if r[0] == structure and r[1] == "320x180"][:2]
+        lines.append(f"- {structure}, {b[2]} vs {a[2]} frames: encode peak ×{b[3] / a[3]:.2f}, "
+                     f"decode peak ×{b[5] / a[5]:.2f} (flat = streaming works).")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "memory.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

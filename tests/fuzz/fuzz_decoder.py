@@ -12,6 +12,7 @@ The pytest run (tests/fuzz/test_fuzz.py) uses a short budget of the same harness
 
 import argparse
 import io
+import itertools
 import random
 import struct
 import sys
@@ -124,12 +125,18 @@ def decode_bytes(data: bytes, model, on_error: str) -> int:
     return sum(1 for _ in decode_frames(reader, decoder, on_error, warn=lambda m: None))
 
 
-def run(model, seed_data: bytes, iterations: int, seed: int = 0, time_limit: float | None = None):
-    """Fuzz; returns stats. Raises AssertionError with the offending input on a failure."""
+def run(model, seed_data: bytes, iterations: int, seed: int = 0, time_limit: float | None = None,
+        budget=None):
+    """Fuzz; returns stats. Raises AssertionError with the offending input on a failure.
+
+    budget: a counter shared by the fuzzing processes (multiprocessing.Value): each process takes
+    streams from it until `iterations` are taken in all, so a fast seed does more of them."""
     rng = random.Random(seed)
     stats = {"streams": 0, "inputs": 0, "decoded": 0, "clean_errors": 0, "slowest_s": 0.0}
     t_start = time.time()
-    for i in range(iterations):
+    for i in itertools.count():
+        if not _take(budget, iterations, i):
+            break
         data = mutate(seed_data, rng)
         stats["streams"] += 1
         for mode in ("fail", "conceal"):
@@ -156,6 +163,24 @@ def run(model, seed_data: bytes, iterations: int, seed: int = 0, time_limit: flo
     return stats
 
 
+def _take(budget, iterations: int, i: int) -> bool:
+    if budget is None:
+        return i < iterations
+    with budget.get_lock():
+        if budget.value >= iterations:
+            return False
+        budget.value += 1
+        return True
+
+
+_BUDGET = None  # the shared stream counter, set in each worker process
+
+
+def _init_worker(budget):
+    global _BUDGET
+    _BUDGET = budget
+
+
 def _job(job):
     import os
 
@@ -170,7 +195,8 @@ def _job(job):
     # full-scale B coder)
     seed_data = (seed_stream(model) if gop == 1
                  else seed_stream(model, n_frames=5, gop=gop, downsample="on"))
-    return run(model, seed_data, iterations, seed=seed, time_limit=time_limit), seed_data
+    return run(model, seed_data, iterations, seed=seed, time_limit=time_limit,
+               budget=_BUDGET), seed_data
 
 
 def main(argv=None):
@@ -184,15 +210,16 @@ def main(argv=None):
     ap.add_argument("--report", type=Path)
     ap.add_argument("--time-limit", type=float, help="stop each process after this many seconds")
     args = ap.parse_args(argv)
+    import multiprocessing
     import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
     with tempfile.TemporaryDirectory() as tmp:
         make_tiny_model(Path(tmp), enhance=True)
-        share = -(-args.iterations // args.jobs)
-        with ProcessPoolExecutor(args.jobs) as pool:
-            parts = list(pool.map(_job, [(tmp, share, args.seed + j, args.time_limit, (1, 4)[j % 2])
-                                         for j in range(args.jobs)]))
+        budget = multiprocessing.Value("q", 0)
+        with ProcessPoolExecutor(args.jobs, initializer=_init_worker, initargs=(budget,)) as pool:
+            parts = list(pool.map(_job, [(tmp, args.iterations, args.seed + j, args.time_limit,
+                                          (1, 4)[j % 2]) for j in range(args.jobs)]))
     seed_data = parts[0][1]
     stats = {k: sum(p[0][k] for p in parts) for k in ("streams", "inputs", "decoded", "clean_errors")}
     stats["seconds"] = max(p[0]["seconds"] for p in parts)
@@ -201,11 +228,14 @@ def main(argv=None):
 
     stats["peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     line = summary(stats)
+    split = ", ".join(f"seed {args.seed + j} ({('I P P', 'I P B B B, half-scale B')[j % 2]}): "
+                      f"{p[0]['streams']} streams" for j, p in enumerate(parts))
     print(line)
+    print(split)
     print(f"{args.jobs} processes, seeds {args.seed}..{args.seed + args.jobs - 1}")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(report(line, len(seed_data), args.jobs, args.seed))
+        args.report.write_text(report(line, len(seed_data), args.jobs, args.seed, split))
 
 
 def summary(stats) -> str:
@@ -216,7 +246,7 @@ def summary(stats) -> str:
             f"{stats['peak_mb']:.0f} MiB")
 
 
-def report(line: str, seed_bytes: int, jobs: int, seed: int) -> str:
+def report(line: str, seed_bytes: int, jobs: int, seed: int, split: str) -> str:
     return (
         "# Reliability: decoder fuzzing\n\n"
         "`make fuzz` (`python tests/fuzz/fuzz_decoder.py --iterations 100000`): mutations of "
@@ -230,8 +260,8 @@ def report(line: str, seed_bytes: int, jobs: int, seed: int) -> str:
         "fail stopped. A crash is any exception other than lvcodec's one-line errors; a hang or "
         "an unbounded allocation would show as the slowest input or the peak memory below.\n\n"
         f"{line}.\n\n"
-        f"{jobs} processes (seeds {seed}..{seed + jobs - 1}), {time.strftime('%Y-%m-%d')}, on 2 "
-        "CPU cores. Every test run (`make test`, CI) fuzzes a short budget of the same harness "
+        f"{jobs} processes took streams from one shared budget, so the faster seed did more: "
+        f"{split}; {time.strftime('%Y-%m-%d')}, on 2 CPU cores. Every test run (`make test`, CI) fuzzes a short budget of the same harness "
         "(`tests/fuzz/test_fuzz.py`).\n")
 
 
