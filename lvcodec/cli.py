@@ -19,10 +19,23 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", category=UserWarning, module="torch")
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that partial outputs are removed on the way out."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 class _Group(click.Group):
     """Maps library errors to one line on stderr and a non-zero exit, never a traceback."""
 
     def invoke(self, ctx):
+        import signal
+        import threading
+
+        main_thread = threading.current_thread() is threading.main_thread()
+        before = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
         try:
             return super().invoke(ctx)
         except LvcError as e:
@@ -31,6 +44,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("lvc: interrupted", err=True)
             sys.exit(130)
+        except _Terminated:
+            click.echo("lvc: terminated", err=True)
+            sys.exit(143)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, before)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -64,7 +64,7 @@ def _hyper(out, name, coder_latent, z_list):
 
 @torch.no_grad()
 def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu")) -> dict:
-    """{path: (identical elements, elements)} for `frames` (>= 5 Frames of one size): frame 0 is
+    """{path: (identical elements, elements)} for `frames` (>= 3 Frames of one size): frame 0 is
     the intra reference, frame len-1 the second reference of the B frames, the ones between are
     the batch."""
     q = _q(quality, device)
@@ -80,8 +80,7 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
                model.intra.synthesise(torch.cat(y_hats), q))
     _hyper(out, "I: hyper synthesis (float64)", intra.latent,
            [model.intra.analyse(x, q)[1] for x in xs[1:-1]])
-    with decoder_side(device):
-        refs = [IntraCoder(model.intra).encode(x, quality)[2] for x in (xs[0], xs[-1])]
+    refs = [intra.encode(x, quality)[2] for x in (xs[0], xs[-1])]  # the decoded references
     mid = xs[1:-1]
     n = len(mid)
 

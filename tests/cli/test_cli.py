@@ -196,3 +196,30 @@ def test_conceal_reports_damage_and_keeps_every_frame(tiny_models, clip, tmp_pat
     assert len(frames) == 3
     assert (frames[1].y == frames[0].y).all()  # the lost frame repeats the last good picture
     assert (frames[2].y == frames[0].y).all()
+
+
+def test_a_terminated_encode_leaves_no_output_and_no_temporary_file(tiny_models, make_clip,
+                                                                     tmp_path):
+    """SIGTERM (a killed job, a CI timeout) mid-encode: one line, exit 143, nothing left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = make_clip(tmp_path / "long.y4m", width=96, height=64, frames=400)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    p = subprocess.Popen([sys.executable, "-m", "lvcodec", "encode", str(src),
+                          str(out_dir / "a.lvc"), "--model", "lvc-tiny", "--quiet",
+                          "--structure", "ldp"],
+                         stderr=subprocess.PIPE, env=dict(os.environ))
+    deadline = time.time() + 120
+    while not list(out_dir.glob(".*.part")) and p.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    assert p.poll() is None, "the encode ended before it could be terminated"
+    time.sleep(0.3)  # frames are being coded and written
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=60)[1].decode()
+    assert p.returncode == 143 and err.strip().splitlines() == ["lvc: terminated"]
+    assert list(out_dir.iterdir()) == []
