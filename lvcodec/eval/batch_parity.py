@@ -18,9 +18,14 @@ The latents are the encoder's own, so the inputs are exactly what a decoder woul
 
 import torch
 
+from lvcodec.codec import frame_coder
 from lvcodec.codec.frame_coder import (PAD, BiCoder, HalfScaleCoder, InterCoder, IntraCoder,
-                                       Reference, _q, frame_to_tensor, half_reference, pad_to,
-                                       decoder_side)
+                                       Reference, _q, frame_to_tensor, half_reference, pad_to)
+
+
+def decoder_side(device):
+    """frame_coder.decoder_side, looked up at each use (a benchmark may swap the kernels)."""
+    return frame_coder.decoder_side(device)
 
 __all__ = ["batch_invariance"]
 

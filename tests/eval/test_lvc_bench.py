@@ -119,6 +119,8 @@ def test_bench_parity_decodes_identically_on_cpu_and_reports_the_matrix(make_mod
     for col in ("CPU, q0", "CPU, q63"):
         assert "half-scale B: enhancement net" in batched[col]
         assert all(same == total > 0 for same, total in batched[col].values())
+    # the check sees kernel differences: oneDNN's convolutions depend on the batch
+    assert any(same < total for same, total in batched["oneDNN kernels, q0"].values())
     md = (out / "parity.md").read_text()
     assert "| CPU, 1 thread | 5/5 | 5/5 | 5/5 | 5/5 |" in md and "forwards and backwards), 5 frames" in md
     assert "## Frames batched (4) vs one at a time" in md
