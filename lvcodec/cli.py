@@ -2,7 +2,9 @@
 
 import json
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -31,9 +33,6 @@ class _Group(click.Group):
     """Maps library errors to one line on stderr and a non-zero exit, never a traceback."""
 
     def invoke(self, ctx):
-        import signal
-        import threading
-
         main_thread = threading.current_thread() is threading.main_thread()
         before = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
         try:

@@ -67,6 +67,20 @@ def _hyper(out, name, coder_latent, z_list):
     _tally(out, name, [p.h_s(z) for z in z_hat], p.h_s(torch.cat(z_hat)))
 
 
+def _code_and_synthesise(out, tag, coder, xs, single, batched, q, shape):
+    """P and B frames after their prediction: each frame's latents coded as the encoder does,
+    then the float64 hyper synthesis and the frame synthesis, one at a time vs batched.
+    single/batched: the coder's (contexts, prior(s), latent prediction, ...) per frame / batched."""
+    latents = [coder.net.analyse(x, s[0], q) for x, s in zip(xs, single)]
+    _hyper(out, f"{tag}: hyper synthesis (float64)", coder.latent, [z for _, z in latents])
+    y_hats = [coder.latent.encode(y, z, extra=s[1], y_ref=s[2])[1]
+              for (y, z), s in zip(latents, single)]
+    with decoder_side(q.device):
+        _tally(out, f"{tag}: frame synthesis",
+               [_pair(coder._reconstruct(y, s[0], q, shape)) for y, s in zip(y_hats, single)],
+               _pair(coder._reconstruct(torch.cat(y_hats), batched[0], q, shape)))
+
+
 @torch.no_grad()
 def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu")) -> dict:
     """{path: (identical elements, elements)} for `frames` (>= 3 Frames of one size): frame 0 is
@@ -78,13 +92,12 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
     out: dict = {}
 
     intra = IntraCoder(model.intra)
-    coded = [intra.latent.encode(*model.intra.analyse(x, q)) for x in xs]
-    y_hats = [c[1] for c in coded]
+    latents = [model.intra.analyse(x, q) for x in xs]
+    y_hats = [intra.latent.encode(y, z)[1] for y, z in latents]
     with decoder_side(device):
         _tally(out, "I: frame synthesis", [model.intra.synthesise(y, q) for y in y_hats],
                model.intra.synthesise(torch.cat(y_hats), q))
-    _hyper(out, "I: hyper synthesis (float64)", intra.latent,
-           [model.intra.analyse(x, q)[1] for x in xs[1:-1]])
+    _hyper(out, "I: hyper synthesis (float64)", intra.latent, [z for _, z in latents[1:-1]])
     refs = [intra.encode(x, quality)[2] for x in (xs[0], xs[-1])]  # the decoded references
     mid = xs[1:-1]
     n = len(mid)
@@ -97,14 +110,7 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
             single = [inter._contexts(m, refs[0], q) for m in motion]
             batched = inter._contexts(torch.cat(motion), _stack([refs[0]] * n), q)
         _tally(out, "P: contexts, prior, latent prediction", single, batched)
-        latents = [model.inter.analyse(x, s[0], q) for x, s in zip(mid, single)]
-        _hyper(out, "P: hyper synthesis (float64)", inter.latent, [z for _, z in latents])
-        y_hats = [inter.latent.encode(y, z, extra=s[1], y_ref=s[2])[1]
-                  for (y, z), s in zip(latents, single)]
-        with decoder_side(device):
-            _tally(out, "P: frame synthesis",
-                   [_pair(inter._reconstruct(y, s[0], q, shape)) for y, s in zip(y_hats, single)],
-                   _pair(inter._reconstruct(torch.cat(y_hats), batched[0], q, shape)))
+        _code_and_synthesise(out, "P", inter, mid, single, batched, q, shape)
 
     if model.bi is not None:
         bi = BiCoder(model.bi)
@@ -119,14 +125,7 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
             batched = bi._prediction([torch.cat([m[k] for m in motions]) for k in (0, 1)],
                                      stacked, q)
         _tally(out, "B: fused contexts, priors, latent prediction", single, batched)
-        latents = [model.bi.analyse(x, s[0], q) for x, s in zip(mid, single)]
-        _hyper(out, "B: hyper synthesis (float64)", bi.latent, [z for _, z in latents])
-        y_hats = [bi.latent.encode(y, z, extra=s[1], y_ref=s[2])[1]
-                  for (y, z), s in zip(latents, single)]
-        with decoder_side(device):
-            _tally(out, "B: frame synthesis",
-                   [_pair(bi._reconstruct(y, s[0], q, shape)) for y, s in zip(y_hats, single)],
-                   _pair(bi._reconstruct(torch.cat(y_hats), batched[0], q, shape)))
+        _code_and_synthesise(out, "B", bi, mid, single, batched, q, shape)
 
         if model.enhance is not None:
             half = HalfScaleCoder(bi, model.enhance)
