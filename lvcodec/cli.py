@@ -46,6 +46,12 @@ class _Group(click.Group):
         except _Terminated:
             click.echo("lvc: terminated", err=True)
             sys.exit(143)
+        except BrokenPipeError:
+            # The reader of our stdout went away (`lvc decode x.lvc - | head -c 100`). Later
+            # flushes of stdout would fail again: point it at /dev/null for the way out.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            click.echo("lvc: error: output pipe closed before the end", err=True)
+            sys.exit(1)
         finally:
             if main_thread:
                 signal.signal(signal.SIGTERM, before)
@@ -84,7 +90,8 @@ def main():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, frames,
            model, device, psnr, overwrite, quiet):
-    """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …) into OUTPUT.lvc."""
+    """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …, or - for Y4M or raw -s WxH frames on stdin)
+    into OUTPUT.lvc. Messages go to stderr."""
     from lvcodec.codec.api import encode_file
 
     s = encode_file(input, output, quality=quality, intra_period=intra_period,
@@ -97,7 +104,7 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
             f"{s['kbps']:.1f} kbit/s, {s['bpp']:.4f} bpp")
     if "psnr_yuv" in s:
         line += f", PSNR-Y {s['psnr_y']:.2f} dB, PSNR-YUV {s['psnr_yuv']:.2f} dB"
-    click.echo(line + f", {s['fps']:.2f} frames/s")
+    click.echo(line + f", {s['fps']:.2f} frames/s", err=True)
 
 
 @main.command()
@@ -111,7 +118,8 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
                    "last good picture for its frames, and decode the rest.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def decode(input, output, model, device, overwrite, on_error, quiet):
-    """Decode INPUT.lvc into OUTPUT (.y4m, .yuv or .mp4)."""
+    """Decode INPUT.lvc into OUTPUT (.y4m, .yuv or .mp4, or - for Y4M on stdout). Messages go
+    to stderr."""
     from lvcodec.codec.api import decode_file
 
     def warn(message):
@@ -121,7 +129,7 @@ def decode(input, output, model, device, overwrite, on_error, quiet):
                     progress=not quiet, on_error=on_error, warn=warn)
     concealed = f" ({s['concealed']} concealed)" if s["concealed"] else ""
     click.echo(f"decoded {s['frames']} frames{concealed} {s['width']}x{s['height']} to {output}, "
-               f"{s['fps']:.2f} frames/s")
+               f"{s['fps']:.2f} frames/s", err=True)
 
 
 @main.command()

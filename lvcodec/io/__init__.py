@@ -6,19 +6,24 @@
 
 Writers go to a temporary file renamed onto the target only when closed without error, so a
 failed run never leaves a half-written output, and an existing file is kept unless overwrite=True.
+
+`-` is standard input for a reader (Y4M, or raw 4:2:0 with a size; read one frame at a time,
+the length unknown until it ends) and standard output for a writer (Y4M, written as it comes).
 """
 
 import re
+import sys
 from fractions import Fraction
 from pathlib import Path
 
 from lvcodec.errors import ConfigError, InputError, OutputError
 from lvcodec.io import y4m
 from lvcodec.io.frame import Frame, VideoInfo, fps_fraction
-from lvcodec.io.target import TempTarget, atomic_output
+from lvcodec.io.target import STDIO, atomic_output, check_target, is_stdio, open_target
 
 __all__ = ["Frame", "VideoInfo", "open_reader", "open_writer", "parse_size", "parse_fps",
-           "RAW_EXTENSIONS", "WRITABLE_EXTENSIONS", "atomic_output"]
+           "RAW_EXTENSIONS", "WRITABLE_EXTENSIONS", "atomic_output", "check_target", "is_stdio",
+           "STDIO"]
 
 RAW_EXTENSIONS = {".yuv"}
 WRITABLE_EXTENSIONS = {".yuv", ".y4m", ".mp4", ".mkv"}
@@ -59,11 +64,40 @@ class Reader:
         self.limit = frames
         if frames is not None and frames <= 0:
             raise ConfigError("--frames must be positive")
+        self._file = self._av = None
+        if is_stdio(path):
+            self._open_stdin(size, fps)
+        else:
+            self._open_path(size, fps)
+        if frames is not None:
+            n = self.info.frame_count
+            self.info = _with(self.info, frame_count=frames if n is None else min(n, frames))
+
+    def __str__(self):
+        return self.name
+
+    def _open_stdin(self, size, fps):
+        """Y4M, or raw 4:2:0 frames when a size is given, from standard input (not closed)."""
+        self.name = "stdin"
+        f = sys.stdin.buffer
+        if f.isatty():
+            raise InputError("stdin is a terminal: pipe a Y4M stream (or raw frames with -s) in")
+        if size is None:
+            self.info = y4m.read_header(f, self.name)
+            if fps is not None:
+                self.info = _with(self.info, fps=_as_fps(fps))
+            self._iter = y4m.read_frames(f, self.info, self.name)
+        else:
+            w, h = parse_size(size) if isinstance(size, str) else size
+            num, den = (25, 1) if fps is None else _as_fps(fps)
+            self.info = VideoInfo(w, h, num, den, None)
+            self._iter = self._raw_frames(f)
+
+    def _open_path(self, size, fps):
         if not self.path.exists():
             raise InputError(f"{self.name}: no such file")
         if self.path.is_dir():
             raise InputError(f"{self.name}: is a directory")
-        self._file = self._av = None
         ext = self.path.suffix.lower()
         try:
             if ext in RAW_EXTENSIONS:
@@ -85,9 +119,6 @@ class Reader:
         except BaseException:
             self.close()
             raise
-        if frames is not None:
-            n = self.info.frame_count
-            self.info = _with(self.info, frame_count=frames if n is None else min(n, frames))
 
     def _open_raw(self, size, fps):
         if size is None:
@@ -101,12 +132,12 @@ class Reader:
                              f"frames ({info.frame_bytes} bytes each); check -s")
         self.info = _with(info, frame_count=total // info.frame_bytes)
         self._file = open(self.path, "rb")
-        self._iter = self._raw_frames()
+        self._iter = self._raw_frames(self._file)
 
-    def _raw_frames(self):
+    def _raw_frames(self, f):
         size = self.info.frame_bytes
         while True:
-            buf = self._file.read(size)
+            buf = f.read(size)
             if not buf:
                 return
             if len(buf) != size:
@@ -139,7 +170,14 @@ def _with(info: VideoInfo, fps=None, frame_count=...):
 
 
 def open_reader(path, size=None, fps=None, frames=None) -> Reader:
-    """A frame reader for .yuv (needs size), .y4m or anything PyAV opens."""
+    """A frame reader for .yuv (needs size), .y4m, anything PyAV opens, or `-` (stdin).
+
+    A Reader already open (its input checked before anything costly started) is returned as it
+    is; it takes no further options."""
+    if isinstance(path, Reader):
+        if (size, fps, frames) != (None, None, None):
+            raise ConfigError("an open reader takes no size, fps or frame limit")
+        return path
     return Reader(path, size=size, fps=fps, frames=frames)
 
 
@@ -149,12 +187,12 @@ class Writer:
     def __init__(self, path, info: VideoInfo, overwrite=False):
         self.path = Path(path)
         self.info = info
-        ext = self.path.suffix.lower()
+        ext = ".y4m" if is_stdio(path) else self.path.suffix.lower()
         if ext not in WRITABLE_EXTENSIONS:
             raise OutputError(f"{path}: cannot write '{ext or 'no extension'}' "
                               f"(use one of {', '.join(sorted(WRITABLE_EXTENSIONS))})")
         y4m.check_even(info.width, info.height, str(path))
-        self._target = TempTarget(self.path, overwrite)
+        self._target = open_target(path, overwrite)
         self._file = self._target.file
         self._sink = None
         self._y4m = ext == ".y4m"

@@ -1,25 +1,64 @@
-"""Output files that appear whole or not at all: written beside the target, renamed at the end."""
+"""Output files that appear whole or not at all: written beside the target, renamed at the end.
+
+`-` is standard output, written directly (a pipe cannot be renamed onto).
+"""
 
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from lvcodec.errors import OutputError
 
-__all__ = ["TempTarget", "atomic_output"]
+__all__ = ["TempTarget", "DirectTarget", "open_target", "check_target", "atomic_output",
+           "is_stdio", "STDIO"]
+
+STDIO = "-"
+
+
+def is_stdio(path) -> bool:
+    """`-`: standard input for a reader, standard output for a writer."""
+    return str(path) == STDIO
+
+
+class _Counted:
+    """A write-only stream that counts what went through (tell() works on a pipe too)."""
+
+    def __init__(self, raw, close: bool):
+        self._raw, self._close, self._n = raw, close, 0
+
+    def write(self, data) -> int:
+        self._raw.write(data)
+        self._n += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._n
+
+    def seekable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def close(self) -> None:
+        try:
+            self._raw.flush()
+        finally:
+            if self._close:
+                self._raw.close()
 
 
 class TempTarget:
     """`.file` is a temporary file in path's directory; commit() moves it onto `path`,
     discard() deletes it. Nothing the user had is touched unless overwrite is given."""
 
+    direct = False
+
     def __init__(self, path, overwrite: bool = False):
         self.path = Path(path)
-        if self.path.is_dir():
-            raise OutputError(f"{path} is a directory")
-        if self.path.exists() and not overwrite:
-            raise OutputError(f"{path} exists (use -y to overwrite)")
+        check_target(self.path, overwrite)
         parent = self.path.parent if str(self.path.parent) else Path(".")
         try:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent)
@@ -44,10 +83,49 @@ class TempTarget:
                 pass
 
 
+class DirectTarget:
+    """Standard output, written as it comes: what was written cannot be taken back, so a failed
+    run leaves a cut stream there (the reader at the other end sees it end early)."""
+
+    direct = True
+
+    def __init__(self, path):
+        self.path = path
+        out = sys.stdout.buffer
+        if out.isatty():
+            raise OutputError("refusing to write video to a terminal (redirect or pipe stdout)")
+        self.file = _Counted(out, close=False)
+
+    def commit(self) -> None:
+        self.file.close()
+
+    def discard(self) -> None:
+        try:
+            self.file.close()
+        except (OSError, ValueError):
+            pass
+
+
+def check_target(path, overwrite: bool = False) -> None:
+    """Raises the OutputError that writing `path` would raise, before any work is done."""
+    if is_stdio(path):
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a directory")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path} exists (use -y to overwrite)")
+
+
+def open_target(path, overwrite: bool = False):
+    """A DirectTarget for `-` (standard output), else a TempTarget."""
+    return DirectTarget(path) if is_stdio(path) else TempTarget(path, overwrite)
+
+
 @contextmanager
 def atomic_output(path, overwrite: bool = False):
     """Yield a binary file that replaces `path` only if the block succeeds."""
-    target = TempTarget(path, overwrite)
+    target = open_target(path, overwrite)
     try:
         yield target.file
     except BaseException:

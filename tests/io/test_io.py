@@ -136,3 +136,41 @@ def test_parse_size_and_fps():
     for bad in ("0", "-5", "x"):
         with pytest.raises(ConfigError):
             parse_fps(bad)
+
+
+def test_stdin_is_read_one_frame_at_a_time(monkeypatch):
+    """A frame is returned as soon as its bytes arrived: the reader never waits for the end."""
+    import io
+    import os
+    import threading
+
+    fs = frames(3)
+    r_fd, w_fd = os.pipe()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(os.fdopen(r_fd, "rb")))
+    w = os.fdopen(w_fd, "wb", buffering=0)
+    w.write(f"YUV4MPEG2 W{W} H{H} F25:1 C420jpeg\n".encode())
+    got = []
+    for f in fs:
+        w.write(b"FRAME\n" + f.tobytes())
+        if not got:
+            reader = open_reader("-")
+            it = iter(reader)
+        t = threading.Thread(target=lambda: got.append(next(it)), daemon=True)
+        t.start()
+        t.join(timeout=20)
+        assert not t.is_alive(), "the reader waited for more than one frame"
+    w.close()
+    assert list(it) == [] and len(got) == 3 and all(same(a, b) for a, b in zip(fs, got))
+    assert reader.info.frame_count is None and str(reader) == "stdin"
+
+
+def test_writer_to_dash_writes_y4m_to_stdout(monkeypatch, tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(buf))
+    fs = frames(2)
+    write("-", fs, VideoInfo(W, H, 25, 1))
+    ref = write(tmp_path / "a.y4m", fs, VideoInfo(W, H, 25, 1))
+    assert buf.getvalue() == ref.read_bytes()
+    assert list(tmp_path.iterdir()) == [ref]  # no temporary file for stdout
