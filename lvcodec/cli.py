@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from lvcodec import __version__
-from lvcodec.cli_options import fps_option, size_option
+from lvcodec.cli_options import fps_option, size_option, threads_option
 from lvcodec.errors import LvcError
 
 __all__ = ["main"]
@@ -85,11 +85,12 @@ def main():
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@threads_option()
 @click.option("--psnr", is_flag=True, help="Also measure PSNR of the reconstruction.")
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, frames,
-           model, device, psnr, overwrite, quiet):
+           model, device, threads, psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …, or - for Y4M or raw -s WxH frames on stdin)
     into OUTPUT.lvc. Messages go to stderr."""
     from lvcodec.codec.api import encode_file
@@ -116,8 +117,9 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
 @click.option("--on-error", type=click.Choice(["fail", "conceal"]), default="fail", show_default=True,
               help="fail: stop at the first damaged unit (no output). conceal: report it, repeat the "
                    "last good picture for its frames, and decode the rest.")
+@threads_option()
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def decode(input, output, model, device, overwrite, on_error, quiet):
+def decode(input, output, model, device, overwrite, on_error, threads, quiet):
     """Decode INPUT.lvc into OUTPUT (.y4m, .yuv or .mp4, or - for Y4M on stdout). Messages go
     to stderr."""
     from lvcodec.codec.api import decode_file
@@ -208,7 +210,7 @@ def prepare_data_cmd(out_dir):
 @click.option("--init", default="lvc-base", show_default=True,
               help="Model to start from when the run directory is empty ('' for scratch).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--threads", type=int, help="CPU threads (default: all).")
+@threads_option("CPU threads [default: all cores].")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
 def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
           init, device, threads, export):

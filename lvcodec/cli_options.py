@@ -1,10 +1,11 @@
-"""Options shared by `lvc` commands: raw-video size and frame rate, parsed by lvcodec.io."""
+"""Options shared by `lvc` commands: raw-video size and frame rate, parsed by lvcodec.io, and
+the CPU thread count."""
 
 import click
 
 from lvcodec.errors import LvcError
 
-__all__ = ["size_option", "fps_option"]
+__all__ = ["size_option", "fps_option", "threads_option"]
 
 
 def _parsed(parser_name: str):
@@ -29,3 +30,18 @@ def size_option(help: str):
 
 def fps_option(help: str):
     return click.option("--fps", callback=_parsed("parse_fps"), help=help)
+
+
+def _set_threads(ctx, param, value):
+    if value is not None:
+        import torch
+
+        torch.set_num_threads(value)
+    return value
+
+
+def threads_option(help: str = "CPU threads [default: all cores]. The output is bit-identical "
+                               "for every N (benchmarks/parity.md); 1 keeps to one core."):
+    """--threads N: torch's intra-op thread count, set as soon as the option is parsed."""
+    return click.option("--threads", type=click.IntRange(min=1), metavar="N", callback=_set_threads,
+                        help=help)
