@@ -15,6 +15,7 @@ from lvcodec.nets.bi import BiNet
 from lvcodec.nets.enhance import EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
+from lvcodec.rd import LEGACY_LAMBDA_RANGE
 
 __all__ = ["Model", "DEFAULT_MODEL", "models_dir", "load_model", "save_model", "list_models",
            "file_sha256", "net_state", "load_net_state"]
@@ -49,6 +50,11 @@ class Model:
     inter: InterNet | None = None  # P frames; a model without one codes all-intra only
     bi: BiNet | None = None  # B frames; a model without one codes low-delay only
     enhance: EnhanceNet | None = None  # half-scale B frames; without it, every frame at full scale
+
+    @property
+    def lambda_range(self) -> tuple:
+        """The lambda(q) range the nets were trained for (cards before it was recorded: legacy)."""
+        return tuple(self.card.get("lambda_range", LEGACY_LAMBDA_RANGE))
 
     def to(self, device) -> "Model":
         for net in (self.intra, self.inter, self.bi, self.enhance):

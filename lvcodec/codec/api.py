@@ -12,7 +12,7 @@ from lvcodec.codec.session import DEFAULT_INTRA_PERIOD, Decoder, Encoder, Encode
 from lvcodec.device import resolve_device
 
 from lvcodec.errors import ConfigError, CorruptStream, FormatError, InputError, OutputError
-from lvcodec.eval.metrics import frame_psnr
+from lvcodec.rd import frame_psnr
 from lvcodec.io import Frame, VideoInfo, atomic_output, open_reader, open_writer
 from lvcodec.weights import DEFAULT_MODEL, load_model
 

@@ -18,7 +18,7 @@ from lvcodec.codec.frame_coder import (
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
-from lvcodec.train.loss import lambda_for
+from lvcodec.rd import lambda_for
 from lvcodec.weights import Model
 
 __all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReference", "MAX_QUALITY",
@@ -186,7 +186,8 @@ class Encoder:
             half = [self._code(p, half=True) for p in b_plans]
             if self.on_alternatives is not None:
                 self.on_alternatives(full, half)
-            if _rd_cost(full) <= _rd_cost(half):
+            lam = self.model.lambda_range
+            if _rd_cost(full, lam) <= _rd_cost(half, lam):
                 out += full
                 self.dpb = full_dpb
             else:
@@ -218,7 +219,7 @@ class Encoder:
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
 
-def _rd_cost(frames: list[CodedFrame]) -> float:
+def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
     """Sum over frames of bpp + lambda(q) * MSE-YUV (6:1:1, 8-bit scale): the training loss."""
     cost = 0.0
     for f in frames:
@@ -226,7 +227,7 @@ def _rd_cost(frames: list[CodedFrame]) -> float:
         bits = 8 * sum(len(s) for s in f.substreams)
         mse = [np.mean((a.astype(np.float64) - b) ** 2)
                for a, b in zip((f.recon.y, f.recon.u, f.recon.v), (f.source.y, f.source.u, f.source.v))]
-        lam = float(lambda_for(torch.tensor(float(f.header.quality))))
+        lam = lambda_for(f.header.quality, lambda_range)
         cost += bits / pixels + lam * (6 * mse[0] + mse[1] + mse[2]) / 8
     return cost
 

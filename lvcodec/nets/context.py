@@ -82,6 +82,8 @@ class GroupCheckerboardContext(nn.Module):
         if self.latent_prior:
             inputs.append(y_ref[:, c0:c1])
         out = self.param_nets[k](torch.cat(inputs, dim=1))
+        if out.dtype in (torch.bfloat16, torch.float16):  # mixed-precision training: rounding
+            out = out.float()  # and likelihoods need the means' low bits (the codec's are fp32/64)
         means, scales = out.chunk(2, dim=1)
         if self.latent_prior:
             means = means + self.ref_weight[c0:c1, None, None] * y_ref[:, c0:c1]

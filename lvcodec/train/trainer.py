@@ -29,11 +29,14 @@ from lvcodec.nets.bi import BiNet
 from lvcodec.nets.enhance import EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
-from lvcodec.nets.layers import NUM_QUALITIES
+from lvcodec.nets.layers import remap_qualities
 from lvcodec.nets.resample import downsample2, half_picture, to_8bit
+from lvcodec.rd import LAMBDA_RANGE, LEGACY_LAMBDA_RANGE, NUM_QUALITIES, equivalent_quality, \
+    lambda_for, yuv_mse
 from lvcodec.train.checkpoint import load_checkpoint, save_checkpoint
-from lvcodec.train.data import IntraPatches, SequencePatches, load_frames, load_videos
-from lvcodec.train.loss import lambda_for, rd_loss, yuv_mse
+from lvcodec.train.data import IntraPatches, Prefetcher, SequencePatches, load_frames, load_videos
+from lvcodec.train.loss import rd_loss
+from lvcodec.train.precision import choose_precision
 
 __all__ = ["train_intra", "train_inter", "CodecNets"]
 
@@ -88,6 +91,43 @@ def _split_params(net: nn.Module):
     params = [p for n, p in trainable if not n.endswith(".quantiles")]
     aux_params = [p for n, p in trainable if n.endswith(".quantiles")]
     return params, aux_params
+
+
+def _adam(params, lr: float, **kw) -> torch.optim.Optimizer:
+    """Adam with its fused kernel where torch has one (one pass over all weights, not 600)."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True, **kw)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, foreach=True, **kw)
+
+
+def _match_layout(opt: torch.optim.Optimizer) -> None:
+    """Optimizer state read from a checkpoint (contiguous) in its parameter's memory format."""
+    for p, st in opt.state.items():
+        for k, v in st.items():
+            if torch.is_tensor(v) and v.shape == p.shape and v.stride() != p.stride():
+                st[k] = torch.empty_like(p).copy_(v)
+
+
+def _migrate_lambda(nets, card: dict, lambda_range, log) -> None:
+    """Re-index a model trained on another lambda range: its q gives the gains of the q that had
+    the same lambda (rd.equivalent_quality); qualities beyond the old range start extrapolated."""
+    old = tuple(card.get("lambda_range", LEGACY_LAMBDA_RANGE))
+    if tuple(lambda_range) == old:
+        return
+    n = sum(remap_qualities(net, lambda q: equivalent_quality(q, old, lambda_range))
+            for net in nets if net is not None)
+    log(f"lambda range {old[0]}..{old[1]} -> {lambda_range[0]}..{lambda_range[1]}: "
+        f"{n} quality-gain banks re-indexed")
+
+
+def _runtime(device: str, precision: str, threads: int | None, log):
+    """Threads and arithmetic of a run, said in its log."""
+    if threads:
+        torch.set_num_threads(threads)
+    prec = choose_precision(device, precision)
+    log(f"precision {prec.name} ({prec.reason}); {torch.get_num_threads()} CPU threads")
+    return prec
 
 
 def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn, *, minutes,
@@ -186,7 +226,7 @@ def _save(run_dir, net, opt, aux_opt, info, t_start):
 def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps: int | None = None,
                 batch: int = 8, patch: int = 128, lr: float = 1e-4, device: str = "cpu",
                 init: str | None = None, config: dict | None = None, checkpoint_minutes: float = 5.0,
-                log=print) -> dict:
+                precision: str = "auto", threads: int | None = None, log=print) -> dict:
     """Train until `minutes` or `steps` (more) pass; resumes from run_dir when it holds a checkpoint.
 
     Without a checkpoint, starts from the weights of model `init` (so training accumulates across
@@ -206,37 +246,48 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
         init_model = _load_init(init)
         if init_model is not None:
             config = init_model.intra.config
-    net = IntraNet(**(config or {}))
+    prec = _runtime(device, precision, threads, log)
+    net = prec.module(IntraNet(**(config or {})).to(device))
     params, aux_params = _split_params(net)
-    opt = torch.optim.Adam(params, lr=lr)
-    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+    opt = _adam(params, lr)
+    aux_opt = _adam(aux_params, 1e-3)
     info = _resume(run_dir, net, opt, aux_opt, log)
     if info is None:
-        info = {"step": 0, "config": net.config, "seconds": 0.0}
+        info = {"step": 0, "config": net.config, "seconds": 0.0, "lambda_range": list(LAMBDA_RANGE)}
         if init_model is not None:
             from lvcodec.weights import load_net_state, net_state
 
             load_net_state(net, net_state(init_model.intra))
+            _migrate_lambda([net], init_model.card, LAMBDA_RANGE, log)
             training = init_model.card.get("training", {})
             info["step"] = int(training.get("steps", 0))
             info["seconds"] = float(training.get("seconds", 0.0))
             log(f"starting from model {init} ({info['step']} steps)")
+    lambda_range = tuple(info.setdefault("lambda_range", list(LEGACY_LAMBDA_RANGE)))
+    _match_layout(opt)
     for g in opt.param_groups:
         g["lr"] = lr
-    net.to(device).train()
+    net.train()
     model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
     # Each rank draws its own patches; resuming continues with fresh ones rather than replaying.
     frames, sources = load_frames(data_dirs, with_sources=True)
     data = IntraPatches(frames, patch=patch, seed=info["step"] * world + rank, sources=sources)
-    log(f"{len(data.frames)} training frames; batch {batch} of {patch}x{patch}; lr {lr}")
+    log(f"{len(data.frames)} training frames; batch {batch} of {patch}x{patch}; lr {lr}; "
+        f"lambda {lambda_range[0]}..{lambda_range[1]}")
+    batches = Prefetcher(lambda: data.batch(batch))
 
     def step(_):
-        x = data.batch(batch).to(device)
+        x = prec.tensor(batches.next().to(device))
         q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
-        return rd_loss(model(x, q), x, q)
+        with prec.autocast(x.device.type):
+            out = model(x, q)
+        return rd_loss(out, x, q, lambda_range)
 
-    return _loop(run_dir, net, params, opt, aux_opt, info, step, net.aux_loss, minutes=minutes,
-                 steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank, log=log)
+    try:
+        return _loop(run_dir, net, params, opt, aux_opt, info, step, net.aux_loss, minutes=minutes,
+                     steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank, log=log)
+    finally:
+        batches.close()
 
 
 def motion_warp_weight(step: int, warmup) -> float:
@@ -256,14 +307,14 @@ class _Cascade(nn.Module):
     term's weight falls from 1 to 0 over `warmup = (first step, steps)`.
     """
 
-    def __init__(self, nets: CodecNets, warmup=(0, 3000)):
+    def __init__(self, nets: CodecNets, warmup=(0, 3000), lambda_range=LAMBDA_RANGE):
         super().__init__()
-        self.nets, self.warmup = nets, tuple(warmup)
+        self.nets, self.warmup, self.lambda_range = nets, tuple(warmup), tuple(lambda_range)
 
     def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
         intra, inter = self.nets.intra, self.nets.inter
         with torch.no_grad():
-            ref_x = intra(seq[:, 0], q)["x_hat"].clamp(0, 1)
+            ref_x = intra(seq[:, 0], q)["x_hat"].float().clamp(0, 1)
         ref_feat = inter.ref_features(ref_x)
         warp_weight = motion_warp_weight(step, self.warmup)
         terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
@@ -271,13 +322,14 @@ class _Cascade(nn.Module):
         for t in range(1, seq.shape[1]):
             x = seq[:, t]
             out = inter(x, ref_x, ref_feat, q)
-            rd = rd_loss(out, x, q)
+            rd = rd_loss(out, x, q, self.lambda_range)
             loss = rd["loss"]
             if warp_weight > 0:
-                loss = loss + warp_weight * (lambda_for(q) * 255 ** 2 * yuv_mse(out["warped"], x)).mean()
+                lam = lambda_for(q, self.lambda_range)
+                loss = loss + warp_weight * (lam * 255 ** 2 * yuv_mse(out["warped"].float(), x)).mean()
             for k in terms:
                 terms[k] = terms[k] + (loss if k == "loss" else rd[k]) / n
-            ref_x, ref_feat = out["x_hat"].clamp(0, 1), out["feat"]
+            ref_x, ref_feat = out["x_hat"].float().clamp(0, 1), out["feat"]
         return terms
 
 
@@ -286,9 +338,9 @@ class _BiCascade(nn.Module):
     coding order, each from its two decoded references (gradients flow through the B frames that
     later ones reference). Returns the mean RD loss terms over the B frames."""
 
-    def __init__(self, nets: CodecNets):
+    def __init__(self, nets: CodecNets, lambda_range=LAMBDA_RANGE):
         super().__init__()
-        self.nets = nets
+        self.nets, self.lambda_range = nets, tuple(lambda_range)
 
     def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
         intra, bi = self.nets.intra, self.nets.bi
@@ -296,7 +348,7 @@ class _BiCascade(nn.Module):
         decoded = {}
         for i in (0, last):
             with torch.no_grad():
-                x_hat = intra(seq[:, i], q)["x_hat"].clamp(0, 1)
+                x_hat = intra(seq[:, i], q)["x_hat"].float().clamp(0, 1)
             decoded[i] = (x_hat, bi.ref_features(x_hat))
         frames = list(hierarchy(0, last))
         terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
@@ -304,10 +356,10 @@ class _BiCascade(nn.Module):
             x = seq[:, m]
             qm = torch.tensor([float(layer_quality(int(v), layer)) for v in q], device=q.device)
             out = bi(x, (decoded[a][0], decoded[b][0]), (decoded[a][1], decoded[b][1]), qm)
-            rd = rd_loss(out, x, qm)
+            rd = rd_loss(out, x, qm, self.lambda_range)
             for k in terms:
                 terms[k] = terms[k] + rd[k] / len(frames)
-            decoded[m] = (out["x_hat"].clamp(0, 1), out["feat"])
+            decoded[m] = (out["x_hat"].float().clamp(0, 1), out["feat"])
         return terms
 
 
@@ -322,9 +374,9 @@ class _EnhanceCascade(nn.Module):
     full-resolution references and the previous enhanced frame. Returns the mean RD loss terms
     (bits per full-resolution pixel) over the B frames."""
 
-    def __init__(self, nets: CodecNets):
+    def __init__(self, nets: CodecNets, lambda_range=LAMBDA_RANGE):
         super().__init__()
-        self.nets = nets
+        self.nets, self.lambda_range = nets, tuple(lambda_range)
 
     def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
         intra, bi, enhance = self.nets.intra, self.nets.bi, self.nets.enhance
@@ -332,7 +384,7 @@ class _EnhanceCascade(nn.Module):
         decoded = {}
         for i in (0, last):
             with torch.no_grad():
-                decoded[i] = intra(seq[:, i], q)["x_hat"].clamp(0, 1)
+                decoded[i] = intra(seq[:, i], q)["x_hat"].float().clamp(0, 1)
         frames = list(hierarchy(0, last))
         terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
         prev = None
@@ -342,12 +394,13 @@ class _EnhanceCascade(nn.Module):
             refs = (decoded[a], decoded[b])
             half_refs = [_to_8bit_ste(downsample2(r)) for r in refs]
             half = bi(half_picture(x), half_refs, [bi.ref_features(r) for r in half_refs], qm)
-            out = {"x_hat": enhance.restore(half["x_hat"].clamp(0, 1), half["flows_hat"], refs, prev),
+            out = {"x_hat": enhance.restore(half["x_hat"].float().clamp(0, 1), half["flows_hat"],
+                                            refs, prev),
                    "likelihoods": half["likelihoods"]}
-            rd = rd_loss(out, x, qm)  # bits over the full-resolution pixels of x
+            rd = rd_loss(out, x, qm, self.lambda_range)  # bits over the full-resolution pixels of x
             for k in terms:
                 terms[k] = terms[k] + rd[k] / len(frames)
-            decoded[m] = prev = out["x_hat"].clamp(0, 1)
+            decoded[m] = prev = out["x_hat"].float().clamp(0, 1)
         return terms
 
 
@@ -355,7 +408,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
                 steps: int | None = None, batch: int = 8, patch: int = 128, lr: float = 1e-4,
                 device: str = "cpu", init: str | None = None, checkpoint_minutes: float = 5.0,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
-                log=print) -> dict:
+                precision: str = "auto", threads: int | None = None, log=print) -> dict:
     """Train the P-frame net (stage "inter") on `frames`-long sequences, or the B-frame net
     (stage "bi") on hierarchical GOPs of `frames` = 2^k + 1; the other nets stay frozen.
 
@@ -378,6 +431,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     if rank != 0:
         log = lambda *a, **k: None  # noqa: E731
     device = _device(device, world)
+    prec = _runtime(device, precision, threads, log)
     run_dir = Path(run_dir)
     init_model = _load_init(init)
     if (run_dir / "state.json").exists():
@@ -394,6 +448,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         bi = (init_model.bi or BiNet.from_inter(inter)) if stage == "bi" else init_model.bi
         enhance = (init_model.enhance or EnhanceNet()) if stage == "enhance" else init_model.enhance
         nets = CodecNets(init_model.intra, inter, bi, enhance)
+        _migrate_lambda([nets], init_model.card, LAMBDA_RANGE, log)
     if stage == "bi" and nets.bi is None:
         raise ConfigError(f"{run_dir} holds a P-frame run: give B-frame training its own --run-dir")
     if stage == "enhance" and nets.enhance is None:
@@ -412,14 +467,16 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
               if ".entropy_bottleneck." in f".{n}" and not n.endswith(".quantiles")}
     groups = [{"params": [p for p in params if id(p) not in priors], "lr": lr},
               {"params": [p for p in params if id(p) in priors], "lr": 10 * lr}]
-    opt = torch.optim.Adam(groups, lr=lr)
-    aux_opt = torch.optim.Adam(aux_params, lr=1e-3) if aux_params else None
+    nets.to(device)
+    prec.module(nets)
+    opt = _adam(groups, lr)
+    aux_opt = _adam(aux_params, 1e-3) if aux_params else None
     info = _resume(run_dir, nets, opt, aux_opt, log)
     if info is None:
         training = init_model.card.get(card_key, {})
         info = {"step": int(training.get("steps", 0)), "seconds": float(training.get("seconds", 0.0)),
                 "config": nets.config(), "intra_card": init_model.card, "stage": stage,
-                "joint": joint}
+                "joint": joint, "lambda_range": list(LAMBDA_RANGE)}
         log(f"starting from model {init} ({stage}: {info['step']} steps)")
     elif init_model is not None and init_model.intra.config == nets.intra.config:
         # P frames are coded against the I frames of the intra net they ship with: a resumed run
@@ -431,7 +488,12 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
             load_net_state(nets.inter, net_state(init_model.inter))
         if stage == "enhance" and not joint and init_model.bi is not None:
             load_net_state(nets.bi, net_state(init_model.bi))
+        run_range = info.get("lambda_range", LEGACY_LAMBDA_RANGE)
+        frozen = [nets.intra] + ([nets.inter] if stage in ("bi", "enhance") else [])
+        _migrate_lambda(frozen, init_model.card, run_range, log)
         info["intra_card"] = init_model.card
+    lambda_range = tuple(info.setdefault("lambda_range", list(LEGACY_LAMBDA_RANGE)))
+    _match_layout(opt)
     # A B net fine-tuned jointly once is a trained net from then on (export settles its priors).
     info["joint"] = bool(info.get("joint")) or joint
     stages = info.setdefault("stages", [])
@@ -448,29 +510,35 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
             stages[-1]["motion_warmup"] = motion_warmup
     for g, scale in zip(opt.param_groups, (1, 10)):
         g["lr"] = scale * lr
-    nets.to(device)
     nets.eval()
     for net in trained_nets:
         net.train()
     if stage == "enhance":
-        cascade = _EnhanceCascade(nets)
+        cascade = _EnhanceCascade(nets, lambda_range)
     elif stage == "bi":  # its motion coder starts trained (the P net's): no warm-up
-        cascade = _BiCascade(nets)
+        cascade = _BiCascade(nets, lambda_range)
     else:
-        cascade = _Cascade(nets, info.get("motion_warmup", (0, 3000)))
+        cascade = _Cascade(nets, info.get("motion_warmup", (0, 3000)), lambda_range)
     model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
     videos, stills = load_videos(data_dirs)
     data = SequencePatches(videos, stills, patch=patch, length=frames,
                            seed=info["step"] * world + rank)
     log(f"{len(videos)} videos + {len(stills)} stills; batch {batch} of {frames} x {patch}x{patch}; "
-        f"lr {lr}")
+        f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}")
+    batches = Prefetcher(lambda: data.batch(batch))
 
     def step(k):
-        seq = data.batch(batch).to(device)
+        seq = batches.next().to(device)
+        if prec.channels_last:  # (B, L, C, H, W): each frame a channels_last (B, C, H, W)
+            seq = seq.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
         q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
-        return model(seq, q, k)
+        with prec.autocast(seq.device.type):
+            return model(seq, q, k)
 
     aux_loss = nets.bi.aux_loss if stage == "enhance" else trained.aux_loss
-    return _loop(run_dir, nets, params, opt, aux_opt, info, step, aux_loss,
-                 minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank,
-                 log=log)
+    try:
+        return _loop(run_dir, nets, params, opt, aux_opt, info, step, aux_loss,
+                     minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes,
+                     rank=rank, log=log)
+    finally:
+        batches.close()

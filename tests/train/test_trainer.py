@@ -11,6 +11,16 @@ from lvcodec.io import Frame, VideoInfo, open_writer
 TINY = {"N": 16, "M": 32, "Nz": 16, "groups": [4, 4, 8, 16]}
 
 
+def _on_current_lambda_range(stem):
+    """Mark a test model as trained on today's lambda range (its runs then re-index nothing)."""
+    from lvcodec.rd import LAMBDA_RANGE
+
+    card_path = stem.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps(dict(card, lambda_range=list(LAMBDA_RANGE))))
+    return stem
+
+
 @pytest.fixture()
 def data_dir(tmp_path):
     d = tmp_path / "data"
@@ -85,7 +95,7 @@ def test_inter_run_starts_from_the_intra_net_resumes_and_exports_a_p_frame_model
     from lvcodec.weights import load_model
 
     models = tmp_path / "models"
-    make_model(models, name="lvc-intra-only", inter=False)
+    _on_current_lambda_range(make_model(models, name="lvc-intra-only", inter=False))
     monkeypatch.setenv("LVC_MODELS", str(models))
     torch.manual_seed(0)
     run = tmp_path / "run"
@@ -122,7 +132,7 @@ def test_exporting_an_intra_run_keeps_the_models_p_frame_net(data_dir, tmp_path,
     from lvcodec.weights import load_model
 
     models = tmp_path / "models"
-    make_model(models, name="lvc-both")  # intra + inter
+    _on_current_lambda_range(make_model(models, name="lvc-both"))  # intra + inter
     monkeypatch.setenv("LVC_MODELS", str(models))
     inter_before = load_model("lvc-both").inter.state_dict()
     run = tmp_path / "run"
@@ -165,7 +175,7 @@ def test_bi_run_starts_from_the_p_net_resumes_and_exports_a_b_frame_model(
     from lvcodec.weights import load_model
 
     models = tmp_path / "models"
-    make_model(models, name="lvc-p", bi=False)
+    _on_current_lambda_range(make_model(models, name="lvc-p", bi=False))
     monkeypatch.setenv("LVC_MODELS", str(models))
     torch.manual_seed(0)
     run = tmp_path / "run"
@@ -234,7 +244,7 @@ def test_enhance_run_trains_only_the_enhancement_net_and_exports_it(data_dir, tm
     from lvcodec.weights import load_model
 
     models = tmp_path / "models"
-    make_model(models, name="lvc-b")
+    _on_current_lambda_range(make_model(models, name="lvc-b"))
     monkeypatch.setenv("LVC_MODELS", str(models))
     torch.manual_seed(0)
     run = tmp_path / "run"
@@ -258,7 +268,7 @@ def test_joint_enhance_run_also_trains_the_b_net(data_dir, tmp_path, monkeypatch
     from lvcodec.weights import load_model
 
     models = tmp_path / "models"
-    make_model(models, name="lvc-b")
+    _on_current_lambda_range(make_model(models, name="lvc-b"))
     monkeypatch.setenv("LVC_MODELS", str(models))
     torch.manual_seed(0)
     run = tmp_path / "run"

@@ -1,0 +1,73 @@
+"""The arithmetic training runs in, chosen at run time from what the device offers.
+
+bf16 autocast pays where the hardware multiplies bf16 natively (AMX tiles on recent Xeons, tensor
+cores on CUDA): there a training step of these nets runs ~2x faster than in float32. On CPUs
+without AMX, bf16 is emulated and runs at about half speed, so float32 stays. channels_last is
+what oneDNN's bf16 kernels want (bf16 in the default layout was 20x slower here). Entropy models,
+likelihoods and the loss always run in float32 (nets/layers.hyper_latent, nets/context, loss).
+"""
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+__all__ = ["Precision", "choose_precision", "cpu_flags"]
+
+
+def cpu_flags() -> set:
+    """The CPU's feature flags (/proc/cpuinfo; empty where that does not exist)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How the nets' forward and backward passes run; `reason` is what the log says."""
+
+    dtype: torch.dtype | None  # autocast dtype; None: float32 throughout
+    channels_last: bool
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return ("bf16" if self.dtype is not None else "fp32") + (
+            " + channels_last" if self.channels_last else "")
+
+    def autocast(self, device_type: str):
+        if self.dtype is None:
+            return nullcontext()
+        return torch.autocast(device_type, dtype=self.dtype)
+
+    def module(self, net: torch.nn.Module) -> torch.nn.Module:
+        return net.to(memory_format=torch.channels_last) if self.channels_last else net
+
+    def tensor(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and x.dim() == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
+
+
+def choose_precision(device: str, requested: str = "auto") -> Precision:
+    """`requested`: auto (bf16 where the hardware has native bf16 units), bf16 or fp32."""
+    device_type = torch.device(device).type
+    if requested == "fp32":
+        return Precision(None, False, "requested")
+    if device_type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+        why = "CUDA bf16 supported" if native else "this GPU has no bf16"
+        return Precision(torch.bfloat16, False, why) if native or requested == "bf16" \
+            else Precision(None, False, why)
+    flags = cpu_flags()
+    native = "amx_bf16" in flags
+    why = "CPU has AMX bf16 tiles" if native else (
+        "CPU has no AMX bf16 units (bf16 would be emulated, slower)")
+    if native or requested == "bf16":
+        return Precision(torch.bfloat16, True, why if native else "requested")
+    return Precision(None, False, why)

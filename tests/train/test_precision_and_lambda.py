@@ -1,0 +1,137 @@
+"""Mixed precision chosen from the hardware, float32 loss, batch prefetching, lambda ranges."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from lvcodec.rd import LAMBDA_RANGE, LEGACY_LAMBDA_RANGE, equivalent_quality, lambda_for
+
+TINY = {"N": 16, "M": 32, "Nz": 16, "groups": [4, 4, 8, 16]}
+
+
+def test_legacy_lambda_is_the_float32_formula_models_were_trained_with():
+    q = torch.arange(64).float()
+    lo, hi = math.log(0.0018), math.log(0.0483)
+    expected = torch.exp(lo + q / 63 * (hi - lo))
+    assert torch.equal(lambda_for(q, LEGACY_LAMBDA_RANGE), expected)
+    assert lambda_for(17, LEGACY_LAMBDA_RANGE) == float(expected[17])  # scalars: same float32
+
+
+def test_the_quality_range_reaches_far_higher_lambda_and_stays_monotone():
+    lam = lambda_for(torch.arange(64).float())
+    assert lam[0] == pytest.approx(LAMBDA_RANGE[0]) and lam[-1] == pytest.approx(LAMBDA_RANGE[1])
+    assert bool((lam[1:] > lam[:-1]).all()) and LAMBDA_RANGE[1] > 5 * LEGACY_LAMBDA_RANGE[1]
+
+
+def test_reindexed_gains_give_each_lambda_the_gains_it_had():
+    from lvcodec.nets.layers import QualityGain
+
+    torch.manual_seed(0)
+    old = QualityGain(8)
+    with torch.no_grad():
+        old.log_gain.add_(0.1 * torch.randn_like(old.log_gain))
+    new = QualityGain(8)
+    new.load_state_dict(old.state_dict())
+    new.remap(lambda q: equivalent_quality(q, LEGACY_LAMBDA_RANGE, LAMBDA_RANGE))
+    # Anchor qualities of the new table: exactly the old gains at the quality of equal lambda.
+    for i in range(8):
+        q_new = i / 7 * 63
+        q_old = equivalent_quality(q_new, LEGACY_LAMBDA_RANGE, LAMBDA_RANGE)
+        lam_new = lambda_for(q_new, LAMBDA_RANGE)
+        if q_old <= 63:
+            assert lambda_for(q_old, LEGACY_LAMBDA_RANGE) == pytest.approx(lam_new, rel=1e-5)
+            assert torch.allclose(new(torch.tensor([q_new])), old(torch.tensor([q_old])), rtol=1e-5)
+    # Beyond the old range the log-gains go on with the old mean slope, not flat.
+    top = old.log_gain[-1] + (old.log_gain[-1] - old.log_gain[0]) / 7 * (
+        equivalent_quality(63, LEGACY_LAMBDA_RANGE, LAMBDA_RANGE) / 63 * 7 - 7)
+    assert torch.allclose(new.log_gain[-1], top, atol=1e-6)
+
+
+def test_precision_follows_the_cpu_features(monkeypatch):
+    from lvcodec.train import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "amx_bf16", "amx_tile"})
+    p = precision.choose_precision("cpu")
+    assert p.dtype == torch.bfloat16 and p.channels_last and "AMX" in p.reason
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f"})
+    p = precision.choose_precision("cpu")
+    assert p.dtype is None and not p.channels_last and "no AMX" in p.reason
+    assert precision.choose_precision("cpu", "bf16").dtype == torch.bfloat16  # asked for
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"amx_bf16"})
+    assert precision.choose_precision("cpu", "fp32").dtype is None
+
+
+def test_bf16_step_matches_fp32_and_keeps_likelihoods_and_loss_in_float32():
+    from lvcodec.nets.intra import IntraNet
+    from lvcodec.train.loss import rd_loss
+    from lvcodec.train.precision import Precision
+
+    torch.manual_seed(0)
+    net = IntraNet(**TINY).train()
+    x = torch.rand(2, 6, 32, 32)
+    q = torch.tensor([10.0, 50.0])
+    ref = rd_loss(net(x, q), x, q)
+    bf16 = Precision(torch.bfloat16, True, "test")
+    bf16.module(net)
+    with bf16.autocast("cpu"):
+        out = net(bf16.tensor(x), q)
+    assert all(v.dtype == torch.float32 for v in out["likelihoods"].values())
+    terms = rd_loss(out, x, q)
+    assert terms["loss"].dtype == torch.float32
+    assert float(terms["loss"]) == pytest.approx(float(ref["loss"]), rel=0.03)
+    terms["loss"].backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in net.parameters())
+
+
+def test_prefetched_batches_are_the_ones_the_loop_would_draw():
+    from lvcodec.train.data import Prefetcher
+
+    counter = iter(range(1000))
+    batches = Prefetcher(lambda: next(counter))
+    try:
+        assert [batches.next() for _ in range(20)] == list(range(20))
+    finally:
+        batches.close()
+
+    def broken():
+        raise ValueError("bad frame")
+
+    failing = Prefetcher(broken)
+    with pytest.raises(ValueError, match="bad frame"):
+        failing.next()
+    failing.close()
+
+
+def test_an_intra_run_on_a_legacy_model_reindexes_it_and_the_kept_nets(
+        tmp_path, monkeypatch, make_model):
+    from lvcodec.io import Frame, VideoInfo, open_writer
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_intra
+    from lvcodec.weights import load_model
+    import numpy as np
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    with open_writer(data / "a.y4m", VideoInfo(96, 96, 25, 1)) as w:
+        w.write(Frame(rng.integers(0, 255, (96, 96), np.uint8), np.full((48, 48), 120, np.uint8),
+                      np.full((48, 48), 130, np.uint8)))
+    models = tmp_path / "models"
+    make_model(models, name="lvc-old")  # its card names no range: legacy
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    before = load_model("lvc-old")
+    assert before.lambda_range == LEGACY_LAMBDA_RANGE
+    run = tmp_path / "run"
+    info = train_intra([data], run, steps=1, batch=1, patch=64, init="lvc-old", log=lambda *a: None)
+    assert tuple(info["lambda_range"]) == LAMBDA_RANGE
+    export_model(run, models / "lvc-old")
+    after = load_model("lvc-old")
+    assert after.lambda_range == LAMBDA_RANGE
+    card = json.loads((models / "lvc-old.json").read_text())
+    assert "0.5" in card["training"]["loss"]
+    # The kept P net was re-indexed like the intra net: q 0 keeps its gains (same lambda), the
+    # top q moves on to the gains of a higher lambda than it had.
+    g0, g1 = before.inter.gain_a.log_gain, after.inter.gain_a.log_gain
+    assert torch.allclose(g0[0], g1[0], atol=2e-3) and not torch.allclose(g0[-1], g1[-1], atol=1e-2)
