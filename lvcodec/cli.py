@@ -136,28 +136,14 @@ def decode(input, output, model, device, overwrite, on_error, threads, quiet):
 
 @main.command()
 @click.argument("input", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output (schema: docs/info-json.md).")
 def info(input, as_json):
     """Show the sequence header and one row per frame of INPUT.lvc."""
-    from lvcodec.bitstream.info import describe
+    from lvcodec.bitstream.info import describe, format_table
 
     d = describe(input)
-    if as_json:
-        click.echo(json.dumps(d, indent=2))
-        return
-    s = d["sequence"]
-    click.echo(f"{input}: lvc {d['format_version']}, {s['width']}x{s['height']} "
-               f"@ {s['fps_num']}/{s['fps_den']} fps, {len(d['frames'])} frames, "
-               f"{d['bytes']} bytes, {d['bpp']:.4f} bpp")
-    click.echo(f"model {s['model_name']} (sha256 {s['model_sha256'][:16]}…), "
-               f"structure {s['coding_structure']}, quality {s['quality']}")
-    click.echo(f"{'coding':>6} {'display':>7} {'type':>4} {'layer':>5} {'scale':>5} {'q':>3} "
-               f"{'refs':>8} {'bytes':>8} {'bpp':>8}")
-    for i, fr in enumerate(d["frames"]):
-        refs = ",".join(map(str, fr["refs"])) or "-"
-        click.echo(f"{i:>6} {fr['display_index']:>7} {fr['frame_type']:>4} {fr['temporal_layer']:>5} "
-                   f"{'1/' + str(2 ** fr['scale_log2']) if fr['scale_log2'] else '1':>5} "
-                   f"{fr['quality']:>3} {refs:>8} {fr['bytes']:>8} {fr['bpp']:>8.4f}")
+    click.echo(json.dumps(d, indent=2) if as_json else format_table(d))
 
 
 @main.command()
@@ -211,24 +197,24 @@ def prepare_data_cmd(out_dir):
               help="Model to start from when the run directory is empty ('' for scratch).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @threads_option("CPU threads [default: all cores].")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
-              show_default=True,
-              help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
-                   "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
 def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
-          init, device, threads, precision, export):
+          init, device, threads, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
+    import torch
+
     from lvcodec.device import resolve_device
     from lvcodec.errors import ConfigError
     from lvcodec.train.trainer import train_inter, train_intra
 
     if minutes is None and steps is None:
         raise ConfigError("give --minutes or --steps")
+    if threads:
+        torch.set_num_threads(threads)
     dev = str(resolve_device(device))
     run_dir = run_dir or Path.home() / ".cache" / "lvcodec" / "runs" / stage
     common = dict(minutes=minutes, steps=steps, batch=batch, patch=patch, lr=lr, device=dev,
-                  init=init or None, precision=precision, threads=threads, log=click.echo)
+                  init=init or None, log=click.echo)
     if stage == "intra" and motion_warmup:
         raise ConfigError("--motion-warmup is for --stage inter")
     if joint and stage != "enhance":

@@ -1,11 +1,44 @@
-"""`lvc info`: a dict describing a stream (for --json) and a text table of it."""
+"""`lvc info`: a dict describing a stream (`lvc info --json`, schema in docs/info-json.md) and a
+text table of it.
 
+Every field of the sequence header and of each frame header appears under its own name, read
+from the header records themselves, so a field added to the bitstream shows up here without a
+change (and the schema test then asks for it to be documented).
+"""
+
+import dataclasses
 import os
+from enum import IntEnum
 
 from lvcodec.bitstream.stream import LvcReader, open_lvc
-from lvcodec.bitstream.syntax import CodingStructure, FrameType
+from lvcodec.bitstream.syntax import FrameType
 
-__all__ = ["describe", "format_table"]
+__all__ = ["describe", "format_table", "SCHEMA_VERSION"]
+
+# Version of the --json layout (docs/info-json.md): bumped when a field is renamed, removed or
+# changes meaning; adding a field keeps it.
+SCHEMA_VERSION = 1
+
+# Fields shown otherwise than as their plain value (the rest: enums by name, bytes as hex).
+_SHOWN = {"picture_hash": lambda v: f"{v:08x}"}
+
+
+def _value(name: str, v):
+    if name in _SHOWN:
+        return _SHOWN[name](v)
+    if isinstance(v, IntEnum):
+        return v.name
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, tuple):
+        return list(v)
+    return v
+
+
+def _record(header) -> dict:
+    """Every field of a header dataclass, as JSON values; None (absent) fields are left out."""
+    return {f.name: _value(f.name, getattr(header, f.name)) for f in dataclasses.fields(header)
+            if getattr(header, f.name) is not None}
 
 
 def describe(path) -> dict:
@@ -17,39 +50,38 @@ def describe(path) -> dict:
         total = os.fstat(f.fileno()).st_size
     pixels = seq.width * seq.height  # full-resolution luma, also for half-scale frames
     n = len(frames)
-    model = {"model": seq.model_name, "model_sha256": seq.model_sha256.hex()}
+    sequence = _record(seq)
+    sequence["fps"] = seq.fps
+    sequence["model"] = seq.model_name  # alias of model_name (read by older scripts)
     return {
+        "schema_version": SCHEMA_VERSION,
         "file": str(path),
         "bytes": total,
         "format_version": "{}.{}".format(*reader.format_version),
-        "sequence": {
-            "width": seq.width, "height": seq.height, "fps": seq.fps,
-            "fps_num": seq.fps_num, "fps_den": seq.fps_den, "frame_count": seq.frame_count,
-            "coding_structure": CodingStructure(seq.coding_structure).name,
-            "intra_period": seq.intra_period, "gop_size": seq.gop_size, "quality": seq.quality,
-            **model, "model_name": seq.model_name,
-        },
-        "frames": [_frame(hdr, size, pixels) for hdr, size in frames],
+        "sequence": sequence,
+        "model": {"name": seq.model_name, "sha256": seq.model_sha256.hex()},
+        "frame_units": n,
+        "frames": [_frame(i, hdr, size, pixels) for i, (hdr, size) in enumerate(frames)],
         "total_bpp": total * 8 / (n * pixels) if n else 0.0,
-        "bpp": total * 8 / (n * pixels) if n else 0.0,  # alias read by the CLI
         "kbps": total * 8 * seq.fps / n / 1000 if n else 0.0,
     }
 
 
-def _frame(hdr, size: int, pixels: int) -> dict:
-    kind = FrameType(hdr.frame_type).name
+def _frame(coding_index: int, hdr, size: int, pixels: int) -> dict:
     return {
-        "display_index": hdr.display_index, "type": kind, "frame_type": kind,
-        "temporal_layer": hdr.temporal_layer,
+        "coding_index": coding_index,
+        **_record(hdr),
+        "type": FrameType(hdr.frame_type).name,  # alias of frame_type
         "scale": "1" if hdr.scale_log2 == 0 else f"1/{1 << hdr.scale_log2}",
-        "scale_log2": hdr.scale_log2, "quality": hdr.quality, "refs": list(hdr.refs),
         "bytes": size, "bpp": size * 8 / pixels,
     }
 
 
 def format_table(d: dict) -> str:
-    """Header block, then one row per frame in coding order."""
+    """Header block, then one row per frame in coding order (a hash column when frames carry
+    picture hashes)."""
     s = d["sequence"]
+    hashes = any("picture_hash" in fr for fr in d["frames"])
     lines = [
         f"file            {d['file']}",
         f"format          lvc {d['format_version']}, {d['bytes']} bytes",
@@ -61,11 +93,11 @@ def format_table(d: dict) -> str:
         f"rate            {d['total_bpp']:.4f} bpp, {d['kbps']:.1f} kbit/s",
         "",
         f"{'#':>5} {'display':>7} {'type':>4} {'layer':>5} {'scale':>5} {'q':>3} "
-        f"{'refs':>12} {'bytes':>9} {'bpp':>8}",
+        f"{'refs':>12} {'bytes':>9} {'bpp':>8}" + (f" {'hash':>8}" if hashes else ""),
     ]
     for i, fr in enumerate(d["frames"]):
         refs = ",".join(map(str, fr["refs"])) or "-"
         lines.append(f"{i:>5} {fr['display_index']:>7} {fr['type']:>4} {fr['temporal_layer']:>5} "
                      f"{fr['scale']:>5} {fr['quality']:>3} {refs:>12} {fr['bytes']:>9} "
-                     f"{fr['bpp']:>8.4f}")
+                     f"{fr['bpp']:>8.4f}" + (f" {fr.get('picture_hash', '-'):>8}" if hashes else ""))
     return "\n".join(lines)
