@@ -197,24 +197,24 @@ def prepare_data_cmd(out_dir):
               help="Model to start from when the run directory is empty ('' for scratch).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @threads_option("CPU threads [default: all cores].")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
+              show_default=True,
+              help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
+                   "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
 def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
-          init, device, threads, export):
+          init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
-    import torch
-
     from lvcodec.device import resolve_device
     from lvcodec.errors import ConfigError
     from lvcodec.train.trainer import train_inter, train_intra
 
     if minutes is None and steps is None:
         raise ConfigError("give --minutes or --steps")
-    if threads:
-        torch.set_num_threads(threads)
     dev = str(resolve_device(device))
     run_dir = run_dir or Path.home() / ".cache" / "lvcodec" / "runs" / stage
     common = dict(minutes=minutes, steps=steps, batch=batch, patch=patch, lr=lr, device=dev,
-                  init=init or None, log=click.echo)
+                  init=init or None, precision=precision, threads=threads, log=click.echo)
     if stage == "intra" and motion_warmup:
         raise ConfigError("--motion-warmup is for --stage inter")
     if joint and stage != "enhance":
