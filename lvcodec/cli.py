@@ -12,7 +12,7 @@ import click
 
 from lvcodec import __version__
 from lvcodec.cli_options import fps_option, size_option, threads_option
-from lvcodec.errors import LvcError
+from lvcodec.errors import FormatError, InputError, LvcError
 
 __all__ = ["main"]
 
@@ -27,6 +27,59 @@ class _Terminated(BaseException):
 
 def _on_sigterm(signum, frame):
     raise _Terminated()
+
+
+# Peak memory per luma pixel above a fixed part (torch, the model, I/O), from the peaks of
+# benchmarks/memory.md (1920x1080 against 320x180, one thread): random access with auto
+# down-sampling 4509 against 1172 MiB to encode, 3254 against 1232 to decode; low delay 2923
+# against 1098 and 2813 against 1098. Rounded up a little: a refusal must be sure.
+MEMORY_FIXED = 1.2 * 2**30
+MEMORY_PER_PIXEL = {("encode", "ra"): 1750, ("encode", "ldp"): 950,
+                    ("decode", "ra"): 1050, ("decode", "ldp"): 900}
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _on_cpu(device: str) -> bool:
+    if device != "auto":
+        return device == "cpu"
+    from lvcodec.device import resolve_device
+
+    return resolve_device(device).type == "cpu"
+
+
+def check_picture(width: int, height: int, name: str, command: str, structure: str,
+                  device: str) -> None:
+    """Refuses, before anything is loaded, a picture size the format, the decoder or this
+    machine's memory cannot take. structure: "ra" (B frames) or "ldp" (I and P frames only)."""
+    from lvcodec.bitstream.syntax import MAX_DIM, MAX_PICTURE_PIXELS
+
+    size = f"{width}x{height}"
+    if width > MAX_DIM or height > MAX_DIM:
+        raise InputError(f"{name}: {size} is larger than an .lvc stream holds "
+                         f"({MAX_DIM} pixels a side at most)")
+    if width * height > MAX_PICTURE_PIXELS:
+        raise InputError(f"{name}: {size} is {width * height} pixels, more than the decoder takes "
+                         f"({MAX_PICTURE_PIXELS}, 8192x4320); nothing could decode it")
+    need = MEMORY_FIXED + width * height * MEMORY_PER_PIXEL[command, structure]
+    have = available_memory()
+    if have is not None and need > have and _on_cpu(device):
+        raise InputError(f"{name}: {command == 'encode' and 'encoding' or 'decoding'} {size} "
+                         f"needs about {need / 2**30:.1f} GiB of memory, "
+                         f"{have / 2**30:.1f} GiB available")
 
 
 class _Group(click.Group):
@@ -93,14 +146,21 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
            model, device, threads, psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …, or - for Y4M or raw -s WxH frames on stdin)
     into OUTPUT.lvc. Messages go to stderr."""
-    from lvcodec.codec.api import encode_file
+    from lvcodec.io import check_target, open_reader
 
-    s = encode_file(input, output, quality=quality, intra_period=intra_period,
-                    gop=int(gop) if structure == "ra" else 1,
-                    downsample=downsample,
-                    frames=frames, size=size, fps=fps,
-                    model=model, device=device, overwrite=overwrite, measure_psnr=psnr,
-                    progress=not quiet)
+    # Everything about the input and the output is checked before the model loads (seconds).
+    with open_reader(input, size=size, fps=fps, frames=frames) as reader:
+        uses_b = structure == "ra" and intra_period != 1
+        check_picture(reader.info.width, reader.info.height, reader.name, "encode",
+                      "ra" if uses_b else "ldp", device)
+        check_target(output, overwrite)
+        from lvcodec.codec.api import encode_file
+
+        s = encode_file(reader, output, quality=quality, intra_period=intra_period,
+                        gop=int(gop) if structure == "ra" else 1,
+                        downsample=downsample,
+                        model=model, device=device, overwrite=overwrite, measure_psnr=psnr,
+                        progress=not quiet)
     line = (f"encoded {s['frames']} frames {s['width']}x{s['height']}: {s['bytes']} bytes, "
             f"{s['kbps']:.1f} kbit/s, {s['bpp']:.4f} bpp")
     if "psnr_yuv" in s:
@@ -122,7 +182,19 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
 def decode(input, output, model, device, overwrite, on_error, threads, quiet):
     """Decode INPUT.lvc into OUTPUT (.y4m, .yuv or .mp4, or - for Y4M on stdout). Messages go
     to stderr."""
+    from lvcodec.bitstream.stream import LvcReader, open_lvc
     from lvcodec.codec.api import decode_file
+    from lvcodec.io import check_target
+
+    # The input's header and the output are checked before the model loads (seconds).
+    with open_lvc(input) as f:
+        try:
+            seq = LvcReader(f).sequence_header
+        except FormatError as e:
+            raise type(e)(f"{input}: {e}") from None
+    check_picture(seq.width, seq.height, str(input), "decode",
+                  "ra" if seq.gop_size > 1 else "ldp", device)
+    check_target(output, overwrite)
 
     def warn(message):
         click.echo(f"lvc: warning: {message}", err=True)

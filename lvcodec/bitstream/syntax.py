@@ -13,6 +13,7 @@ FOOTER_MAGIC = b"LVCX"
 FOOTER_SIZE = 4 + len(FOOTER_MAGIC)  # index_unit_offset u32 + magic
 
 MAX_DIM = 16384
+MAX_PICTURE_PIXELS = 8192 * 4320  # 8K UHD: the largest picture a decoder takes (width x height)
 MAX_FPS_TERM = 0xFFFF_FFFF
 MAX_QUALITY = 63
 MAX_MODEL_NAME = 255  # utf-8 bytes; length is a u8

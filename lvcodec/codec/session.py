@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
+from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS
 from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
 )
@@ -31,7 +32,7 @@ DOWNSAMPLE_MODES = ("off", "on", "auto")
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 # Decoding allocates activations in proportion to the picture: refuse what would exhaust memory
 # before allocating anything (8K UHD, 8192x4320, is the largest picture this decoder takes).
-MAX_DECODE_PIXELS = 8192 * 4320
+MAX_DECODE_PIXELS = MAX_PICTURE_PIXELS
 
 
 class MissingReference(CorruptStream):

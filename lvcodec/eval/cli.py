@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from lvcodec.cli_options import fps_option, size_option
-from lvcodec.errors import ConfigError
+from lvcodec.errors import ConfigError, InputError
 
 __all__ = ["eval_command", "parse_points"]
 
@@ -95,9 +95,21 @@ def eval_command(inputs, qualities, frames, intra_period, anchors, anchor_points
     if bd_anchor is not None and bd_anchor not in names + ([] if no_lvc else ["lvc"]):
         raise ConfigError(f"--bd-anchor {bd_anchor} is not among the evaluated codecs")
 
-    result = evaluate(list(inputs), codecs, points, frames=frames, intra_period=intra_period,
-                      out_dir=out, progress=not quiet, anchor_for_bd=bd_anchor or [], size=size,
-                      fps=fps)
+    for path in inputs:  # before anything is loaded or created
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory")
+    created = not out.exists()
+    try:
+        result = evaluate(list(inputs), codecs, points, frames=frames, intra_period=intra_period,
+                          out_dir=out, progress=not quiet, anchor_for_bd=bd_anchor or [],
+                          size=size, fps=fps)
+    except BaseException:
+        # A folder this run made and left empty (it failed on its input) is not a result.
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
     n = len(result["points"])
     click.echo(f"{n} points ({result['reused']} reused from the cache) -> {out / 'summary.md'}")
     for anchor, entries in result["bd"].items():

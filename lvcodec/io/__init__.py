@@ -151,10 +151,12 @@ class Reader:
             yield frame
 
     def close(self):
+        """Closes the input (not stdin); closing again does nothing."""
         if self._file:
             self._file.close()
         if self._av:
             self._av.close()
+        self._file = self._av = None
 
     def __enter__(self):
         return self
