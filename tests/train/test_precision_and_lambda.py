@@ -135,3 +135,24 @@ def test_an_intra_run_on_a_legacy_model_reindexes_it_and_the_kept_nets(
     # top q moves on to the gains of a higher lambda than it had.
     g0, g1 = before.inter.gain_a.log_gain, after.inter.gain_a.log_gain
     assert torch.allclose(g0[0], g1[0], atol=2e-3) and not torch.allclose(g0[-1], g1[-1], atol=1e-2)
+
+
+def test_photo_sources_keep_one_size_per_wallpaper_and_never_big_buck_bunny(tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from lvcodec.train import data
+
+    root = tmp_path / "wallpapers"
+    for name, sizes in (("Lake", ((160, 128), (320, 256))), ("Hills", ((200, 144),))):
+        images = root / name / "contents" / "images"
+        images.mkdir(parents=True)
+        for w, h in sizes:
+            rgb = np.random.default_rng(w).integers(0, 255, (h, w, 3), np.uint8)
+            Image.fromarray(rgb).save(images / f"{w}x{h}.png")
+    Image.fromarray(np.zeros((200, 200, 3), np.uint8)).save(root / "bbb_frame.png")
+    source = ("test-wallpapers", root, ("*/contents/images/*.png", "*.png"))
+    files = data._photo_files(source)
+    assert [(f.parents[2].name, f.name) for f in files] == [("Hills", "200x144.png"),
+                                                             ("Lake", "320x256.png")]
+    assert data._photo_files(("absent", tmp_path / "nowhere", ("*.jpg",))) == []
