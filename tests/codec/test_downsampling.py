@@ -68,7 +68,8 @@ def test_auto_keeps_the_cheaper_coding_of_each_gop(enhance_model, make_clip, tmp
                for mode in coded}
     assert [c.substreams for c in full] == b_units["off"]
     assert [c.substreams for c in half] == b_units["on"]
-    costs = {mode: _rd_cost([c for c in coded[mode] if c.header.frame_type == FrameType.B])
+    costs = {mode: _rd_cost([c for c in coded[mode] if c.header.frame_type == FrameType.B],
+                            enhance_model.lambda_range)
              for mode in ("off", "on")}
     chosen = min(costs, key=costs.get)
     assert [c.substreams for c in auto] == [c.substreams for c in coded[chosen]]
@@ -84,9 +85,9 @@ def test_auto_decides_each_gop_on_its_own(enhance_model, make_clip, tmp_path, mo
     calls = []
     real = session._rd_cost
 
-    def biased(frames):
+    def biased(frames, lambda_range):
         calls.append(len(calls))
-        cost = real(frames)
+        cost = real(frames, lambda_range)
         half = frames[0].header.scale_log2 == 1
         second_gop = frames[0].header.display_index > 4
         return cost - 1e6 if half and second_gop else cost + (1e6 if half else 0)
