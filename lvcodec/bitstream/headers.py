@@ -4,18 +4,19 @@ Each header has one `_problems` check used by both sides: the writer raises Valu
 programmer error), the reader raises CorruptStream (a damaged or hostile file).
 """
 
+import zlib
 from dataclasses import dataclass
 
 from lvcodec.bitstream.bits import ByteReader, ByteWriter
 from lvcodec.bitstream.syntax import (
-    MAX_DIM, MAX_MODEL_NAME, MAX_QUALITY, MAX_REFS, MAX_SCALE_LOG2, MAX_SUBSTREAMS,
+    MAX_DIM, MAX_MODEL_NAME, MAX_PICTURE_HASH, MAX_QUALITY, MAX_REFS, MAX_SCALE_LOG2, MAX_SUBSTREAMS,
     MAX_TEMPORAL_LAYER, MODEL_SHA256_SIZE, SUPPORTED_BIT_DEPTHS, ChromaFormat, CodingStructure,
     EntropyCoder, FrameType,
 )
 from lvcodec.errors import CorruptStream
 
 __all__ = [
-    "SequenceHeader", "FrameHeader",
+    "SequenceHeader", "FrameHeader", "picture_hash",
     "write_sequence_header", "read_sequence_header",
     "write_frame_header", "read_frame_header",
     "write_index", "read_index",
@@ -53,6 +54,17 @@ class FrameHeader:
     scale_log2: int = 0
     quality: int = 32
     refs: tuple = ()  # display indices of reference frames
+    picture_hash: int = 0  # CRC-32 of the picture the decoder must output (picture_hash())
+
+
+def picture_hash(planes) -> int:
+    """The picture hash of docs/bitstream.md §4.5: CRC-32 (zlib.crc32, as the unit CRC) of the
+    decoded picture's 8-bit samples, the Y plane row by row, then U, then V, at the picture's
+    output size. `planes`: the three planes as C-contiguous buffers of one byte per sample."""
+    crc = 0
+    for plane in planes:
+        crc = zlib.crc32(plane, crc)
+    return crc
 
 
 def _in(value, valid) -> bool:
@@ -90,6 +102,8 @@ def _frame_problems(h: FrameHeader) -> str | None:
         return f"scale_log2 {h.scale_log2} out of range (0..{MAX_SCALE_LOG2})"
     if not _in(h.quality, range(MAX_QUALITY + 1)):
         return f"quality {h.quality} out of range (0..{MAX_QUALITY})"
+    if not _in(h.picture_hash, range(MAX_PICTURE_HASH + 1)):
+        return f"picture hash {h.picture_hash} is not a u32"
     if len(h.refs) > MAX_REFS:
         return f"{len(h.refs)} references (at most {MAX_REFS})"
     # Intra frames reference nothing; inter frames need something to predict from.
@@ -172,6 +186,7 @@ def write_frame_header(w: ByteWriter, h: FrameHeader, substream_sizes) -> None:
     w.u8(len(h.refs))
     for ref in h.refs:
         w.uleb(ref)
+    w.u32(h.picture_hash)
     w.u8(len(substream_sizes))
     for size in substream_sizes:
         w.uleb(size)
@@ -181,8 +196,10 @@ def read_frame_header(r: ByteReader) -> tuple[FrameHeader, list[int]]:
     frame_type, display_index = r.u8(), r.uleb()
     temporal_layer, scale_log2, quality = r.u8(), r.u8(), r.u8()
     refs = tuple(r.uleb() for _ in range(r.u8()))
+    picture_hash = r.u32()
     sizes = [r.uleb() for _ in range(r.u8())]
-    h = FrameHeader(frame_type, display_index, temporal_layer, scale_log2, quality, refs)
+    h = FrameHeader(frame_type, display_index, temporal_layer, scale_log2, quality, refs,
+                    picture_hash)
     if problem := _frame_problems(h):
         _fail(r, problem)
     if not 1 <= len(sizes) <= MAX_SUBSTREAMS:

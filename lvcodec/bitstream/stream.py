@@ -42,6 +42,18 @@ def _unit(unit_type: int, body: bytes) -> tuple[bytes, int]:
     return head.getvalue() + body + _crc(unit_type, body), len(head)
 
 
+def _version_problem(fileobj, major: int, minor: int) -> str:
+    """One line naming the file (when it has a name), both versions and what to do."""
+    name = getattr(fileobj, "name", None)
+    where = f"{name}: " if isinstance(name, str) else ""
+    if major < VERSION_MAJOR:
+        advice = (f"re-encode the source with this lvcodec, or decode with a release that reads "
+                  f"{major}.x")
+    else:
+        advice = "decode it with a newer lvcodec"
+    return f"{where}format version {major}.{minor}, this decoder reads {VERSION_MAJOR}.x; {advice}"
+
+
 def _seekable(f) -> bool:
     try:
         return f.seekable()
@@ -136,8 +148,7 @@ class LvcReader:
         self._pos = FILE_HEADER_SIZE
         self.format_version = (head[4], head[5])
         if head[4] != VERSION_MAJOR:
-            raise UnsupportedVersion(f"format version {head[4]}.{head[5]} is not supported "
-                                     f"(this lvcodec reads {VERSION_MAJOR}.x)")
+            raise UnsupportedVersion(_version_problem(fileobj, head[4], head[5]))
 
     def _read(self, n: int, where: str) -> bytes:
         # A corrupt size field must not make us allocate it: read big units in bounded chunks,

@@ -3,7 +3,7 @@
 from enum import IntEnum
 
 MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels are caught early
-VERSION_MAJOR = 1  # readers refuse another major
+VERSION_MAJOR = 2  # readers refuse another major (2: every frame carries its picture hash)
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 
@@ -24,6 +24,7 @@ MAX_REFS = 8
 MAX_SUBSTREAMS = 16
 MAX_UNIT_SIZE = 1 << 31  # a unit larger than this is corruption, not content
 MAX_ULEB_BYTES = 10  # enough for any 64-bit value; longer is corruption
+MAX_PICTURE_HASH = 0xFFFF_FFFF  # picture_hash is a u32: CRC-32 of the decoded picture (§4.5)
 
 
 class UnitType(IntEnum):

@@ -1,7 +1,9 @@
 """Encoder and decoder sessions: frames in, packets out, and back (one code path per frame type).
 
 Both ends keep the same decoded-picture buffer (DPB): the encoder stores the reconstruction the
-decoder will make, never the source, so P and B frames predict from identical references.
+decoder will make, never the source, so P and B frames predict from identical references. Each
+frame carries the hash of the picture the encoder made (docs/bitstream.md §4.5); the decoder
+checks its own picture against it, so a decoder that computes differently never goes unnoticed.
 """
 
 import time
@@ -12,6 +14,7 @@ import numpy as np
 import torch
 
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
+from lvcodec.bitstream.headers import picture_hash
 from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS
 from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
@@ -22,7 +25,8 @@ from lvcodec.io import Frame, VideoInfo
 from lvcodec.rd import lambda_for
 from lvcodec.weights import Model
 
-__all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReference", "MAX_QUALITY",
+__all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReference",
+           "PictureMismatch", "frame_hash", "MAX_QUALITY",
            "MAX_DECODE_PIXELS", "DEFAULT_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES"]
 
 MAX_QUALITY = 63
@@ -37,6 +41,20 @@ MAX_DECODE_PIXELS = MAX_PICTURE_PIXELS
 
 class MissingReference(CorruptStream):
     """A P frame whose reference is not in the decoded-picture buffer (lost to damage)."""
+
+
+class PictureMismatch(CorruptStream):
+    """A decoded picture whose hash is not the one the encoder wrote for it: this decoder's
+    arithmetic differs from the encoder's (other float kernels), or the frame is damaged."""
+
+
+def frame_hash(frame: Frame) -> int:
+    """The picture hash (docs/bitstream.md §4.5) of an output picture: CRC-32 of its Y, U, V
+    planes, row by row, 8-bit samples."""
+    planes = (frame.y, frame.u, frame.v)
+    if any(p.dtype != np.uint8 for p in planes):
+        raise TypeError("the picture hash is defined on 8-bit samples")
+    return picture_hash(np.ascontiguousarray(p) for p in planes)
 
 
 @dataclass
@@ -213,10 +231,10 @@ class Encoder:
             substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
                                                                          quality)
         self.dpb.put(plan.display_index, plan.temporal_layer, ref, enhanced=half)
+        recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
         header = FrameHeader(frame_type=plan.frame_type, display_index=plan.display_index,
                              temporal_layer=plan.temporal_layer, scale_log2=int(half),
-                             quality=quality, refs=plan.refs)
-        recon = tensor_to_frame(x_hat, self.info.width, self.info.height)
+                             quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
 
@@ -255,10 +273,16 @@ def _ref_args(refs: tuple) -> tuple:
 
 
 class Decoder:
-    """Mirror of Encoder: (FrameHeader, substreams) -> frames in display order."""
+    """Mirror of Encoder: (FrameHeader, substreams) -> frames in display order.
+
+    Every decoded picture is checked against the hash its frame carries: a mismatch raises
+    PictureMismatch naming the frame, before the picture enters the decoded-picture buffer (so
+    the frames that reference it are refused too). verify=False (measurements of how far a
+    difference reaches) records the mismatches in `mismatches` and carries on instead.
+    """
 
     def __init__(self, model: Model, seq: SequenceHeader, device: torch.device,
-                 max_pixels: int = MAX_DECODE_PIXELS):
+                 max_pixels: int = MAX_DECODE_PIXELS, verify: bool = True):
         if seq.width * seq.height > max_pixels:
             raise CorruptStream(f"{seq.width}x{seq.height} is larger than this decoder takes "
                                 f"({max_pixels} pixels at most)")
@@ -277,8 +301,13 @@ class Decoder:
         self.coders = _coders(model)
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
+        self.verify = verify
+        self.frames_given = 0  # frame units given to decode(): the next one's coding index
+        self.mismatches = []  # (coding index, display index) of pictures that failed the hash
 
     def decode(self, header: FrameHeader, substreams: list[bytes]) -> Frame:
+        coding = self.frames_given
+        self.frames_given += 1
         idx, kind = header.display_index, header.frame_type
         half = header.scale_log2 == 1
         if header.scale_log2 > 1 or (half and kind != FrameType.B):
@@ -308,5 +337,14 @@ class Decoder:
         else:
             x_hat, ref = self.coders[kind].decode(substreams, *_ref_args(refs), header.quality,
                                                   shape, self.device)
+        frame = tensor_to_frame(x_hat, self.seq.width, self.seq.height)
+        got = frame_hash(frame)
+        if got != header.picture_hash:
+            if self.verify:
+                raise PictureMismatch(
+                    f"frame {coding} (display {idx}): decoded picture does not match the "
+                    f"encoder's (hash {got:08x}, the stream says {header.picture_hash:08x}; this "
+                    f"machine's arithmetic differs from the encoder's, or the frame is damaged)")
+            self.mismatches.append((coding, idx))
         self.dpb.put(idx, header.temporal_layer, ref, enhanced=half)
-        return tensor_to_frame(x_hat, self.seq.width, self.seq.height)
+        return frame

@@ -16,22 +16,26 @@ from lvcodec.bitstream import (
 )
 from lvcodec.bitstream.bits import ByteReader, ByteWriter
 from lvcodec.bitstream.headers import (
-    read_frame_header, read_sequence_header, write_frame_header, write_sequence_header,
+    picture_hash, read_frame_header, read_sequence_header, write_frame_header,
+    write_sequence_header,
 )
 from lvcodec.bitstream.stream import _unit
 from lvcodec.errors import CorruptStream, FormatError, InputError, TruncatedStream, UnsupportedVersion
 
-GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden_v1.lvc"
+DATA = Path(__file__).resolve().parents[1] / "data"
+GOLDEN = DATA / "golden_v2.lvc"
+GOLDEN_V1 = DATA / "golden_v1.lvc"  # the version-1 golden file, kept: a real old stream to refuse
 
 SEQ = SequenceHeader(64, 48, fps_num=30000, fps_den=1001, coding_structure=CodingStructure.RANDOM_ACCESS,
                      intra_period=8, gop_size=4, quality=40, model_name="lvc-tiny",
                      model_sha256=bytes(range(32)))
 FRAMES = [  # coding order of a small random-access GOP, one half-scale B frame
-    (FrameHeader(FrameType.I, 0, 0, 0, 40), [bytes(range(12)), bytes(range(100, 140))]),
-    (FrameHeader(FrameType.P, 4, 0, 0, 38, (0,)), [bytes(range(8)), bytes(range(200, 220))]),
-    (FrameHeader(FrameType.B, 2, 1, 1, 36, (0, 4)), [bytes(range(4)), bytes(range(16)), b"\xff" * 3]),
-    (FrameHeader(FrameType.B, 1, 2, 0, 34, (0, 2)), [b"", bytes(range(30, 37))]),
+    (FrameHeader(FrameType.I, 0, 0, 0, 40, (), 0x81F67724), [bytes(range(12)), bytes(range(100, 140))]),
+    (FrameHeader(FrameType.P, 4, 0, 0, 38, (0,), 0), [bytes(range(8)), bytes(range(200, 220))]),
+    (FrameHeader(FrameType.B, 2, 1, 1, 36, (0, 4), 0xFFFFFFFF), [bytes(range(4)), bytes(range(16)), b"\xff" * 3]),
+    (FrameHeader(FrameType.B, 1, 2, 0, 34, (0, 2), 0x01020304), [b"", bytes(range(30, 37))]),
 ]
+V2 = b"\x89LVC\x02\x00"  # magic and file version
 
 
 def build(frames=FRAMES, seq=SEQ, fileobj=None):
@@ -65,7 +69,8 @@ def frame_headers(draw):
     kind = draw(st.sampled_from(FrameType))
     refs = () if kind == FrameType.I else tuple(draw(st.lists(st.integers(0, 2**40), min_size=1, max_size=8)))
     return FrameHeader(kind, draw(st.integers(0, 2**40)), draw(st.integers(0, 7)),
-                       draw(st.integers(0, 1)), draw(st.integers(0, 63)), refs)
+                       draw(st.integers(0, 1)), draw(st.integers(0, 63)), refs,
+                       draw(st.integers(0, 2**32 - 1)))
 
 
 @settings(max_examples=200, deadline=None)
@@ -101,6 +106,7 @@ def test_writer_rejects_bad_sequence_header(bad):
     (FrameHeader(quality=64), [b"x"]), (FrameHeader(scale_log2=2), [b"x"]),
     (FrameHeader(refs=(1,)), [b"x"]), (FrameHeader(FrameType.P), [b"x"]), (FrameHeader(), []),
     (FrameHeader(temporal_layer=8), [b"x"]), (FrameHeader(), [b"x"] * 17),
+    (FrameHeader(picture_hash=-1), [b"x"]), (FrameHeader(picture_hash=1 << 32), [b"x"]),
 ])
 def test_writer_rejects_bad_frame(hdr, subs):
     w = LvcWriter(io.BytesIO())
@@ -191,11 +197,35 @@ def test_bad_magic():
 
 def test_versions():
     data, _ = build()
-    with pytest.raises(UnsupportedVersion, match="2.0"):
-        LvcReader(io.BytesIO(data[:4] + b"\x02" + data[5:]))
+    assert data[:6] == V2
+    with pytest.raises(UnsupportedVersion, match=r"^format version 3\.0, this decoder reads 2\.x; "
+                                                 r"decode it with a newer lvcodec$"):
+        LvcReader(io.BytesIO(data[:4] + b"\x03" + data[5:]))
+    with pytest.raises(UnsupportedVersion, match=r"^format version 1\.0, this decoder reads 2\.x; "
+                                                 r"re-encode the source with this lvcodec"):
+        LvcReader(io.BytesIO(data[:4] + b"\x01" + data[5:]))
     newer = data[:5] + b"\x07" + data[6:]  # a higher minor only adds things: still readable
-    assert LvcReader(io.BytesIO(newer)).format_version == (1, 7)
+    assert LvcReader(io.BytesIO(newer)).format_version == (2, 7)
     assert len(read_all(newer)[1]) == len(FRAMES)
+
+
+def test_a_version_1_stream_is_refused_in_one_line_naming_the_file():
+    """Version 1 frames carry no picture hash: a 2.x decoder cannot check them, so it refuses."""
+    assert GOLDEN_V1.read_bytes()[:6] == b"\x89LVC\x01\x00"
+    with open(GOLDEN_V1, "rb") as f, pytest.raises(UnsupportedVersion) as e:
+        LvcReader(f)
+    assert str(e.value) == (f"{GOLDEN_V1}: format version 1.0, this decoder reads 2.x; re-encode "
+                            "the source with this lvcodec, or decode with a release that reads 1.x")
+    with pytest.raises(UnsupportedVersion, match="format version 1.0"):
+        probe(GOLDEN_V1)
+
+
+def test_picture_hash_is_crc32_of_the_planes_in_order():
+    """docs/bitstream.md §4.5: Y rows, then U, then V, 8-bit samples, zlib's CRC-32."""
+    assert picture_hash([bytes([1, 2, 3, 4]), bytes([5]), bytes([6])]) == 0x81F67724
+    assert picture_hash([bytes([1, 2, 3, 4, 5, 6]), b"", b""]) == 0x81F67724  # one CRC over all
+    assert picture_hash([bytes([1, 2, 3, 4]), bytes([6]), bytes([5])]) != 0x81F67724  # U before V
+    assert picture_hash([bytes([16] * 4), bytes([128]), bytes([128])]) == 0x48F0DB3E
 
 
 def test_crc_mismatch_is_reported():
@@ -208,12 +238,14 @@ def test_crc_mismatch_is_reported():
 def test_out_of_range_fields_with_valid_crc():
     seq = ByteWriter()
     write_sequence_header(seq, SEQ)
-    head = b"\x89LVC\x01\x00" + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
+    head = V2 + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
+    h = bytes(4)  # picture_hash
     bad_frames = [
-        bytes([3, 0, 0, 0, 32, 0, 1, 1, 0]),  # frame_type 3
-        bytes([0, 0, 0, 0, 64, 0, 1, 1, 0]),  # quality 64
-        bytes([0, 0, 0, 0, 32, 0, 0]),  # no substreams
-        bytes([0, 0, 0, 0, 32, 0, 1, 9, 0]),  # substream larger than the unit
+        bytes([3, 0, 0, 0, 32, 0]) + h + bytes([1, 1, 0]),  # frame_type 3
+        bytes([0, 0, 0, 0, 64, 0]) + h + bytes([1, 1, 0]),  # quality 64
+        bytes([0, 0, 0, 0, 32, 0]) + h + bytes([0]),  # no substreams
+        bytes([0, 0, 0, 0, 32, 0]) + h + bytes([1, 9, 0]),  # substream larger than the unit
+        bytes([0, 0, 0, 0, 32, 0, 0, 0]),  # fields overrun the unit (inside picture_hash)
         bytes([0, 0, 0]),  # fields overrun the unit
     ]
     for body in bad_frames:
@@ -224,7 +256,7 @@ def test_out_of_range_fields_with_valid_crc():
     body = bytearray(w.getvalue())
     body[0] = 0  # width 0
     with pytest.raises(CorruptStream, match="64|0x48"):
-        LvcReader(io.BytesIO(b"\x89LVC\x01\x00" + _unit(1, bytes(body))[0])).sequence_header
+        LvcReader(io.BytesIO(V2 + _unit(1, bytes(body))[0])).sequence_header
 
 
 def test_truncation_at_every_byte():
@@ -289,7 +321,7 @@ def test_golden_file():
 def test_describe_and_table():
     d = describe(GOLDEN)
     size = GOLDEN.stat().st_size
-    assert d["bytes"] == size and d["format_version"] == "1.0"
+    assert d["bytes"] == size and d["format_version"] == "2.0"
     s = d["sequence"]
     assert (s["width"], s["height"], s["frame_count"], s["coding_structure"]) == (64, 48, 4, "RANDOM_ACCESS")
     assert s["fps"] == pytest.approx(30000 / 1001) and s["model"] == "lvc-tiny"
@@ -297,6 +329,7 @@ def test_describe_and_table():
     assert [f["type"] for f in d["frames"]] == ["I", "P", "B", "B"]
     assert [f["scale"] for f in d["frames"]] == ["1", "1", "1/2", "1"]
     assert d["frames"][2]["refs"] == [0, 4]
+    assert [f["picture_hash"] for f in d["frames"]] == ["81f67724", "00000000", "ffffffff", "01020304"]
     _, sizes = build()
     assert [f["bytes"] for f in d["frames"]] == sizes
     assert d["frames"][0]["bpp"] == pytest.approx(sizes[0] * 8 / (64 * 48))
@@ -304,4 +337,28 @@ def test_describe_and_table():
     assert d["kbps"] == pytest.approx(size * 8 * 30000 / 1001 / 4 / 1000)
     table = format_table(d)
     assert "64x48" in table and "RANDOM_ACCESS" in table and "1/2" in table
+    assert table.splitlines()[-4].split()[-1] == "81f67724"  # the hash column, frame 0
     assert len(table.splitlines()) == 9 + 4
+
+
+def test_the_spec_example_is_what_the_writer_writes(tmp_path):
+    """docs/bitstream.md §7, byte for byte, and its `lvc info` table."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "bitstream.md").read_text()
+    example = doc[doc.index("## 7. Example"):]
+    dump = example[example.index("```\n") + 4:]
+    dump = dump[:dump.index("```")]
+    expected = bytes.fromhex("".join(line.split(":", 1)[1] for line in dump.splitlines()))
+    grey = picture_hash([bytes([128]) * (64 * 48), bytes([128]) * (32 * 24), bytes([128]) * (32 * 24)])
+    assert grey == 0x41B1739E
+    seq = SequenceHeader(64, 48, 25, 1, coding_structure=CodingStructure.ALL_INTRA, intra_period=1,
+                         gop_size=1, quality=32, model_name="lvc-tiny", model_sha256=bytes(range(32)))
+    path = tmp_path / "tiny.lvc"
+    with open(path, "wb") as f, LvcWriter(f) as w:
+        w.write_sequence_header(seq)
+        w.write_frame(FrameHeader(FrameType.I, 0, 0, 0, 32, (), grey),
+                      [bytes.fromhex("0123456789abcdef"), bytes.fromhex("fedcba9876543210aa55aa55")])
+    assert path.read_bytes() == expected
+    d = describe(path)
+    d["file"] = "tiny.lvc"
+    table = example[example.index("```\nfile") + 4:]
+    assert format_table(d) == table[:table.index("\n```")]
