@@ -12,7 +12,7 @@ import click
 
 from lvcodec import __version__
 from lvcodec.cli_options import fps_option, size_option, threads_option
-from lvcodec.errors import FormatError, InputError, LvcError
+from lvcodec.errors import FormatError, InputError, LvcError, printable
 
 __all__ = ["main"]
 
@@ -22,11 +22,29 @@ warnings.filterwarnings("ignore", category=UserWarning, module="torch")
 
 
 class _Terminated(BaseException):
-    """SIGTERM, raised where the program is, so that partial outputs are removed on the way out."""
+    """SIGTERM or SIGHUP, raised where the program is, so that partial outputs are removed on
+    the way out (exit 128 + the signal's number, as a shell reports a killed process)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigterm(signum, frame):
-    raise _Terminated()
+# SIGTERM: a killed job, a CI timeout; SIGHUP: the terminal or the ssh session went away.
+_SIGNALS = {signal.SIGTERM: "terminated", getattr(signal, "SIGHUP", None): "hangup"}
+_SIGNALS.pop(None, None)  # no SIGHUP on Windows
+
+
+def _on_signal(signum, frame):
+    raise _Terminated(signum)
+
+
+def _say(line: str) -> None:
+    """A last line on stderr; after a hangup the terminal may be gone, and that is no error."""
+    try:
+        click.echo(line, err=True)
+    except OSError:
+        pass
 
 
 # Peak memory per luma pixel above a fixed part (torch, the model, I/O), from the peaks of
@@ -87,18 +105,18 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         main_thread = threading.current_thread() is threading.main_thread()
-        before = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+        before = {s: signal.signal(s, _on_signal) for s in _SIGNALS} if main_thread else {}
         try:
             return super().invoke(ctx)
         except LvcError as e:
-            click.echo(f"lvc: error: {e}", err=True)
+            click.echo(f"lvc: error: {printable(e)}", err=True)  # names from files, escaped
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("lvc: interrupted", err=True)
             sys.exit(130)
-        except _Terminated:
-            click.echo("lvc: terminated", err=True)
-            sys.exit(143)
+        except _Terminated as e:
+            _say(f"lvc: {_SIGNALS[e.signum]}")
+            sys.exit(128 + e.signum)
         except BrokenPipeError:
             # The reader of our stdout went away (`lvc decode x.lvc - | head -c 100`). Later
             # flushes of stdout would fail again: point it at /dev/null for the way out.
@@ -106,8 +124,8 @@ class _Group(click.Group):
             click.echo("lvc: error: output pipe closed before the end", err=True)
             sys.exit(1)
         finally:
-            if main_thread:
-                signal.signal(signal.SIGTERM, before)
+            for s, handler in before.items():
+                signal.signal(s, handler)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -197,7 +215,7 @@ def decode(input, output, model, device, overwrite, on_error, threads, quiet):
     check_target(output, overwrite)
 
     def warn(message):
-        click.echo(f"lvc: warning: {message}", err=True)
+        click.echo(f"lvc: warning: {printable(message)}", err=True)
 
     s = decode_file(input, output, model=model, device=device, overwrite=overwrite,
                     progress=not quiet, on_error=on_error, warn=warn)

@@ -11,6 +11,7 @@ __all__ = [
     "UnsupportedVersion",
     "TruncatedStream",
     "CorruptStream",
+    "printable",
 ]
 
 
@@ -52,3 +53,11 @@ class TruncatedStream(FormatError):
 
 class CorruptStream(FormatError):
     """A unit fails its CRC or a field is outside its valid range."""
+
+
+def printable(text) -> str:
+    """`text` with every non-printable character escaped as Python writes it (\\n, \\x1b,
+    \\u200b): for strings from a file on their way to a terminal, where a forged ESC, BEL or
+    newline would otherwise act on it."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))

@@ -12,6 +12,7 @@ from enum import IntEnum
 
 from lvcodec.bitstream.stream import LvcReader, open_lvc
 from lvcodec.bitstream.syntax import FrameType
+from lvcodec.errors import printable
 
 __all__ = ["describe", "format_table", "SCHEMA_VERSION"]
 
@@ -79,17 +80,17 @@ def _frame(coding_index: int, hdr, size: int, pixels: int) -> dict:
 
 def format_table(d: dict) -> str:
     """Header block, then one row per frame in coding order (a hash column when frames carry
-    picture hashes)."""
+    picture hashes). Strings from the file are escaped: a forged name cannot act on a terminal."""
     s = d["sequence"]
     hashes = any("picture_hash" in fr for fr in d["frames"])
     lines = [
-        f"file            {d['file']}",
+        f"file            {printable(d['file'])}",
         f"format          lvc {d['format_version']}, {d['bytes']} bytes",
         f"size            {s['width']}x{s['height']} @ {s['fps_num']}/{s['fps_den']} fps",
         f"frames          {len(d['frames'])} (header says {s['frame_count'] or 'unknown'})",
         f"structure       {s['coding_structure']}, intra period {s['intra_period']}, "
         f"gop {s['gop_size']}, quality {s['quality']}",
-        f"model           {s['model'] or '-'} (sha256 {s['model_sha256']})",
+        f"model           {printable(s['model']) or '-'} (sha256 {s['model_sha256']})",
         f"rate            {d['total_bpp']:.4f} bpp, {d['kbps']:.1f} kbit/s",
         "",
         f"{'#':>5} {'display':>7} {'type':>4} {'layer':>5} {'scale':>5} {'q':>3} "
