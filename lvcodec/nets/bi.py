@@ -75,7 +75,7 @@ class BiMotionCoder(nn.Module):
     @torch.no_grad()
     def init_from(self, coder: MotionCoder) -> None:
         """Both branches start as the P net's motion coder (branch 1's extra prior at zero)."""
-        from lvcodec.weights import load_net_state, net_state  # (weights imports the nets)
+        from lvcodec.nets.state import load_net_state, net_state
 
         state = net_state(coder)
         load_net_state(self.branches[0], state)
@@ -172,7 +172,7 @@ class BiNet(InterNet):
     @classmethod
     def from_inter(cls, inter: InterNet) -> "BiNet":
         """A B net that starts as the P net applied to both references, averaged."""
-        from lvcodec.weights import load_net_state, net_state
+        from lvcodec.nets.state import load_net_state, net_state
 
         net = cls(**inter.config)
         for name, module in inter.named_children():

