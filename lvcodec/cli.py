@@ -202,7 +202,7 @@ def decode(input, output, model, device, overwrite, on_error, threads, quiet):
     to stderr."""
     from lvcodec.bitstream.stream import LvcReader, open_lvc
     from lvcodec.codec.api import decode_file
-    from lvcodec.io import check_target
+    from lvcodec.io import check_writable
 
     # The input's header and the output are checked before the model loads (seconds).
     with open_lvc(input) as f:
@@ -212,7 +212,7 @@ def decode(input, output, model, device, overwrite, on_error, threads, quiet):
             raise type(e)(f"{input}: {e}") from None
     check_picture(seq.width, seq.height, str(input), "decode",
                   "ra" if seq.gop_size > 1 else "ldp", device)
-    check_target(output, overwrite)
+    check_writable(output, overwrite)
 
     def warn(message):
         click.echo(f"lvc: warning: {printable(message)}", err=True)

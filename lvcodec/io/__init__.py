@@ -19,11 +19,11 @@ from pathlib import Path
 from lvcodec.errors import ConfigError, InputError, OutputError
 from lvcodec.io import y4m
 from lvcodec.io.frame import Frame, VideoInfo, fps_fraction
-from lvcodec.io.target import STDIO, atomic_output, check_target, is_stdio, open_target
+from lvcodec.io.target import STDIO, atomic_output, check_target, is_special, is_stdio, open_target
 
 __all__ = ["Frame", "VideoInfo", "open_reader", "open_writer", "parse_size", "parse_fps",
            "RAW_EXTENSIONS", "WRITABLE_EXTENSIONS", "atomic_output", "check_target", "is_stdio",
-           "STDIO"]
+           "STDIO", "output_format", "check_writable"]
 
 RAW_EXTENSIONS = {".yuv"}
 WRITABLE_EXTENSIONS = {".yuv", ".y4m", ".mp4", ".mkv"}
@@ -183,16 +183,36 @@ def open_reader(path, size=None, fps=None, frames=None) -> Reader:
     return Reader(path, size=size, fps=fps, frames=frames)
 
 
+def output_format(path) -> str:
+    """The format a Writer writes to `path`, as an extension; OutputError where it cannot.
+
+    `-`, and a FIFO or device named without an extension (/dev/null), get Y4M."""
+    direct = is_stdio(path) or is_special(path)
+    ext = ".y4m" if is_stdio(path) else Path(path).suffix.lower()
+    if direct and not ext:
+        ext = ".y4m"
+    if direct and ext in (".mp4", ".mkv"):
+        raise OutputError(f"{path}: {ext} needs a seekable file; write .y4m or .yuv into a "
+                          "pipe or device")
+    if ext not in WRITABLE_EXTENSIONS:
+        raise OutputError(f"{path}: cannot write '{ext or 'no extension'}' "
+                          f"(use one of {', '.join(sorted(WRITABLE_EXTENSIONS))})")
+    return ext
+
+
+def check_writable(path, overwrite: bool = False) -> None:
+    """Raises the OutputError open_writer(path) would, without creating anything."""
+    output_format(path)
+    check_target(path, overwrite)
+
+
 class Writer:
     """Writes Frames to .yuv, .y4m, or .mp4/.mkv (H.264 CRF 18, for viewing)."""
 
     def __init__(self, path, info: VideoInfo, overwrite=False):
         self.path = Path(path)
         self.info = info
-        ext = ".y4m" if is_stdio(path) else self.path.suffix.lower()
-        if ext not in WRITABLE_EXTENSIONS:
-            raise OutputError(f"{path}: cannot write '{ext or 'no extension'}' "
-                              f"(use one of {', '.join(sorted(WRITABLE_EXTENSIONS))})")
+        ext = output_format(path)
         y4m.check_even(info.width, info.height, str(path))
         self._target = open_target(path, overwrite)
         self._file = self._target.file

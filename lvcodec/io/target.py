@@ -1,9 +1,12 @@
 """Output files that appear whole or not at all: written beside the target, renamed at the end.
 
-`-` is standard output, written directly (a pipe cannot be renamed onto).
+`-` is standard output, and an existing FIFO or device (/dev/null) is written directly: renaming
+a file onto them would replace them (a FIFO's reader would wait for ever, and /dev/null would
+become a file), and there is nothing there to keep whole.
 """
 
 import os
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -12,7 +15,7 @@ from pathlib import Path
 from lvcodec.errors import OutputError
 
 __all__ = ["TempTarget", "DirectTarget", "open_target", "check_target", "atomic_output",
-           "is_stdio", "STDIO"]
+           "is_stdio", "is_special", "STDIO"]
 
 STDIO = "-"
 
@@ -20,6 +23,15 @@ STDIO = "-"
 def is_stdio(path) -> bool:
     """`-`: standard input for a reader, standard output for a writer."""
     return str(path) == STDIO
+
+
+def is_special(path) -> bool:
+    """An existing file that is neither regular nor a directory: a FIFO, a device, a socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 class _Counted:
@@ -84,17 +96,27 @@ class TempTarget:
 
 
 class DirectTarget:
-    """Standard output, written as it comes: what was written cannot be taken back, so a failed
-    run leaves a cut stream there (the reader at the other end sees it end early)."""
+    """Standard output, a FIFO or a device, written as it comes: what was written cannot be
+    taken back, so a failed run leaves a cut stream there (the reader sees it end early)."""
 
     direct = True
 
     def __init__(self, path):
         self.path = path
-        out = sys.stdout.buffer
-        if out.isatty():
-            raise OutputError("refusing to write video to a terminal (redirect or pipe stdout)")
-        self.file = _Counted(out, close=False)
+        if is_stdio(path):
+            out = sys.stdout.buffer
+            if out.isatty():
+                raise OutputError("refusing to write video to a terminal (redirect or pipe stdout)")
+            self.file = _Counted(out, close=False)
+            return
+        try:
+            raw = open(path, "wb")  # a FIFO: waits here for its reader
+        except OSError as e:
+            raise OutputError(f"{path}: cannot write ({e.strerror})") from None
+        if raw.isatty():
+            raw.close()
+            raise OutputError(f"{path}: refusing to write video to a terminal")
+        self.file = _Counted(raw, close=True)
 
     def commit(self) -> None:
         self.file.close()
@@ -107,8 +129,9 @@ class DirectTarget:
 
 
 def check_target(path, overwrite: bool = False) -> None:
-    """Raises the OutputError that writing `path` would raise, before any work is done."""
-    if is_stdio(path):
+    """Raises the OutputError that writing `path` would raise, before any work is done. Writing
+    into a FIFO or a device replaces nothing, so it needs no overwrite."""
+    if is_stdio(path) or is_special(path):
         return
     path = Path(path)
     if path.is_dir():
@@ -118,8 +141,8 @@ def check_target(path, overwrite: bool = False) -> None:
 
 
 def open_target(path, overwrite: bool = False):
-    """A DirectTarget for `-` (standard output), else a TempTarget."""
-    return DirectTarget(path) if is_stdio(path) else TempTarget(path, overwrite)
+    """A DirectTarget for `-` (standard output), a FIFO or a device, else a TempTarget."""
+    return DirectTarget(path) if is_stdio(path) or is_special(path) else TempTarget(path, overwrite)
 
 
 @contextmanager
