@@ -42,16 +42,15 @@ def _unit(unit_type: int, body: bytes) -> tuple[bytes, int]:
     return head.getvalue() + body + _crc(unit_type, body), len(head)
 
 
-def _version_problem(fileobj, major: int, minor: int) -> str:
-    """One line naming the file (when it has a name), both versions and what to do."""
-    name = getattr(fileobj, "name", None)
-    where = f"{name}: " if isinstance(name, str) else ""
+def _version_problem(major: int, minor: int) -> str:
+    """One line naming both versions and what to do (the CLI puts the file's name before it, as
+    before every reader error)."""
     if major < VERSION_MAJOR:
         advice = (f"re-encode the source with this lvcodec, or decode with a release that reads "
                   f"{major}.x")
     else:
         advice = "decode it with a newer lvcodec"
-    return f"{where}format version {major}.{minor}, this decoder reads {VERSION_MAJOR}.x; {advice}"
+    return f"format version {major}.{minor}, this decoder reads {VERSION_MAJOR}.x; {advice}"
 
 
 def _seekable(f) -> bool:
@@ -148,7 +147,7 @@ class LvcReader:
         self._pos = FILE_HEADER_SIZE
         self.format_version = (head[4], head[5])
         if head[4] != VERSION_MAJOR:
-            raise UnsupportedVersion(_version_problem(fileobj, head[4], head[5]))
+            raise UnsupportedVersion(_version_problem(head[4], head[5]))
 
     def _read(self, n: int, where: str) -> bytes:
         # A corrupt size field must not make us allocate it: read big units in bounded chunks,
