@@ -331,6 +331,30 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
         click.echo(f"exported {export_model(run_dir, export)}")
 
 
+@main.command("train-all")
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--minutes", type=float, required=True, help="The whole budget, shared by the stages.")
+@click.option("--export", type=click.Path(path_type=Path), required=True,
+              help="The model each stage is exported into (and the next one starts from).")
+@click.option("--run-root", type=click.Path(path_type=Path), default=Path("out/runs"),
+              show_default=True, help="One run directory per stage below this.")
+@click.option("--init", default="lvc-base", show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+              show_default=True)
+@click.option("--patch", type=int, help="[default: 256 on CUDA, 128 on CPU]")
+@click.option("--stages", help="A subset, comma-separated (intra,inter,bi,enhance).")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
+              show_default=True)
+def train_all_cmd(data, minutes, export, run_root, init, device, patch, stages, precision):
+    """Train every stage in turn within MINUTES (a GPU's quarter of an hour) and export the model."""
+    from lvcodec.device import resolve_device
+    from lvcodec.train.schedule import train_all
+
+    train_all(list(data), run_root, export, minutes=minutes, device=str(resolve_device(device)),
+              init=init, patch=patch, precision=precision,
+              stages=stages.split(",") if stages else None, log=click.echo)
+
+
 if __name__ == "__main__":
     main()
 

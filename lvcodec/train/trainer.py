@@ -130,9 +130,25 @@ def _runtime(device: str, precision: str, threads: int | None, log):
     return prec
 
 
+class BatchSize:
+    """The batch a run draws; on running out of GPU memory it halves (down to 1), so a GPU run
+    can start at a batch chosen for the largest card and settle at what this one holds."""
+
+    def __init__(self, batch: int, log):
+        self.value, self.log = batch, log
+
+    def halve(self) -> bool:
+        if self.value <= 1:
+            return False
+        self.value //= 2
+        self.log(f"out of GPU memory: batch now {self.value}")
+        return True
+
+
 def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn, *, minutes,
-          steps, checkpoint_minutes, rank, log) -> dict:
-    """The loop every stage shares: steps, CSV log, periodic and final checkpoints, SIGTERM."""
+          steps, checkpoint_minutes, rank, log, size: BatchSize | None = None) -> dict:
+    """The loop every stage shares: steps, CSV log, periodic and final checkpoints, SIGTERM,
+    and (with `size`) a batch that halves when the GPU runs out of memory."""
     log_path = run_dir / "log.csv"
     new_log = not log_path.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -153,7 +169,14 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
                 break
             if minutes is not None and time.time() - t_start >= minutes * 60:
                 break
-            out = step_fn(info["step"])
+            try:
+                out = step_fn(info["step"])
+            except torch.OutOfMemoryError:
+                if size is None or not size.halve():
+                    raise
+                opt.zero_grad(set_to_none=True)
+                torch.cuda.empty_cache()
+                continue
             opt.zero_grad(set_to_none=True)
             if not torch.isfinite(out["loss"]):
                 # A rare diverging sample must not turn every weight into NaN: skip it.
@@ -162,7 +185,15 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
                 log(f"step {info['step']}: loss {out['loss'].item()} ({terms}), skipped "
                     f"({info['skipped']} so far)")
                 continue
-            out["loss"].backward()
+            try:
+                out["loss"].backward()
+            except torch.OutOfMemoryError:
+                del out
+                if size is None or not size.halve():
+                    raise
+                opt.zero_grad(set_to_none=True)
+                torch.cuda.empty_cache()
+                continue
             if not torch.isfinite(torch.nn.utils.clip_grad_norm_(params, 1.0)):
                 info["skipped"] = info.get("skipped", 0) + 1
                 log(f"step {info['step']}: non-finite gradient, skipped ({info['skipped']} so far)")
@@ -274,18 +305,20 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     data = IntraPatches(frames, patch=patch, seed=info["step"] * world + rank, sources=sources)
     log(f"{len(data.frames)} training frames; batch {batch} of {patch}x{patch}; lr {lr}; "
         f"lambda {lambda_range[0]}..{lambda_range[1]}")
-    batches = Prefetcher(lambda: data.batch(batch))
+    size = BatchSize(batch, log)
+    batches = Prefetcher(lambda: data.batch(size.value))
 
     def step(_):
-        x = prec.tensor(batches.next().to(device))
-        q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
+        x = prec.tensor(batches.next()[:size.value].to(device))
+        q = torch.randint(0, NUM_QUALITIES, (x.shape[0],), device=device).float()
         with prec.autocast(x.device.type):
             out = model(x, q)
         return rd_loss(out, x, q, lambda_range)
 
     try:
         return _loop(run_dir, net, params, opt, aux_opt, info, step, net.aux_loss, minutes=minutes,
-                     steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank, log=log)
+                     steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank, log=log,
+                     size=size)
     finally:
         batches.close()
 
@@ -525,13 +558,14 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
                            seed=info["step"] * world + rank)
     log(f"{len(videos)} videos + {len(stills)} stills; batch {batch} of {frames} x {patch}x{patch}; "
         f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}")
-    batches = Prefetcher(lambda: data.batch(batch))
+    size = BatchSize(batch, log)
+    batches = Prefetcher(lambda: data.batch(size.value))
 
     def step(k):
-        seq = batches.next().to(device)
+        seq = batches.next()[:size.value].to(device)
         if prec.channels_last:  # (B, L, C, H, W): each frame a channels_last (B, C, H, W)
             seq = seq.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
-        q = torch.randint(0, NUM_QUALITIES, (batch,), device=device).float()
+        q = torch.randint(0, NUM_QUALITIES, (seq.shape[0],), device=device).float()
         with prec.autocast(seq.device.type):
             return model(seq, q, k)
 
@@ -539,6 +573,6 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     try:
         return _loop(run_dir, nets, params, opt, aux_opt, info, step, aux_loss,
                      minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes,
-                     rank=rank, log=log)
+                     rank=rank, log=log, size=size)
     finally:
         batches.close()
