@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -100,6 +101,21 @@ def check_picture(width: int, height: int, name: str, command: str, structure: s
                          f"{have / 2**30:.1f} GiB available")
 
 
+@contextmanager
+def _naming(path):
+    """Format errors (which speak of units and bytes) get the file's name in front."""
+    try:
+        yield
+    except FormatError as e:
+        if str(e).startswith(f"{path}:"):
+            raise
+        try:
+            named = type(e)(f"{path}: {e}")
+        except TypeError:  # a subclass with another constructor
+            named = FormatError(f"{path}: {e}")
+        raise named from None
+
+
 class _Group(click.Group):
     """Maps library errors to one line on stderr and a non-zero exit, never a traceback."""
 
@@ -131,7 +147,17 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lvc")
 def main():
-    """lvcodec: a learned video codec. Encode YUV/Y4M/MP4 to .lvc, decode back, inspect."""
+    """lvcodec: a learned video codec. Encode YUV/Y4M/MP4 to .lvc, decode back, inspect.
+
+    \b
+    Exit status:
+      0    done
+      1    error: one line on stderr, no output written (nothing replaced)
+      2    decode wrote its output, but the input was damaged: frames concealed
+           (--on-error conceal) or bytes after the end of the stream (ignored)
+      129  hangup (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM):
+           the partial output is removed
+    """
 
 
 @main.command()
@@ -206,22 +232,33 @@ def decode(input, output, model, device, overwrite, on_error, threads, quiet):
 
     # The input's header and the output are checked before the model loads (seconds).
     with open_lvc(input) as f:
-        try:
+        with _naming(input):
             seq = LvcReader(f).sequence_header
-        except FormatError as e:
-            raise type(e)(f"{input}: {e}") from None
     check_picture(seq.width, seq.height, str(input), "decode",
                   "ra" if seq.gop_size > 1 else "ldp", device)
     check_writable(output, overwrite)
+    problems = []
 
     def warn(message):
-        click.echo(f"lvc: warning: {printable(message)}", err=True)
+        problems.append(message)
+        _say(f"lvc: warning: {printable(input)}: {printable(message)}")
 
-    s = decode_file(input, output, model=model, device=device, overwrite=overwrite,
-                    progress=not quiet, on_error=on_error, warn=warn)
+    with _naming(input):
+        s = decode_file(input, output, model=model, device=device, overwrite=overwrite,
+                        progress=not quiet, on_error=on_error, warn=warn)
+    from lvcodec.bitstream.info import trailing_bytes
+
+    extra = trailing_bytes(input)
+    if extra:
+        warn(f"{extra} bytes after the end of the stream, ignored (another stream appended?)")
     concealed = f" ({s['concealed']} concealed)" if s["concealed"] else ""
     click.echo(f"decoded {s['frames']} frames{concealed} {s['width']}x{s['height']} to {output}, "
                f"{s['fps']:.2f} frames/s", err=True)
+    if s["concealed"] or problems:
+        n = len(problems)
+        _say(f"lvc: warning: {printable(input)}: damaged: {s['concealed']} of {s['frames']} frames "
+             f"concealed, {n} problem{'s' if n != 1 else ''} reported (exit status 2)")
+        sys.exit(2)
 
 
 @main.command()
@@ -232,7 +269,8 @@ def info(input, as_json):
     """Show the sequence header and one row per frame of INPUT.lvc."""
     from lvcodec.bitstream.info import describe, format_table
 
-    d = describe(input)
+    with _naming(input):
+        d = describe(input)
     click.echo(json.dumps(d, indent=2) if as_json else format_table(d))
 
 

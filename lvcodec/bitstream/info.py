@@ -11,10 +11,10 @@ import os
 from enum import IntEnum
 
 from lvcodec.bitstream.stream import LvcReader, open_lvc
-from lvcodec.bitstream.syntax import FrameType
-from lvcodec.errors import printable
+from lvcodec.bitstream.syntax import FOOTER_MAGIC, FOOTER_SIZE, FrameType
+from lvcodec.errors import FormatError, printable
 
-__all__ = ["describe", "format_table", "SCHEMA_VERSION"]
+__all__ = ["describe", "format_table", "trailing_bytes", "SCHEMA_VERSION"]
 
 # Version of the --json layout (docs/info-json.md): bumped when a field is renamed, removed or
 # changes meaning; adding a field keeps it.
@@ -49,6 +49,7 @@ def describe(path) -> dict:
         seq = reader.sequence_header
         frames = [(hdr, size) for hdr, _, size in reader.frames()]
         total = os.fstat(f.fileno()).st_size
+        trailing = _after_index(f)
     pixels = seq.width * seq.height  # full-resolution luma, also for half-scale frames
     n = len(frames)
     sequence = _record(seq)
@@ -59,6 +60,7 @@ def describe(path) -> dict:
         "file": str(path),
         "bytes": total,
         "format_version": "{}.{}".format(*reader.format_version),
+        "trailing_bytes": trailing,
         "sequence": sequence,
         "model": {"name": seq.model_name, "sha256": seq.model_sha256.hex()},
         "frame_units": n,
@@ -66,6 +68,28 @@ def describe(path) -> dict:
         "total_bpp": total * 8 / (n * pixels) if n else 0.0,
         "kbps": total * 8 * seq.fps / n / 1000 if n else 0.0,
     }
+
+
+def _after_index(f) -> int:
+    """Bytes after the stream's end, given `f` just past its index unit: the footer belongs to
+    the stream; anything after it (a second stream appended, junk) does not."""
+    end, total = f.tell(), os.fstat(f.fileno()).st_size
+    footer = f.read(FOOTER_SIZE)
+    if len(footer) == FOOTER_SIZE and footer.endswith(FOOTER_MAGIC):
+        end += FOOTER_SIZE
+    return total - end
+
+
+def trailing_bytes(path) -> int | None:
+    """Bytes after the end of the stream in the file at `path`; None when the stream itself is
+    damaged (its damage is reported otherwise)."""
+    try:
+        with open_lvc(path) as f:
+            for _ in LvcReader(f).frames():
+                pass
+            return _after_index(f)
+    except FormatError:
+        return None
 
 
 def _frame(coding_index: int, hdr, size: int, pixels: int) -> dict:
@@ -85,7 +109,9 @@ def format_table(d: dict) -> str:
     hashes = any("picture_hash" in fr for fr in d["frames"])
     lines = [
         f"file            {printable(d['file'])}",
-        f"format          lvc {d['format_version']}, {d['bytes']} bytes",
+        f"format          lvc {d['format_version']}, {d['bytes']} bytes"
+        + (f" ({d['trailing_bytes']} bytes after the end of the stream)"
+           if d.get("trailing_bytes") else ""),
         f"size            {s['width']}x{s['height']} @ {s['fps_num']}/{s['fps_den']} fps",
         f"frames          {len(d['frames'])} (header says {s['frame_count'] or 'unknown'})",
         f"structure       {s['coding_structure']}, intra period {s['intra_period']}, "
