@@ -85,8 +85,7 @@ def test_the_memory_estimate_lets_small_pictures_through(tiny_models, clip, tmp_
 
     monkeypatch.setattr(lvcodec.cli, "available_memory", lambda: 4 << 30)
     r = run("encode", clip, tmp_path / "o.lvc", "--model", "lvc-tiny", "--quiet", "--device", "cpu")
-    assert r.exit_code == 0, r.output
-    assert lvcodec.cli.available_memory.__module__  # (patched in the module the CLI reads)
+    assert r.exit_code == 0, r.output  # 1.2 GiB + 96x64 pixels: under the 4 GiB available
 
 
 def test_available_memory_reads_the_system():
