@@ -66,6 +66,10 @@ def load_checkpoint(run_dir: Path, net, optimizers: dict) -> dict | None:
         return None
     info = json.loads((run_dir / "state.json").read_text())
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
+    if not (run_dir / "optim.safetensors").exists():
+        # A committed checkpoint carries the weights only (models/checkpoints/): Adam restarts.
+        info["optim_reset"] = list(optimizers)
+        return info
     tensors = load_file(str(run_dir / "optim.safetensors"))
     info["optim_reset"] = [name for name, opt in optimizers.items()
                            if name in info.get("optim", {})

@@ -279,3 +279,21 @@ def test_joint_enhance_run_also_trains_the_b_net(data_dir, tmp_path, monkeypatch
     before, model = load_model("lvc-b"), load_model("lvc-joint")
     changed = [k for k, v in model.bi.state_dict().items() if not torch.equal(v, before.bi.state_dict()[k])]
     assert changed and model.enhance is not None
+
+
+def test_a_weights_only_fp16_checkpoint_resumes_with_a_fresh_optimizer(data_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from lvcodec.train.trainer import train_intra
+
+    run = tmp_path / "run"
+    kw = dict(batch=2, patch=64, config=TINY)
+    train_intra([data_dir], run, steps=1, log=lambda *a: None, **kw)
+    # As committed under models/checkpoints/: fp16 weights, no optimizer state.
+    state = {k: (v.half() if v.is_floating_point() else v)
+             for k, v in load_file(str(run / "net.safetensors")).items()}
+    save_file(state, str(run / "net.safetensors"))
+    (run / "optim.safetensors").unlink()
+    lines = []
+    info = train_intra([data_dir], run, steps=1, log=lines.append, **kw)
+    assert info["step"] == 2 and any("optimizer state reset" in line for line in lines)
