@@ -97,3 +97,24 @@ def testset():
 def make_clip():
     """synthetic_clip(path, width, height, frames, seed), for tests that need another clip."""
     return synthetic_clip
+
+
+def write_training_clip(folder: Path, frames: int) -> Path:
+    """`folder`/a.y4m: a 192x160 clip of a sine texture moving 4 pixels a frame, with noise."""
+    from lvcodec.io import Frame, VideoInfo, open_writer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:160, 0:192]
+    with open_writer(folder / "a.y4m", VideoInfo(192, 160, 25, 1)) as w:
+        for t in range(frames):
+            y = (80 + 60 * np.sin((xx + 4 * t) / 9.0) + rng.normal(0, 4, xx.shape)).clip(0, 255)
+            w.write(Frame(y.astype(np.uint8), np.full((80, 96), 120, np.uint8),
+                          np.full((80, 96), 136, np.uint8)))
+    return folder
+
+
+@pytest.fixture()
+def training_clip():
+    """write_training_clip, for the training tests (fixtures avoid 'import conftest')."""
+    return write_training_clip

@@ -14,7 +14,7 @@ from compressai.layers import (
     subpel_conv3x3,
 )
 
-from lvcodec.rd import NUM_QUALITIES  # quality index q in 0..63 (DESIGN §4.5)
+from lvcodec.rd import NUM_QUALITIES, equivalent_quality  # q in 0..63 (DESIGN §4.5)
 
 __all__ = [
     "AttentionBlock", "ResidualBlock", "ResidualBlockUpsample", "ResidualBlockWithStride",
@@ -133,9 +133,10 @@ class QualityGain(nn.Module):
                 self.log_gain[i] = old[i0] * (1 - w) + old[i0 + 1] * w
 
 
-def remap_qualities(net: nn.Module, old_quality) -> int:
-    """QualityGain.remap on every gain bank of `net`; returns how many there were."""
+def remap_qualities(net: nn.Module, from_range, to_range) -> int:
+    """Re-index every gain bank of `net`, trained on lambda range `from_range`, for `to_range`
+    (QualityGain.remap at rd.equivalent_quality); returns how many banks there were."""
     banks = [m for m in net.modules() if isinstance(m, QualityGain)]
     for bank in banks:
-        bank.remap(old_quality)
+        bank.remap(lambda q: equivalent_quality(q, from_range, to_range))
     return len(banks)

@@ -94,11 +94,7 @@ class _Stage:
         self.trained = trained
 
     def step(self) -> dict:
-        x = self.prefetch.next() if self.prefetch else self.make()
-        if self.stage == "intra":
-            x = self.prec.tensor(x)
-        elif self.prec.channels_last:
-            x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+        x = self.prec.tensor(self.prefetch.next() if self.prefetch else self.make())
         q = torch.randint(0, NUM_QUALITIES, (self.batch,)).float()
         with self.prec.autocast("cpu"):
             out = self.forward(x, q)

@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import remap_qualities
-from lvcodec.rd import LEGACY_LAMBDA_RANGE, equivalent_quality
+from lvcodec.rd import LEGACY_LAMBDA_RANGE
 from lvcodec.weights import load_net_state, save_model
 
 __all__ = ["export_model", "settle_quantiles"]
@@ -77,8 +77,7 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
         if kept.lambda_range != lambda_range:  # re-indexed as the intra net was (trainer)
             for other in (kept.inter, kept.bi):
                 if other is not None:
-                    remap_qualities(other, lambda q: equivalent_quality(q, kept.lambda_range,
-                                                                       lambda_range))
+                    remap_qualities(other, kept.lambda_range, lambda_range)
         nets.update(inter=kept.inter, bi=kept.bi, enhance=kept.enhance)
     trainings = {key: old.get(key) for key in TRAINING_KEYS}
     trainings["training"] = dict(training, data=INTRA_DATA, patch=128, batch=8, loss=INTRA_LOSS)

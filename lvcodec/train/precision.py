@@ -49,9 +49,13 @@ class Precision:
         return net.to(memory_format=torch.channels_last) if self.channels_last else net
 
     def tensor(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channels_last and x.dim() == 4:
+        """A batch (B, C, H, W), or of sequences (B, L, C, H, W), in the nets' memory format:
+        with channels_last, every frame x[:, t] is a channels_last (B, C, H, W)."""
+        if not self.channels_last or x.dim() not in (4, 5):
+            return x
+        if x.dim() == 4:
             return x.contiguous(memory_format=torch.channels_last)
-        return x
+        return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
 
 
 def choose_precision(device: str, requested: str = "auto") -> Precision:

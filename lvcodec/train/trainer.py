@@ -31,8 +31,7 @@ from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import remap_qualities
 from lvcodec.nets.resample import downsample2, half_picture, to_8bit
-from lvcodec.rd import LAMBDA_RANGE, LEGACY_LAMBDA_RANGE, NUM_QUALITIES, equivalent_quality, \
-    lambda_for, yuv_mse
+from lvcodec.rd import LAMBDA_RANGE, LEGACY_LAMBDA_RANGE, NUM_QUALITIES, lambda_for, yuv_mse
 from lvcodec.train.checkpoint import load_checkpoint, save_checkpoint
 from lvcodec.train.data import IntraPatches, Prefetcher, SequencePatches, load_frames, load_videos
 from lvcodec.train.loss import rd_loss
@@ -115,8 +114,7 @@ def _migrate_lambda(nets, card: dict, lambda_range, log) -> None:
     old = tuple(card.get("lambda_range", LEGACY_LAMBDA_RANGE))
     if tuple(lambda_range) == old:
         return
-    n = sum(remap_qualities(net, lambda q: equivalent_quality(q, old, lambda_range))
-            for net in nets if net is not None)
+    n = sum(remap_qualities(net, old, lambda_range) for net in nets if net is not None)
     log(f"lambda range {old[0]}..{old[1]} -> {lambda_range[0]}..{lambda_range[1]}: "
         f"{n} quality-gain banks re-indexed")
 
@@ -562,9 +560,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     batches = Prefetcher(lambda: data.batch(size.value))
 
     def step(k):
-        seq = batches.next()[:size.value].to(device)
-        if prec.channels_last:  # (B, L, C, H, W): each frame a channels_last (B, C, H, W)
-            seq = seq.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+        seq = prec.tensor(batches.next()[:size.value].to(device))
         q = torch.randint(0, NUM_QUALITIES, (seq.shape[0],), device=device).float()
         with prec.autocast(seq.device.type):
             return model(seq, q, k)

@@ -6,14 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-
-from click.testing import CliRunner
-
-from lvcodec.cli import main
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+from cli_helpers import run
 
 
 # -- signals --------------------------------------------------------------------------------------

@@ -6,16 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from cli_helpers import run
 
-from click.testing import CliRunner
-
-from lvcodec.cli import main
 
 LVC = str(Path(sys.executable).parent / "lvc")
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input)
 
 
 def _ok(result):

@@ -4,23 +4,14 @@ through, never replaced by a renamed temporary file."""
 import os
 import stat
 import threading
-
-from click.testing import CliRunner
-
-from lvcodec.cli import main
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+from cli_helpers import run
 
 
 # -- targets that are not regular files -----------------------------------------------------------
 
-def test_decode_into_a_fifo_writes_through_it_and_keeps_it(tiny_models, clip, tmp_path):
-    stream = tmp_path / "a.lvc"
-    assert run("encode", clip, stream, "--model", "lvc-tiny", "--quiet").exit_code == 0
-    assert run("decode", stream, tmp_path / "ref.y4m", "--quiet").exit_code == 0
-    fifo = tmp_path / "out.y4m"
+
+def read_fifo_in_background(fifo):
+    """Make `fifo` and read it to its end in a thread: (thread, [bytes once it has ended])."""
     os.mkfifo(fifo)
     got = []
 
@@ -30,6 +21,15 @@ def test_decode_into_a_fifo_writes_through_it_and_keeps_it(tiny_models, clip, tm
 
     t = threading.Thread(target=read, daemon=True)
     t.start()
+    return t, got
+
+
+def test_decode_into_a_fifo_writes_through_it_and_keeps_it(tiny_models, clip, tmp_path):
+    stream = tmp_path / "a.lvc"
+    assert run("encode", clip, stream, "--model", "lvc-tiny", "--quiet").exit_code == 0
+    assert run("decode", stream, tmp_path / "ref.y4m", "--quiet").exit_code == 0
+    fifo = tmp_path / "out.y4m"
+    t, got = read_fifo_in_background(fifo)
     r = run("decode", stream, fifo, "--quiet", "-y")
     assert r.exit_code == 0, r.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced by a regular file"
@@ -64,15 +64,7 @@ def test_mp4_into_a_fifo_is_refused_and_the_fifo_kept(tiny_models, clip, tmp_pat
 def test_encode_into_a_fifo_streams_the_lvc_through_it(tiny_models, clip, tmp_path):
     """Written into a pipe, the header's frame count stays 0 (unknown); the stream decodes."""
     fifo = tmp_path / "out.lvc"
-    os.mkfifo(fifo)
-    got = []
-
-    def read():
-        with open(fifo, "rb") as f:
-            got.append(f.read())
-
-    t = threading.Thread(target=read, daemon=True)
-    t.start()
+    t, got = read_fifo_in_background(fifo)
     r = run("encode", clip, fifo, "--model", "lvc-tiny", "--quiet", "-I", "1")
     assert r.exit_code == 0, r.output
     t.join(timeout=30)

@@ -171,3 +171,14 @@ def test_training_never_loads_the_held_back_folder(tmp_path):
                           np.full((32, 32), 128, np.uint8)))
     assert [int(f[0][0, 0]) for f in load_frames([tmp_path])] == [10]
     assert [int(f[0][0, 0]) for f in load_frames([tmp_path / HELDOUT])] == [200]  # evaluation
+
+
+def test_sequences_go_channels_last_frame_by_frame():
+    from lvcodec.train.precision import Precision
+
+    seq = torch.rand(2, 3, 6, 8, 8)
+    out = Precision(torch.bfloat16, True, "test").tensor(seq)
+    assert torch.equal(out, seq)
+    # channels innermost in every frame (the batch stride spans the sequence)
+    assert all(out[:, t].stride()[1] == 1 and out[:, t].stride()[3] == 6 for t in range(3))
+    assert Precision(None, False, "test").tensor(seq) is seq

@@ -1,23 +1,11 @@
 """`lvc train-all`: every stage within one budget, each exported into the next one's start."""
 
-import numpy as np
 import pytest
-
-from lvcodec.io import Frame, VideoInfo, open_writer
 
 
 @pytest.fixture()
-def clip_dir(tmp_path):
-    d = tmp_path / "data"
-    d.mkdir()
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:160, 0:192]
-    with open_writer(d / "a.y4m", VideoInfo(192, 160, 25, 1)) as w:
-        for t in range(5):
-            y = (80 + 60 * np.sin((xx + 4 * t) / 9.0) + rng.normal(0, 4, xx.shape)).clip(0, 255)
-            w.write(Frame(y.astype(np.uint8), np.full((80, 96), 120, np.uint8),
-                          np.full((80, 96), 136, np.uint8)))
-    return d
+def clip_dir(tmp_path, training_clip):
+    return training_clip(tmp_path / "data", frames=5)
 
 
 def test_train_all_runs_every_stage_and_exports_a_complete_model(clip_dir, tmp_path, monkeypatch,

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from lvcodec.io import Frame, VideoInfo, open_writer
 
 TINY = {"N": 16, "M": 32, "Nz": 16, "groups": [4, 4, 8, 16]}
 
@@ -22,17 +21,8 @@ def _on_current_lambda_range(stem):
 
 
 @pytest.fixture()
-def data_dir(tmp_path):
-    d = tmp_path / "data"
-    d.mkdir()
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:160, 0:192]
-    with open_writer(d / "a.y4m", VideoInfo(192, 160, 25, 1)) as w:
-        for t in range(3):
-            y = (80 + 60 * np.sin((xx + 4 * t) / 9.0) + rng.normal(0, 4, xx.shape)).clip(0, 255)
-            w.write(Frame(y.astype(np.uint8), np.full((80, 96), 120, np.uint8),
-                          np.full((80, 96), 136, np.uint8)))
-    return d
+def data_dir(tmp_path, training_clip):
+    return training_clip(tmp_path / "data", frames=3)
 
 
 def test_run_resumes_and_exports_a_loadable_model(data_dir, tmp_path, monkeypatch):
