@@ -13,9 +13,12 @@ import click
 
 from lvcodec import __version__
 from lvcodec.cli_options import fps_option, size_option, threads_option
+from lvcodec.codec.config import DOWNSAMPLE_MODES, MAX_QUALITY, EncoderConfig
 from lvcodec.errors import FormatError, InputError, LvcError, printable
 
 __all__ = ["main"]
+
+DEFAULTS = EncoderConfig()  # `lvc encode`'s defaults are the library's
 
 # Library deprecation chatter (torch.jit.script inside compressai) is not for a codec's users.
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -165,16 +168,18 @@ def main():
 @click.argument("output", type=click.Path(path_type=Path))
 @size_option("WxH of raw .yuv input (e.g. 1920x1080).")
 @fps_option("Frame rate of raw .yuv input (25, 30000/1001, 29.97).")
-@click.option("-q", "--quality", type=click.IntRange(0, 63), default=32, show_default=True,
-              help="Quality index: 0 smallest files … 63 best quality.")
-@click.option("--intra-period", "-I", "intra_period", type=int, default=32, show_default=True,
+@click.option("-q", "--quality", type=click.IntRange(0, MAX_QUALITY), default=DEFAULTS.quality,
+              show_default=True, help=f"Quality index: 0 smallest files … {MAX_QUALITY} best quality.")
+@click.option("--intra-period", "-I", "intra_period", type=int, default=DEFAULTS.intra_period,
+              show_default=True,
               help="Frames between I frames; -1: only the first frame; 1: all-intra.")
-@click.option("--structure", type=click.Choice(["ldp", "ra"]), default="ra", show_default=True,
+@click.option("--structure", type=click.Choice(["ldp", "ra"]),
+              default="ra" if DEFAULTS.gop > 1 else "ldp", show_default=True,
               help="ldp: low-delay P (I P P P …, coding order = display order); ra: random access "
                    "(hierarchical B frames between anchors --gop frames apart).")
-@click.option("--gop", type=click.Choice(["8", "16", "32"]), default="16", show_default=True,
-              help="ra: frames from one anchor to the next (the B hierarchy's size).")
-@click.option("--downsample", type=click.Choice(["auto", "on", "off"]), default="auto",
+@click.option("--gop", type=click.Choice(["8", "16", "32"]), default=str(DEFAULTS.gop),
+              show_default=True, help="ra: frames from one anchor to the next (the B hierarchy's size).")
+@click.option("--downsample", type=click.Choice(DOWNSAMPLE_MODES), default=DEFAULTS.downsample,
               show_default=True,
               help="ra: B frames at half scale, restored by the model's enhancement net. auto: per "
                    "GOP, whichever costs less in rate + lambda x distortion (codes the B frames "
@@ -200,11 +205,10 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
         check_target(output, overwrite)
         from lvcodec.codec.api import encode_file
 
-        s = encode_file(reader, output, quality=quality, intra_period=intra_period,
-                        gop=int(gop) if structure == "ra" else 1,
-                        downsample=downsample,
-                        model=model, device=device, overwrite=overwrite, measure_psnr=psnr,
-                        progress=not quiet)
+        config = EncoderConfig(quality=quality, intra_period=intra_period,
+                               gop=int(gop) if structure == "ra" else 1, downsample=downsample)
+        s = encode_file(reader, output, config, model=model, device=device, overwrite=overwrite,
+                        measure_psnr=psnr, progress=not quiet)
     line = (f"encoded {s['frames']} frames {s['width']}x{s['height']}: {s['bytes']} bytes, "
             f"{s['kbps']:.1f} kbit/s, {s['bpp']:.4f} bpp")
     if "psnr_yuv" in s:

@@ -2,13 +2,14 @@
 
 import io
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from lvcodec.bitstream import LvcReader, LvcWriter
-from lvcodec.codec.session import DEFAULT_INTRA_PERIOD, Decoder, Encoder, EncoderConfig
+from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
 from lvcodec.device import resolve_device
 
 from lvcodec.errors import ConfigError, CorruptStream, FormatError, InputError, OutputError
@@ -19,20 +20,18 @@ from lvcodec.weights import DEFAULT_MODEL, load_model
 __all__ = ["encode_file", "encode_stream", "decode_file", "decode_frames"]
 
 
-def encode_file(src, dst, *, quality: int = 32, intra_period: int = DEFAULT_INTRA_PERIOD,
-                gop: int = 1, downsample: str = "off", frames: int | None = None, size=None, fps=None, model: str = DEFAULT_MODEL,
-                device: str = "auto", overwrite: bool = False, measure_psnr: bool = False,
-                progress: bool = True, frame_stats: list | None = None) -> dict:
+def encode_file(src, dst, config: EncoderConfig | None = None, *, frames: int | None = None,
+                size=None, fps=None, model: str = DEFAULT_MODEL, device: str = "auto",
+                overwrite: bool = False, measure_psnr: bool = False, progress: bool = True,
+                frame_stats: list | None = None, **settings) -> dict:
     """Encode a video file into an .lvc bitstream; returns summary statistics.
 
-    gop: 1 codes low-delay P; more codes random access, with hierarchical B frames between
-    anchors `gop` frames apart; downsample ("off", "on", "auto") codes those B frames at half
-    scale (always, or per GOP where that costs less). frame_stats, when given, receives one dict per frame in coding
-    order (type, bytes, PSNR when measured).
+    config: the encoder's settings (default: `lvc encode`'s); settings, given as keywords
+    (quality=, gop=, ...), replace its fields. frame_stats, when given, receives one dict per
+    frame in coding order (type, bytes, PSNR when measured).
     """
     dev = resolve_device(device)
-    config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop,
-                           downsample=downsample)
+    config = replace(config or EncoderConfig(), **settings)
     config.validate()
     if Path(dst).suffix.lower() != ".lvc":
         raise OutputError(f"{dst}: the encoder writes .lvc bitstreams (give an output ending in .lvc)")

@@ -15,7 +15,8 @@ import torch
 
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.bitstream.headers import picture_hash
-from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS
+from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY
+from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, EncoderConfig
 from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
 )
@@ -29,11 +30,6 @@ __all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReferenc
            "PictureMismatch", "frame_hash", "MAX_QUALITY",
            "MAX_DECODE_PIXELS", "DEFAULT_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES"]
 
-MAX_QUALITY = 63
-DEFAULT_INTRA_PERIOD = 32
-MAX_INTRA_PERIOD = 0xFFFF
-DOWNSAMPLE_MODES = ("off", "on", "auto")
-MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 # Decoding allocates activations in proportion to the picture: refuse what would exhaust memory
 # before allocating anything (8K UHD, 8192x4320, is the largest picture this decoder takes).
 MAX_DECODE_PIXELS = MAX_PICTURE_PIXELS
@@ -55,42 +51,6 @@ def frame_hash(frame: Frame) -> int:
     if any(p.dtype != np.uint8 for p in planes):
         raise TypeError("the picture hash is defined on 8-bit samples")
     return picture_hash(np.ascontiguousarray(p) for p in planes)
-
-
-@dataclass
-class EncoderConfig:
-    quality: int = 32
-    intra_period: int = DEFAULT_INTRA_PERIOD  # -1: only the first frame is intra
-    gop: int = 1  # 1: low-delay P; 2..MAX_GOP: random access, hierarchical B between anchors
-    # B frames at half scale, restored by the enhancement net: never, always, or per GOP where
-    # that costs less (rate + lambda * distortion, both ways measured; with no B frames or no
-    # enhancement net there is nothing to choose, and auto codes every frame at full scale).
-    downsample: str = "off"
-
-    def validate(self) -> None:
-        if not 0 <= self.quality <= MAX_QUALITY:
-            raise ConfigError(f"quality {self.quality} out of range (expected 0..{MAX_QUALITY})")
-        if not (self.intra_period == -1 or 1 <= self.intra_period <= MAX_INTRA_PERIOD):
-            raise ConfigError(f"intra period {self.intra_period} out of range "
-                              f"(expected -1 or 1..{MAX_INTRA_PERIOD})")
-        if not 1 <= self.gop <= MAX_GOP:
-            raise ConfigError(f"GOP size {self.gop} out of range (expected 1..{MAX_GOP})")
-        if self.downsample not in DOWNSAMPLE_MODES:
-            raise ConfigError(f"downsample mode '{self.downsample}' unknown (expected "
-                              f"{', '.join(DOWNSAMPLE_MODES)})")
-        if self.downsample == "on" and (self.gop == 1 or self.intra_period == 1):
-            raise ConfigError("down-sampling codes the B frames between anchors at half scale: "
-                              "it needs random access (--structure ra)")
-
-    @property
-    def header_intra_period(self) -> int:
-        return 0 if self.intra_period == -1 else self.intra_period
-
-    @property
-    def structure(self) -> CodingStructure:
-        if self.intra_period == 1:
-            return CodingStructure.ALL_INTRA
-        return CodingStructure.RANDOM_ACCESS if self.gop > 1 else CodingStructure.LOW_DELAY
 
 
 class _DecodedPictures:

@@ -26,13 +26,14 @@ ANCHORS = ["x264-medium", "x265-medium", "x265-veryslow", "svtav1"]
 @click.option("--no-lvc", is_flag=True, help="Anchors only.")
 def bench(testset, out, frames, intra_period, qualities, model, device, no_lvc):
     """Benchmark every clip (.y4m/.yuv/.mp4) in TESTSET."""
+    from lvcodec.codec.config import EncoderConfig
     from lvcodec.eval.lvc_codec import LvcCodec
     from lvcodec.eval.runner import evaluate
 
     codecs = list(ANCHORS) + (["jpeg"] if intra_period == 1 else [])
     points = {}
     if not no_lvc:
-        codecs.insert(0, LvcCodec(model=model, device=device))
+        codecs.insert(0, LvcCodec(model=model, device=device, config=EncoderConfig(gop=1)))
         points["lvc"] = parse_points(qualities, "--qualities")
     out_dir = out / f"bench_ip{intra_period}"
     res = evaluate(testset_clips(testset, frames), codecs, points, frames=frames,

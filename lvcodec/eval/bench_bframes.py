@@ -13,6 +13,7 @@ import time
 
 import click
 
+from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import (
     average_by_quality, mean_bd_rate, random_access_options, run_script, testset_clips,
     update_model_card,
@@ -58,8 +59,9 @@ def bench_bframes(testset, out, frames, intra_period, gop, qualities, model, dev
     from lvcodec.eval.lvc_codec import LvcCodec
     from lvcodec.eval.runner import evaluate
 
-    lvc_ra = LvcCodec(model=model, device=device, name="lvc-ra", gop=gop)
-    lvc_ld = LvcCodec(model=model, device=device)
+    lvc_ra = LvcCodec(model=model, device=device, name="lvc-ra",
+                      config=EncoderConfig(gop=gop, downsample="off"))
+    lvc_ld = LvcCodec(model=model, device=device, config=EncoderConfig(gop=1))
     qs = parse_points(qualities, "--qualities")
     out_dir = out / "bench_ra"
     res = evaluate(testset_clips(testset, frames), [lvc_ra, lvc_ld, *ANCHORS],

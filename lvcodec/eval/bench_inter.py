@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import (
     average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
 )
@@ -128,7 +129,7 @@ def bench_inter(testset, out, frames, intra_period, qualities, model, device):
     from lvcodec.eval.lvc_codec import LvcCodec
     from lvcodec.eval.runner import evaluate
 
-    lvc = LvcCodec(model=model, device=device)
+    lvc = LvcCodec(model=model, device=device, config=EncoderConfig(gop=1))  # low-delay P
     lvc_intra = LvcCodec(model=model, device=device, name="lvc-intra", intra_period=1)
     qs = parse_points(qualities, "--qualities")
     out_dir = out / f"bench_ip{intra_period}"

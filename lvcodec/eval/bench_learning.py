@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 import torch
 
+from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import run_script, testset_clips
 
 QUALITIES = (0, 21, 42, 63)
@@ -90,8 +91,9 @@ def _random_access(testset, base, candidate, frames, out) -> dict:
     from lvcodec.eval.runner import evaluate
 
     clips = testset_clips(testset, frames)
-    codecs = [LvcCodec(model=base, name="base", gop=8), LvcCodec(model=candidate, name="candidate",
-                                                                  gop=8)]
+    config = EncoderConfig(gop=8, downsample="off")
+    codecs = [LvcCodec(model=base, name="base", config=config),
+              LvcCodec(model=candidate, name="candidate", config=config)]
     qualities = [16, 32, 48]
     res = evaluate(clips, codecs, {c.name: qualities for c in codecs}, frames=frames,
                    intra_period=32, out_dir=out / "bench_learning_ra", anchor_for_bd="base",

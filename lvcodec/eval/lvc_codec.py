@@ -2,7 +2,10 @@
 so the measured rate is the size of the .lvc file a user would get."""
 
 import time
+from dataclasses import replace
 
+from lvcodec.bitstream import CodingStructure
+from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
 __all__ = ["LvcCodec"]
@@ -14,17 +17,17 @@ class LvcCodec(Codec):
     default_points = (0, 16, 32, 48, 63)
 
     def __init__(self, model: str | None = None, device: str = "cpu", name: str = "lvc",
-                 intra_period: int | None = None, gop: int = 1):
-        """intra_period: fixed for this codec whatever the run's (e.g. an all-intra 'lvc-intra'
-        beside a low-delay 'lvc' in one run); None follows the run. gop: 1 low-delay P, more
-        random access with hierarchical B frames."""
+                 intra_period: int | None = None, config: EncoderConfig | None = None):
+        """config: the encoder's settings (default: `lvc encode`'s), of which the rate point
+        replaces the quality; intra_period: fixed for this codec whatever the run's (e.g. an
+        all-intra 'lvc-intra' beside a low-delay 'lvc' in one run); None follows the run."""
         from lvcodec.weights import DEFAULT_MODEL
 
         self.model = model or DEFAULT_MODEL
         self.device = device
         self.name = name
         self.fixed_intra_period = intra_period
-        self.gop = gop
+        self.config = config or EncoderConfig()
         self._version = None
 
     def version(self) -> str:
@@ -46,9 +49,17 @@ class LvcCodec(Codec):
         s["model"] = self.version()
         # Always False now that lvc codes P frames; kept so points measured before stay cached.
         s["intra_only"] = False
-        if self.gop > 1:  # (absent for low delay: its cached points stay valid)
-            s["gop"] = self.gop
+        config = self._config(point, intra_period)
+        # Only what changes the stream (low delay and all-intra have no B frames to arrange).
+        if config.structure == CodingStructure.RANDOM_ACCESS:
+            s["gop"] = config.gop
+            if config.downsample != "off":
+                s["downsample"] = config.downsample
         return s
+
+    def _config(self, point, run_intra_period: int) -> EncoderConfig:
+        return replace(self.config, quality=int(point),
+                       intra_period=self._intra_period(run_intra_period))
 
     def _intra_period(self, run_intra_period: int) -> int:
         return self.fixed_intra_period or run_intra_period
@@ -63,9 +74,8 @@ class LvcCodec(Codec):
                 for f in frames:
                     w.write(f)
             t0 = time.perf_counter()
-            encode_file(src, stream, quality=int(point), frames=len(frames), model=self.model,
-                        device=self.device, overwrite=True, progress=False,
-                        intra_period=self._intra_period(intra_period), gop=self.gop)
+            encode_file(src, stream, self._config(point, intra_period), frames=len(frames),
+                        model=self.model, device=self.device, overwrite=True, progress=False)
             t1 = time.perf_counter()
             decode_file(stream, rec, model=self.model, device=self.device, overwrite=True,
                         progress=False)

@@ -223,3 +223,17 @@ def test_a_terminated_encode_leaves_no_output_and_no_temporary_file(tiny_models,
     err = p.communicate(timeout=60)[1].decode()
     assert p.returncode == 143 and err.strip().splitlines() == ["lvc: terminated"]
     assert list(out_dir.iterdir()) == []
+
+
+def test_the_library_and_the_command_line_make_one_stream_by_default(tiny_models, make_clip,
+                                                                      tmp_path):
+    from lvcodec.codec.api import encode_file
+    from lvcodec.codec.config import EncoderConfig
+
+    clip = make_clip(tmp_path / "m.y4m", frames=5)
+    _ok(run("encode", clip, tmp_path / "cli.lvc", "--model", "lvc-tiny", "--quiet"))
+    encode_file(clip, tmp_path / "lib.lvc", model="lvc-tiny", progress=False)
+    assert (tmp_path / "cli.lvc").read_bytes() == (tmp_path / "lib.lvc").read_bytes()
+    info = json.loads(_ok(run("info", tmp_path / "lib.lvc", "--json")))["sequence"]
+    assert info["coding_structure"] == "RANDOM_ACCESS"
+    assert (info["gop_size"], info["intra_period"]) == (EncoderConfig().gop, EncoderConfig().intra_period)

@@ -53,7 +53,7 @@ def test_a_model_without_a_p_frame_net_codes_all_intra_only(tmp_path, monkeypatc
     model = load_model("lvc-intra-only")
     info = VideoInfo(96, 64, 25, 1)
     with pytest.raises(ConfigError, match="--intra-period 1"):
-        Encoder(model, EncoderConfig(intra_period=32), info, torch.device("cpu"))
+        Encoder(model, EncoderConfig(intra_period=32, gop=1), info, torch.device("cpu"))
     assert all(h.frame_type == FrameType.I for h in _headers(encode(model, clip, 20, 2, intra_period=1)[0]))
 
 

@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -223,7 +224,7 @@ def _golden_encode(model, clip) -> bytes:
             for coded in enc.push(frame):
                 writer.write_frame(coded.header, coded.substreams)
             if i == 4:
-                enc.config.downsample = "on"
+                enc.config = replace(enc.config, downsample="on")  # the config is frozen
         for coded in enc.flush():
             writer.write_frame(coded.header, coded.substreams)
         writer.close()

@@ -1,0 +1,55 @@
+"""Encoder settings, one source for the library and `lvc encode` (which takes its defaults and
+limits from here); light, so that the command line can read them without loading torch."""
+
+from dataclasses import dataclass
+
+from lvcodec.bitstream import CodingStructure
+from lvcodec.bitstream.syntax import MAX_QUALITY
+from lvcodec.errors import ConfigError
+
+__all__ = ["EncoderConfig", "DEFAULT_INTRA_PERIOD", "MAX_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES",
+           "MAX_QUALITY"]
+
+DEFAULT_INTRA_PERIOD = 32
+MAX_INTRA_PERIOD = 0xFFFF  # the sequence header's intra_period is a u16
+DOWNSAMPLE_MODES = ("off", "on", "auto")
+MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """What the encoder makes of the frames. The defaults are `lvc encode`'s (its options take
+    them from here), so the library and the command line make one stream from one call."""
+
+    quality: int = 32
+    intra_period: int = DEFAULT_INTRA_PERIOD  # -1: only the first frame is intra
+    gop: int = 16  # 1: low-delay P; 2..MAX_GOP: random access, hierarchical B between anchors
+    # B frames at half scale, restored by the enhancement net: never, always, or per GOP where
+    # that costs less (rate + lambda * distortion, both ways measured; with no B frames or no
+    # enhancement net there is nothing to choose, and auto codes every frame at full scale).
+    downsample: str = "auto"
+
+    def validate(self) -> None:
+        if not 0 <= self.quality <= MAX_QUALITY:
+            raise ConfigError(f"quality {self.quality} out of range (expected 0..{MAX_QUALITY})")
+        if not (self.intra_period == -1 or 1 <= self.intra_period <= MAX_INTRA_PERIOD):
+            raise ConfigError(f"intra period {self.intra_period} out of range "
+                              f"(expected -1 or 1..{MAX_INTRA_PERIOD})")
+        if not 1 <= self.gop <= MAX_GOP:
+            raise ConfigError(f"GOP size {self.gop} out of range (expected 1..{MAX_GOP})")
+        if self.downsample not in DOWNSAMPLE_MODES:
+            raise ConfigError(f"downsample mode '{self.downsample}' unknown (expected "
+                              f"{', '.join(DOWNSAMPLE_MODES)})")
+        if self.downsample == "on" and (self.gop == 1 or self.intra_period == 1):
+            raise ConfigError("down-sampling codes the B frames between anchors at half scale: "
+                              "it needs random access (--structure ra)")
+
+    @property
+    def header_intra_period(self) -> int:
+        return 0 if self.intra_period == -1 else self.intra_period
+
+    @property
+    def structure(self) -> CodingStructure:
+        if self.intra_period == 1:
+            return CodingStructure.ALL_INTRA
+        return CodingStructure.RANDOM_ACCESS if self.gop > 1 else CodingStructure.LOW_DELAY
