@@ -84,9 +84,10 @@ def _on_cpu(device: str) -> bool:
 
 
 def check_picture(width: int, height: int, name: str, command: str, structure: str,
-                  device: str) -> None:
+                  device: str, copies: int = 1) -> None:
     """Refuses, before anything is loaded, a picture size the format, the decoder or this
-    machine's memory cannot take. structure: "ra" (B frames) or "ldp" (I and P frames only)."""
+    machine's memory cannot take. structure: "ra" (B frames) or "ldp" (I and P frames only);
+    copies: coders running at once (encode --jobs)."""
     from lvcodec.bitstream.syntax import MAX_DIM, MAX_PICTURE_PIXELS
 
     size = f"{width}x{height}"
@@ -96,7 +97,7 @@ def check_picture(width: int, height: int, name: str, command: str, structure: s
     if width * height > MAX_PICTURE_PIXELS:
         raise InputError(f"{name}: {size} is {width * height} pixels, more than the decoder takes "
                          f"({MAX_PICTURE_PIXELS}, 8192x4320); nothing could decode it")
-    need = MEMORY_FIXED + width * height * MEMORY_PER_PIXEL[command, structure]
+    need = copies * (MEMORY_FIXED + width * height * MEMORY_PER_PIXEL[command, structure])
     have = available_memory()
     if have is not None and need > have and _on_cpu(device):
         raise InputError(f"{name}: {command == 'encode' and 'encoding' or 'decoding'} {size} "
@@ -184,6 +185,13 @@ def main():
               help="ra: B frames at half scale, restored by the model's enhancement net. auto: per "
                    "GOP, whichever costs less in rate + lambda x distortion (codes the B frames "
                    "both ways: ~1.4x the encode time); on: always; off: never.")
+@click.option("--closed-gop", is_flag=True,
+              help="ra: no frame references across an I frame (the B frames before one end on a "
+                   "P frame), so the stream can be cut and joined at I frames; costs some rate.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Code in N worker processes, the input cut at I frames into chunks, joined "
+                   "into one stream (closed GOPs: the same stream as --jobs 1 --closed-gop); each "
+                   "worker gets 1/N of the threads.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -191,8 +199,8 @@ def main():
 @click.option("--psnr", is_flag=True, help="Also measure PSNR of the reconstruction.")
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, frames,
-           model, device, threads, psnr, overwrite, quiet):
+def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, closed_gop,
+           jobs, frames, model, device, threads, psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …, or - for Y4M or raw -s WxH frames on stdin)
     into OUTPUT.lvc. Messages go to stderr."""
     from lvcodec.io import check_target, open_reader
@@ -201,14 +209,21 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
     with open_reader(input, size=size, fps=fps, frames=frames) as reader:
         uses_b = structure == "ra" and intra_period != 1
         check_picture(reader.info.width, reader.info.height, reader.name, "encode",
-                      "ra" if uses_b else "ldp", device)
+                      "ra" if uses_b else "ldp", device, copies=jobs)
         check_target(output, overwrite)
         from lvcodec.codec.api import encode_file
 
         config = EncoderConfig(quality=quality, intra_period=intra_period,
-                               gop=int(gop) if structure == "ra" else 1, downsample=downsample)
-        s = encode_file(reader, output, config, model=model, device=device, overwrite=overwrite,
-                        measure_psnr=psnr, progress=not quiet)
+                               gop=int(gop) if structure == "ra" else 1, downsample=downsample,
+                               closed_gop=closed_gop or jobs > 1)
+        if jobs > 1:
+            from lvcodec.codec.chunks import encode_chunks
+
+            s = encode_chunks(reader, output, config, jobs=jobs, model=model, device=device,
+                              overwrite=overwrite, measure_psnr=psnr, progress=not quiet)
+        else:
+            s = encode_file(reader, output, config, model=model, device=device,
+                            overwrite=overwrite, measure_psnr=psnr, progress=not quiet)
     line = (f"encoded {s['frames']} frames {s['width']}x{s['height']}: {s['bytes']} bytes, "
             f"{s['kbps']:.1f} kbit/s, {s['bpp']:.4f} bpp")
     if "psnr_yuv" in s:
@@ -263,6 +278,21 @@ def decode(input, output, model, device, overwrite, on_error, threads, quiet):
         _say(f"lvc: warning: {printable(input)}: damaged: {s['concealed']} of {s['frames']} frames "
              f"concealed, {n} problem{'s' if n != 1 else ''} reported (exit status 2)")
         sys.exit(2)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
+def concat(inputs, output, overwrite):
+    """Join INPUT.lvc streams, in order, into OUTPUT.lvc: one stream that decodes to their
+    decodes one after another. They must share model, size, frame rate, format and structure
+    (intra period, GOP), and each starts with its I frame; nothing is re-coded."""
+    from lvcodec.codec.concat import concat_files
+
+    s = concat_files(inputs, output, overwrite=overwrite)
+    click.echo(f"joined {s['streams']} streams, {s['frames']} frames: {s['bytes']} bytes to "
+               f"{printable(output)}", err=True)
 
 
 @main.command()

@@ -28,6 +28,10 @@ class EncoderConfig:
     # that costs less (rate + lambda * distortion, both ways measured; with no B frames or no
     # enhancement net there is nothing to choose, and auto codes every frame at full scale).
     downsample: str = "auto"
+    # Closed GOPs (codec/gop.py): no frame references across an intra frame, so the input can be
+    # cut at intra frames and the pieces coded apart and joined (codec/chunks.py). Low delay and
+    # all-intra are closed anyway; random access pays a P anchor before each intra frame.
+    closed_gop: bool = False
 
     def validate(self) -> None:
         if not 0 <= self.quality <= MAX_QUALITY:

@@ -5,6 +5,10 @@ at every intra frame: an anchor is an I frame at the intra period, else a P fram
 anchor. The frames between two anchors are B frames in a dyadic hierarchy, coded after the later
 anchor: the middle one from the two anchors (layer 1), then each half in turn (layer 2, …).
 gop = 1 is low-delay P (I P P P …: no frame in between, coding order = display order).
+
+Closed GOPs (x265's --no-open-gop): the anchor interval that would end on an intra frame ends one
+frame before it, on a P anchor, so no frame before an intra frame references it or anything after
+it, and the input can be cut at intra frames and the pieces coded apart (codec/chunks.py).
 """
 
 from dataclasses import dataclass
@@ -37,11 +41,17 @@ def _is_intra(index: int, intra_period: int) -> bool:
     return index == 0 or (intra_period > 0 and index % intra_period == 0)
 
 
-def next_anchor(anchor: int, gop: int, intra_period: int) -> int:
-    """The anchor after `anchor`: `gop` frames later, or the next intra frame if that is sooner."""
+def next_anchor(anchor: int, gop: int, intra_period: int, closed: bool = False) -> int:
+    """The anchor after `anchor`: `gop` frames later, or the next intra frame if that is sooner.
+
+    closed: an interval reaching the next intra frame ends on the frame before it instead (a P
+    anchor), and the intra frame follows alone (plan_gop codes no B frame between the two)."""
     nxt = anchor + gop
     if intra_period > 0:
-        nxt = min(nxt, (anchor // intra_period + 1) * intra_period)
+        intra = (anchor // intra_period + 1) * intra_period
+        if closed and nxt >= intra and intra - 1 > anchor:
+            return intra - 1
+        nxt = min(nxt, intra)
     return nxt
 
 

@@ -140,7 +140,8 @@ class Encoder:
         self.pending[self.received] = frame
         self.received += 1
         target = 0 if self.anchor is None else next_anchor(self.anchor, self.gop,
-                                                           self.config.header_intra_period)
+                                                           self.config.header_intra_period,
+                                                           self.config.closed_gop)
         return self._code_gop(target) if self.received - 1 == target else []
 
     def flush(self) -> list[CodedFrame]:
