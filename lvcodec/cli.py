@@ -189,10 +189,12 @@ def main():
               help="ra: no frame references across an I frame (the B frames before one end on a "
                    "P frame), so the stream can be cut and joined at I frames; costs some rate.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              metavar="N",
               help="Code in N worker processes, the input cut at I frames into chunks, joined "
                    "into one stream (closed GOPs: the same stream as --jobs 1 --closed-gop); each "
                    "worker gets 1/N of the threads.")
+@click.option("--bitrate", "-b", metavar="RATE",
+              help="Target bit rate in bits/s (300k, 1.5M): q is chosen per GOP so that the "
+                   "stream lands within 5 % of it (some GOPs coded twice). Instead of -q.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -201,11 +203,19 @@ def main():
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, closed_gop,
-           jobs, frames, model, device, threads, psnr, overwrite, quiet):
+           jobs, bitrate, frames, model, device, threads, psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …, or - for Y4M or raw -s WxH frames on stdin)
     into OUTPUT.lvc. Messages go to stderr."""
+    from lvcodec.codec.config import parse_bitrate
+    from lvcodec.errors import ConfigError
     from lvcodec.io import check_target, open_reader
 
+    if bitrate is not None:
+        bitrate = parse_bitrate(bitrate)
+        if click.get_current_context().get_parameter_source("quality").name != "DEFAULT":
+            raise ConfigError("--bitrate and -q/--quality both set the rate: give one")
+        if jobs > 1:  # each worker would spend the whole budget on its chunk
+            raise ConfigError("--bitrate spreads one budget over the whole input: not with --jobs")
     # Everything about the input and the output is checked before the model loads (seconds).
     with open_reader(input, size=size, fps=fps, frames=frames) as reader:
         uses_b = structure == "ra" and intra_period != 1
@@ -216,7 +226,7 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
 
         config = EncoderConfig(quality=quality, intra_period=intra_period,
                                gop=int(gop) if structure == "ra" else 1, downsample=downsample,
-                               closed_gop=closed_gop or jobs > 1)
+                               closed_gop=closed_gop or jobs > 1, bitrate=bitrate)
         if jobs > 1:
             from lvcodec.codec.chunks import encode_chunks
 
@@ -230,6 +240,14 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
     if "psnr_yuv" in s:
         line += f", PSNR-Y {s['psnr_y']:.2f} dB, PSNR-YUV {s['psnr_yuv']:.2f} dB"
     click.echo(line + f", {s['fps']:.2f} frames/s", err=True)
+    if "target_kbps" in s:
+        miss = s["kbps"] / s["target_kbps"] - 1
+        click.echo(f"rate control: target {s['target_kbps']:.1f} kbit/s, achieved {s['kbps']:.1f} "
+                   f"({miss:+.1%}); q per GOP {' '.join(str(g['quality']) for g in s['gops'])}, "
+                   f"{s['trials']} GOPs coded again", err=True)
+        if abs(miss) > 0.05:
+            _say(f"lvc: warning: the stream misses the target by {miss:+.1%} (the target may lie "
+                 "outside what q 0..63 reach on this input)")
 
 
 @main.command()

@@ -63,7 +63,12 @@ def encode_file(src, dst, config: EncoderConfig | None = None, *, frames: int | 
                 raise InputError(f"{src}: no frames to encode")
             writer.close()
             stats["bytes"] = f.tell()
-    return _summary(stats, info.width, info.height, info.fps, time.time() - t0)
+    out = _summary(stats, info.width, info.height, info.fps, time.time() - t0)
+    if encoder.rate is not None:  # what rate control aimed at and chose, GOP by GOP
+        out["target_kbps"] = config.bitrate / 1000
+        out["gops"] = [vars(r) for r in encoder.rate.records]
+        out["trials"] = encoder.rate.trials
+    return out
 
 
 def encode_stream(model, frames, info: VideoInfo, config: EncoderConfig, device) -> tuple:

@@ -1,6 +1,8 @@
 """Encoder settings, one source for the library and `lvc encode` (which takes its defaults and
 limits from here); light, so that the command line can read them without loading torch."""
 
+import math
+import re
 from dataclasses import dataclass
 
 from lvcodec.bitstream import CodingStructure
@@ -8,7 +10,7 @@ from lvcodec.bitstream.syntax import MAX_QUALITY
 from lvcodec.errors import ConfigError
 
 __all__ = ["EncoderConfig", "DEFAULT_INTRA_PERIOD", "MAX_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES",
-           "MAX_QUALITY"]
+           "MAX_QUALITY", "parse_bitrate"]
 
 DEFAULT_INTRA_PERIOD = 32
 MAX_INTRA_PERIOD = 0xFFFF  # the sequence header's intra_period is a u16
@@ -32,6 +34,9 @@ class EncoderConfig:
     # cut at intra frames and the pieces coded apart and joined (codec/chunks.py). Low delay and
     # all-intra are closed anyway; random access pays a P anchor before each intra frame.
     closed_gop: bool = False
+    # A target in bits per second: rate control chooses q per GOP (codec/ratecontrol.py) and
+    # `quality` only names the stream's nominal q in its header. None: every GOP at `quality`.
+    bitrate: float | None = None
 
     def validate(self) -> None:
         if not 0 <= self.quality <= MAX_QUALITY:
@@ -44,6 +49,8 @@ class EncoderConfig:
         if self.downsample not in DOWNSAMPLE_MODES:
             raise ConfigError(f"downsample mode '{self.downsample}' unknown (expected "
                               f"{', '.join(DOWNSAMPLE_MODES)})")
+        if self.bitrate is not None and not (0 < self.bitrate < math.inf):
+            raise ConfigError(f"bit rate {self.bitrate} out of range (expected > 0 bits/s)")
         if self.downsample == "on" and (self.gop == 1 or self.intra_period == 1):
             raise ConfigError("down-sampling codes the B frames between anchors at half scale: "
                               "it needs random access (--structure ra)")
@@ -57,3 +64,16 @@ class EncoderConfig:
         if self.intra_period == 1:
             return CodingStructure.ALL_INTRA
         return CodingStructure.RANDOM_ACCESS if self.gop > 1 else CodingStructure.LOW_DELAY
+
+
+_BITRATE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([kKmM]?)")
+
+
+def parse_bitrate(text: str) -> float:
+    """'300k' -> 300000.0, '1.5M' -> 1500000.0, '250000' -> 250000.0 (bits per second)."""
+    m = _BITRATE.fullmatch(text.strip())
+    value = float(m[1]) * {"": 1, "k": 1e3, "m": 1e6}[m[2].lower()] if m else 0.0
+    if not value >= 1:
+        raise ConfigError(f"--bitrate {text!r}: expected bits per second, a number with an "
+                          f"optional k or M (e.g. 300k, 1.5M)")
+    return value

@@ -21,6 +21,7 @@ from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
 )
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
+from lvcodec.codec.ratecontrol import RateController
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
 from lvcodec.rd import lambda_for
@@ -127,6 +128,8 @@ class Encoder:
         self.on_alternatives: Callable[[list, list], None] | None = None
         # All-intra is low delay with an I frame every frame, whatever the GOP.
         self.gop = 1 if config.intra_period == 1 else config.gop
+        self.rate = None if config.bitrate is None else RateController(
+            config.bitrate, info.fps, info.frame_count, self.gop, config.header_intra_period)
 
     def sequence_header(self) -> SequenceHeader:
         return SequenceHeader(
@@ -156,14 +159,33 @@ class Encoder:
 
     def _code_gop(self, anchor: int) -> list[CodedFrame]:
         anchor_plan, *b_plans = plan_gop(self.anchor, anchor, self.config.header_intra_period)
-        out = [self._code(anchor_plan)]
+        if self.rate is None:
+            out = self._code_plans(anchor_plan, b_plans, self.config.quality)
+        else:
+            # Every attempt at a q starts from the same decoded pictures; the kept one's stay.
+            start = self.dpb
+
+            def attempt(quality):
+                self.dpb = start.copy()
+                return self._code_plans(anchor_plan, b_plans, quality), self.dpb
+
+            out, self.dpb = self.rate.code_gop([anchor_plan, *b_plans], attempt)
+        for plan in b_plans:
+            self.pending.pop(plan.display_index)
+        self.pending.pop(anchor_plan.display_index)
+        self.anchor = anchor
+        return out
+
+    def _code_plans(self, anchor_plan, b_plans, quality: int) -> list[CodedFrame]:
+        """The anchor and the B frames of one GOP at the GOP's quality index (coding order)."""
+        out = [self._code(anchor_plan, quality)]
         mode = self.config.downsample if b_plans and self.half_coder is not None else "off"
         if mode == "auto":
             # Code the B frames both ways from the same decoded state; keep the cheaper.
             start = self.dpb.copy()
-            full = [self._code(p) for p in b_plans]
+            full = [self._code(p, quality) for p in b_plans]
             full_dpb, self.dpb = self.dpb, start
-            half = [self._code(p, half=True) for p in b_plans]
+            half = [self._code(p, quality, half=True) for p in b_plans]
             if self.on_alternatives is not None:
                 self.on_alternatives(full, half)
             lam = self.model.lambda_range
@@ -173,17 +195,13 @@ class Encoder:
             else:
                 out += half
         else:
-            out += [self._code(p, half=mode == "on") for p in b_plans]
-        for plan in b_plans:
-            self.pending.pop(plan.display_index)
-        self.pending.pop(anchor_plan.display_index)
-        self.anchor = anchor
+            out += [self._code(p, quality, half=mode == "on") for p in b_plans]
         return out
 
-    def _code(self, plan, half: bool = False) -> CodedFrame:
+    def _code(self, plan, gop_quality: int, half: bool = False) -> CodedFrame:
         t0 = time.perf_counter()
         source = self.pending[plan.display_index]
-        quality = layer_quality(self.config.quality, plan.temporal_layer)
+        quality = layer_quality(gop_quality, plan.temporal_layer)
         x = frame_to_tensor(source, self.device)
         refs = tuple(self.dpb.get(i) for i in plan.refs)
         if half:
