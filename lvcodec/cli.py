@@ -189,6 +189,7 @@ def main():
               help="ra: no frame references across an I frame (the B frames before one end on a "
                    "P frame), so the stream can be cut and joined at I frames; costs some rate.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              metavar="N",
               help="Code in N worker processes, the input cut at I frames into chunks, joined "
                    "into one stream (closed GOPs: the same stream as --jobs 1 --closed-gop); each "
                    "worker gets 1/N of the threads.")
