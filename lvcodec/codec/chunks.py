@@ -147,6 +147,8 @@ def encode_chunks(src, dst, config: EncoderConfig | None = None, *, jobs: int = 
     config.validate()
     if not 1 <= jobs <= MAX_JOBS:
         raise ConfigError(f"--jobs {jobs} out of range (expected 1..{MAX_JOBS})")
+    if config.bitrate is not None:  # each chunk would be given the budget of its own frames
+        raise ConfigError("--bitrate spreads one budget over the whole input: not with --jobs")
     if Path(dst).suffix.lower() != ".lvc":
         raise OutputError(f"{dst}: the encoder writes .lvc bitstreams (give an output ending in .lvc)")
     check_target(dst, overwrite)

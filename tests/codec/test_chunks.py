@@ -103,3 +103,12 @@ def test_the_joiner_moves_display_indices_and_references_past_the_streams_before
     assert out == [(0, ()), (2, (0,)), (1, (0, 2)), (3, ()), (5, (3,)), (4, (3, 5)),
                    (6, ()), (8, (6,)), (7, (6, 8))]
     assert np.array_equal(sorted(d for d, _ in out), range(9))
+
+
+def test_chunks_refuse_rate_control_before_starting_workers(clip, tmp_path):
+    from lvcodec.codec.chunks import encode_chunks
+    from lvcodec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not with --jobs"):
+        encode_chunks(clip, tmp_path / "o.lvc", EncoderConfig(bitrate=300e3), jobs=2)
+    assert not list(tmp_path.glob("*.lvc*"))
