@@ -13,7 +13,7 @@ import click
 
 from lvcodec import __version__
 from lvcodec.cli_options import fps_option, size_option, threads_option
-from lvcodec.codec.config import DOWNSAMPLE_MODES, MAX_QUALITY, EncoderConfig
+from lvcodec.codec.config import DOWNSAMPLE_MODES, MAX_QUALITY, PRESETS, EncoderConfig
 from lvcodec.errors import FormatError, InputError, LvcError, printable
 
 __all__ = ["main"]
@@ -196,6 +196,11 @@ def main():
 @click.option("--bitrate", "-b", metavar="RATE",
               help="Target bit rate in bits/s (300k, 1.5M): q is chosen per GOP so that the "
                    "stream lands within 5 % of it (some GOPs coded twice). Instead of -q.")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULTS.preset,
+              show_default=True,
+              help="Encoder effort. slow: refines every frame's latents by gradient steps against "
+                   "its own rate-distortion cost: fewer bits at equal quality for many times the "
+                   "encode time (benchmarks/refinement.md); the decoder is the same.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -204,7 +209,7 @@ def main():
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, closed_gop,
-           jobs, bitrate, frames, model, device, threads, psnr, overwrite, quiet):
+           jobs, bitrate, preset, frames, model, device, threads, psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …, or - for Y4M or raw -s WxH frames on stdin)
     into OUTPUT.lvc. Messages go to stderr."""
     from lvcodec.codec.config import parse_bitrate
@@ -227,7 +232,7 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
 
         config = EncoderConfig(quality=quality, intra_period=intra_period,
                                gop=int(gop) if structure == "ra" else 1, downsample=downsample,
-                               closed_gop=closed_gop or jobs > 1, bitrate=bitrate)
+                               closed_gop=closed_gop or jobs > 1, bitrate=bitrate, preset=preset)
         if jobs > 1:
             from lvcodec.codec.chunks import encode_chunks
 

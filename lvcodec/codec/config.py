@@ -9,12 +9,16 @@ from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import MAX_QUALITY
 from lvcodec.errors import ConfigError
 
-__all__ = ["EncoderConfig", "DEFAULT_INTRA_PERIOD", "MAX_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES",
+__all__ = ["EncoderConfig", "PRESETS", "DEFAULT_INTRA_PERIOD", "MAX_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES",
            "MAX_QUALITY", "parse_bitrate"]
 
 DEFAULT_INTRA_PERIOD = 32
 MAX_INTRA_PERIOD = 0xFFFF  # the sequence header's intra_period is a u16
 DOWNSAMPLE_MODES = ("off", "on", "auto")
+# --preset: encoder effort, as gradient steps that refine each frame's latents against that
+# frame's own rate-distortion cost through the frozen decoder (codec/refine.py). The decoder and
+# the bitstream are the same for every preset; benchmarks/refinement.md measures what each buys.
+PRESETS = {"medium": 0, "slow": 20}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 
@@ -37,6 +41,7 @@ class EncoderConfig:
     # A target in bits per second: rate control chooses q per GOP (codec/ratecontrol.py) and
     # `quality` only names the stream's nominal q in its header. None: every GOP at `quality`.
     bitrate: float | None = None
+    preset: str = "medium"
 
     def validate(self) -> None:
         if not 0 <= self.quality <= MAX_QUALITY:
@@ -49,6 +54,8 @@ class EncoderConfig:
         if self.downsample not in DOWNSAMPLE_MODES:
             raise ConfigError(f"downsample mode '{self.downsample}' unknown (expected "
                               f"{', '.join(DOWNSAMPLE_MODES)})")
+        if self.preset not in PRESETS:
+            raise ConfigError(f"preset '{self.preset}' unknown (expected {', '.join(PRESETS)})")
         if self.bitrate is not None and not (0 < self.bitrate < math.inf):
             raise ConfigError(f"bit rate {self.bitrate} out of range (expected > 0 bits/s)")
         if self.downsample == "on" and (self.gop == 1 or self.intra_period == 1):

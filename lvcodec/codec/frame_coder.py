@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import torch
 
+from lvcodec.codec.refine import Refinement, refine_latents
 from lvcodec.entropy import FactorizedCoder, GaussianCoder, finish, new_decoder, new_encoder
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
@@ -24,6 +25,7 @@ from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
 from lvcodec.nets.resample import half_picture, half_size
+from lvcodec.rd import lambda_for
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "IntraCoder",
            "InterCoder", "BiCoder", "HalfScaleCoder", "decoder_side"]
@@ -183,21 +185,41 @@ def _reference(x_hat: torch.Tensor, shape) -> Reference:
     return Reference(pad_to(x_hat[..., :h, :w].clamp(0, 1), PAD))
 
 
+class _Effort:
+    """The encoder's latent refinement (codec/refine.py); the decoder never refines."""
+
+    def __init__(self, refinement: Refinement | None, lambda_range):
+        self.refinement, self.lambda_range = refinement or Refinement(), lambda_range
+        if self.refinement.steps > 0 and lambda_range is None:
+            raise ValueError("latent refinement needs the model's lambda range")
+
+    def refine(self, part, y, z, xp, shape, quality: int, prior_fn, synth, y_ref=None):
+        if self.refinement.steps <= 0:
+            return y, z
+        return refine_latents(y, z, x=xp, part=part, prior_fn=prior_fn, synth=synth,
+                              lam=lambda_for(quality, self.lambda_range), shape=shape,
+                              refinement=self.refinement, y_ref=y_ref)
+
+
 class IntraCoder:
     """I frames: substream 0 = hyper-latent z, substream 1 = latent y (docs/bitstream.md §4)."""
 
     SUBSTREAMS = 2
 
-    def __init__(self, net: IntraNet):
+    def __init__(self, net: IntraNet, refinement: Refinement | None = None, lambda_range=None):
         self.net = net
         self.latent = LatentCoder(net)
+        self.effort = _Effort(refinement, lambda_range)
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, quality: int):
         """x: packed frame (1, 6, h, w). Returns (substreams, x_hat packed cropped to x, Reference)."""
         h, w = x.shape[-2:]
         q = _q(quality, x.device)
-        y, z = self.net.analyse(pad_to(x, PAD), q)
+        xp = pad_to(x, PAD)
+        y, z = self.net.analyse(xp, q)
+        y, z = self.effort.refine(self.net, y, z, xp, (h, w), quality, self.net.h_s,
+                                  lambda y_hat: self.net.synthesise(y_hat, q))
         substreams, y_hat = self.latent.encode(y, z)
         with decoder_side(x.device):
             x_hat = self.net.synthesise(y_hat, q)
@@ -241,10 +263,11 @@ class InterCoder(_ContextualCoder):
 
     SUBSTREAMS = 4
 
-    def __init__(self, net: InterNet):
+    def __init__(self, net: InterNet, refinement: Refinement | None = None, lambda_range=None):
         self.net = net
         self.motion = LatentCoder(net.motion)
         self.latent = LatentCoder(net)
+        self.effort = _Effort(refinement, lambda_range)
 
     def _contexts(self, motion_hat, ref: Reference, q):
         """Temporal contexts, temporal prior and latent prediction from the decoded motion."""
@@ -264,6 +287,9 @@ class InterCoder(_ContextualCoder):
         with decoder_side(x.device):
             contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
         y, z = self.net.analyse(xp, contexts, q)
+        y, z = self.effort.refine(
+            self.net, y, z, xp, shape, quality, lambda z_hat: torch.cat([self.net.h_s(z_hat), prior], 1),
+            lambda y_hat: self.net.synthesise(y_hat, contexts, q)[0], y_ref=y_ref)
         streams, y_hat = self.latent.encode(y, z, extra=prior, y_ref=y_ref)
         with decoder_side(x.device):
             x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)
@@ -294,10 +320,15 @@ class BiCoder(_ContextualCoder):
 
     SUBSTREAMS = 6
 
-    def __init__(self, net: BiNet):
+    def __init__(self, net: BiNet, refinement: Refinement | None = None, lambda_range=None):
         self.net = net
         self.motion = [LatentCoder(b) for b in net.motion.branches]
         self.latent = LatentCoder(net)
+        self.effort = _Effort(refinement, lambda_range)
+
+    def _prior(self, z_hat, priors):
+        hyper = self.net.h_s(z_hat)
+        return torch.cat([hyper, self.net.align(hyper, priors)], dim=1)
 
     def _prediction(self, motion_hats, refs, q):
         """Fused contexts, the two temporal priors and the latent prediction."""
@@ -324,6 +355,9 @@ class BiCoder(_ContextualCoder):
         with decoder_side(x.device):
             contexts, priors, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
         y, z = self.net.analyse(xp, contexts, q)
+        y, z = self.effort.refine(
+            self.net, y, z, xp, shape, quality, lambda z_hat: self._prior(z_hat, priors),
+            lambda y_hat: self.net.synthesise(y_hat, contexts, q)[0], y_ref=y_ref)
         streams, y_hat = self.latent.encode(y, z, extra=priors, y_ref=y_ref)
         with decoder_side(x.device):
             x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)

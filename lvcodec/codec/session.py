@@ -16,12 +16,13 @@ import torch
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.bitstream.headers import picture_hash
 from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY
-from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, EncoderConfig
+from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, PRESETS, EncoderConfig
 from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
 )
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
+from lvcodec.codec.refine import Refinement
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
 from lvcodec.rd import lambda_for
@@ -117,7 +118,7 @@ class Encoder:
         if config.downsample == "on" and model.enhance is None:
             raise ConfigError(f"model '{model.name}' has no enhancement net: use --downsample off")
         self.model, self.config, self.info, self.device = model, config, info, device
-        self.coders = _coders(model)
+        self.coders = _coders(model, Refinement(PRESETS[config.preset]))
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.pending = {}  # display index -> source frame not coded yet
@@ -230,13 +231,14 @@ def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
     return cost
 
 
-def _coders(model: Model) -> dict:
-    """The frame coder of each frame type the model can code."""
-    coders = {FrameType.I: IntraCoder(model.intra)}
+def _coders(model: Model, refinement: Refinement | None = None) -> dict:
+    """The frame coder of each frame type the model can code (the encoder's refine latents)."""
+    effort = {"refinement": refinement, "lambda_range": model.lambda_range}
+    coders = {FrameType.I: IntraCoder(model.intra, **effort)}
     if model.inter is not None:
-        coders[FrameType.P] = InterCoder(model.inter)
+        coders[FrameType.P] = InterCoder(model.inter, **effort)
     if model.bi is not None:
-        coders[FrameType.B] = BiCoder(model.bi)
+        coders[FrameType.B] = BiCoder(model.bi, **effort)
     return coders
 
 
@@ -277,7 +279,7 @@ class Decoder:
         if seq.gop_size > MAX_GOP:
             raise CorruptStream(f"GOP size {seq.gop_size} is larger than this decoder takes ({MAX_GOP})")
         self.model, self.seq, self.device = model, seq, device
-        self.coders = _coders(model)
+        self.coders = _coders(model, Refinement(PRESETS[config.preset]))
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.verify = verify

@@ -55,6 +55,8 @@ class LvcCodec(Codec):
             s["gop"] = config.gop
             if config.downsample != "off":
                 s["downsample"] = config.downsample
+        if config.preset != EncoderConfig.preset:  # points measured before presets stay cached
+            s["preset"] = config.preset
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

@@ -89,16 +89,21 @@ class GroupCheckerboardContext(nn.Module):
             means = means + self.ref_weight[c0:c1, None, None] * y_ref[:, c0:c1]
         return means, F.softplus(scales) + 1e-3
 
-    def forward(self, y: torch.Tensor, prior: torch.Tensor, y_ref=None):
-        """Training pass: returns y_hat (STE-rounded around the means) and the likelihoods of y."""
+    def forward(self, y: torch.Tensor, prior: torch.Tensor, y_ref=None, coded: bool = False):
+        """Training pass: returns y_hat (STE-rounded around the means) and the likelihoods of y.
+
+        coded: means and scales snapped as the coder snaps them (the 1/16 grid, the scale table),
+        straight through; for the encoder's latent refinement, whose latents must round where
+        the coder rounds them."""
         mask = anchor_mask(*y.shape[-2:], device=y.device).to(y.dtype)
         likelihoods = []
         y_hat = y.new_zeros(y.shape)
+        params = self.params if not coded else self._coded_params
         for k, (c0, c1) in enumerate(self.slices):
             y_k = y[:, c0:c1]
-            mu_a, s_a = self.params(k, prior, y_hat, None, y_ref)
+            mu_a, s_a = params(k, prior, y_hat, None, y_ref)
             anchors = (quantize_ste(y_k - mu_a) + mu_a) * mask
-            mu_n, s_n = self.params(k, prior, y_hat, anchors, y_ref)
+            mu_n, s_n = params(k, prior, y_hat, anchors, y_ref)
             means = mu_a * mask + mu_n * (1 - mask)
             scales = s_a * mask + s_n * (1 - mask)
             _, lik = self.gaussian(y_k, scales, means)
@@ -107,6 +112,13 @@ class GroupCheckerboardContext(nn.Module):
             # Later groups see this group as the decoder will: rounded around its means.
             y_hat = torch.cat([y_hat[:, :c0], y_hat_k, y_hat[:, c1:]], dim=1)
         return y_hat, torch.cat(likelihoods, dim=1)
+
+    def _coded_params(self, k, prior, y_hat, anchors, y_ref=None):
+        means, scales = self.params(k, prior, y_hat, anchors, y_ref)
+        snapped = torch.as_tensor(_TABLE.scales, dtype=scales.dtype, device=scales.device)
+        snapped = snapped[scale_index(scales)]
+        return (means + (quantize_mean(means) - means).detach(),
+                scales + (snapped - scales).detach())
 
     @torch.no_grad()
     def code(self, prior: torch.Tensor, code_step, y_ref=None) -> torch.Tensor:
