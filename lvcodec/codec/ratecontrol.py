@@ -2,9 +2,11 @@
 
 One pass with bounded re-encodes. A rate model predicts each frame's bits from its class (frame
 type and temporal layer) and its own quality index q_f (the GOP's q lowered per layer,
-gop.layer_quality): log(bits) = a_class + b * q_f. The first intra frame, coded at two qualities
-(cheap: one intra frame), gives the intra intercept and the slope; P and B intercepts start at
-fixed ratios to it and every coded GOP replaces the intercepts of its classes by what it measured.
+gop.layer_quality): log(bits) = a_class + b * q_f. The first intra frame, coded at two
+qualities (cheap: one intra frame), gives the intra intercept and the slope; it is then coded
+with the GOP after it, as one unit (alone, its q would rest on the priors only). P and B
+intercepts start at fixed ratios to the intra one; every coded GOP replaces the intercepts of
+its classes by what it measured.
 Each GOP gets the one q that, were every remaining frame coded at it, spends the remaining
 budget. If a GOP, once coded, projects a total off the target by more than half the tolerance
 (the last GOP: its real total, by more than 0.8 of it), it is coded again at a corrected q, up
@@ -141,19 +143,19 @@ class RateController:
 
     # -- one GOP ------------------------------------------------------------------------------
 
-    def code_gop(self, plans: list, attempt: Callable[[int], tuple]) -> tuple:
+    def code_gop(self, plans: list, attempt: Callable[[int], tuple],
+                 probe: Callable[[int], list]) -> tuple:
         """Codes one GOP (its PlannedFrames, coding order) through `attempt(q) -> (CodedFrames,
         state)`, which starts from the same decoded pictures each time; returns the kept
-        attempt's (CodedFrames, state)."""
+        attempt's (CodedFrames, state). probe(q): the GOP's first frame alone, coded at q and
+        discarded (the first GOP starts with the stream's intra frame: it fits the model)."""
         layers = [(p.frame_type, p.temporal_layer) for p in plans]
         last = max(p.display_index for p in plans)
         future = self._future(last)
         self._gop_frames = len(plans)
         tried = {}  # q -> (coded, state)
         if self.slope is None:  # the first GOP: fit the intra model on its intra frame
-            for k in INIT_QUALITIES:
-                tried[k] = attempt(k)
-            lo, hi = (tried[k][0] for k in INIT_QUALITIES)
+            lo, hi = (probe(k) for k in INIT_QUALITIES)
             self._fit_slope(hi, lo)
             self._observe(hi)
         final = not future
@@ -171,8 +173,7 @@ class RateController:
             if abs(misses[q]) <= limit:
                 break
             # What this GOP really costs at q, and the slope if it was coded at another q too.
-            other = next((c for k, (c, _) in tried.items() if k != q and len(c) == len(coded)
-                          and c[0].header.frame_type == coded[0].header.frame_type), None)
+            other = next((c for k, (c, _) in tried.items() if k != q), None)
             if other is not None and len(coded) > 1:
                 self._fit_slope(coded, other)
             self._observe(coded)

@@ -124,6 +124,7 @@ class Encoder:
         self.pending = {}  # display index -> source frame not coded yet
         self.received = 0
         self.anchor = None  # display index of the last coded anchor
+        self.held = []  # planned GOPs not coded yet (rate control's first intra frame)
         # auto down-sampling: called with (full-scale, half-scale) codings of each GOP's B frames
         # before one is kept (the benchmark measures all three modes from one encode with it).
         self.on_alternatives: Callable[[list, list], None] | None = None
@@ -150,6 +151,8 @@ class Encoder:
 
     def flush(self) -> list[CodedFrame]:
         """At the end of the input: the last frame anchors a shorter final GOP."""
+        if self.held and self.received == 1:  # a one-frame input: its intra frame alone
+            return self._code_gop(None)
         return self._code_gop(self.received - 1) if self.pending else []
 
     def code(self, frames) -> Iterator[CodedFrame]:
@@ -158,27 +161,39 @@ class Encoder:
             yield from self.push(frame)
         yield from self.flush()
 
-    def _code_gop(self, anchor: int) -> list[CodedFrame]:
-        anchor_plan, *b_plans = plan_gop(self.anchor, anchor, self.config.header_intra_period)
+    def _code_gop(self, anchor: int | None) -> list[CodedFrame]:
+        gops = self.held + ([plan_gop(self.anchor, anchor, self.config.header_intra_period)]
+                            if anchor is not None else [])
+        self.held = []
         if self.rate is None:
-            out = self._code_plans(anchor_plan, b_plans, self.config.quality)
+            out = self._code_plans(gops[0], self.config.quality)
+        elif anchor == 0 and self.info.frame_count != 1:
+            # The first intra frame, alone, tells the rate model nothing of P and B frames: it is
+            # coded with the GOP after it, at one q.
+            self.held, self.anchor = gops, anchor
+            return []
         else:
             # Every attempt at a q starts from the same decoded pictures; the kept one's stay.
             start = self.dpb
 
             def attempt(quality):
                 self.dpb = start.copy()
-                return self._code_plans(anchor_plan, b_plans, quality), self.dpb
+                return [c for g in gops for c in self._code_plans(g, quality)], self.dpb
 
-            out, self.dpb = self.rate.code_gop([anchor_plan, *b_plans], attempt)
-        for plan in b_plans:
+            def probe(quality):  # the first intra frame alone (fits the rate model)
+                self.dpb = start.copy()
+                return self._code_plans(gops[0][:1], quality)
+
+            out, self.dpb = self.rate.code_gop([p for g in gops for p in g], attempt, probe)
+        for plan in (p for g in gops for p in g):
             self.pending.pop(plan.display_index)
-        self.pending.pop(anchor_plan.display_index)
-        self.anchor = anchor
+        if anchor is not None:
+            self.anchor = anchor
         return out
 
-    def _code_plans(self, anchor_plan, b_plans, quality: int) -> list[CodedFrame]:
-        """The anchor and the B frames of one GOP at the GOP's quality index (coding order)."""
+    def _code_plans(self, gop: list, quality: int) -> list[CodedFrame]:
+        """The anchor and the B frames of one GOP (plan_gop's list) at the GOP's quality index."""
+        anchor_plan, *b_plans = gop
         out = [self._code(anchor_plan, quality)]
         mode = self.config.downsample if b_plans and self.half_coder is not None else "off"
         if mode == "auto":

@@ -24,6 +24,8 @@ from lvcodec.eval.cli import parse_points
 __all__ = ["bench_ratecontrol"]
 
 TOLERANCE = 0.05
+# Part of a rate-controlled point's cache key: bump when codec/ratecontrol.py decides otherwise.
+RATE_CONTROL_VERSION = 2
 
 
 def _encode(model, clip, config) -> dict:
@@ -68,14 +70,33 @@ def _targets(fixed: list) -> list:
     return [float(f"{math.exp(lo + f * (hi - lo)):.3g}") for f in (1 / 3, 2 / 3)]
 
 
-def _rate_cost(fixed: list, point: dict) -> float | None:
-    """How much more rate the point spends than the fixed-q curve at its PSNR (log-rate
-    interpolated linearly in PSNR between the curve's neighbouring points), in %."""
-    pts = sorted((r["psnr_yuv"], math.log(r["kbps"])) for r in fixed)
-    ps, lr = [p for p, _ in pts], [v for _, v in pts]
-    if not ps[0] <= point["psnr_yuv"] <= ps[-1]:
+def _pchip_at(pairs, at: float) -> float | None:
+    """The monotone cubic BD-rate uses through (x, y) pairs, at x = at (None outside them)."""
+    from lvcodec.eval.bdrate import pchip_slopes
+
+    pairs = sorted(pairs)
+    x, y = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    if len(x) < 2 or np.any(np.diff(x) <= 0) or not x[0] <= at <= x[-1]:
         return None
-    return 100 * (point["kbps"] / math.exp(np.interp(point["psnr_yuv"], ps, lr)) - 1)
+    d = pchip_slopes(x, y)
+    k = min(int(np.searchsorted(x, at, side="right")) - 1, len(x) - 2)
+    h = x[k + 1] - x[k]
+    t = (at - x[k]) / h
+    return float((2 * t**3 - 3 * t**2 + 1) * y[k] + (t**3 - 2 * t**2 + t) * h * d[k]
+                 + (-2 * t**3 + 3 * t**2) * y[k + 1] + (t**3 - t**2) * h * d[k + 1])
+
+
+def _rate_cost(fixed: list, point: dict) -> float | None:
+    """How much more rate the point spends than the fixed-q curve at its PSNR, in % (log-rate
+    over PSNR; ill-conditioned where the curve saturates: see _psnr_gain)."""
+    log_rate = _pchip_at([(r["psnr_yuv"], math.log(r["kbps"])) for r in fixed], point["psnr_yuv"])
+    return None if log_rate is None else 100 * (point["kbps"] / math.exp(log_rate) - 1)
+
+
+def _psnr_gain(fixed: list, point: dict) -> float | None:
+    """The point's PSNR-YUV minus the fixed-q curve's at its rate, in dB."""
+    psnr = _pchip_at([(math.log(r["kbps"]), r["psnr_yuv"]) for r in fixed], math.log(point["kbps"]))
+    return None if psnr is None else point["psnr_yuv"] - psnr
 
 
 def _report(results: dict, meta: dict) -> str:
@@ -87,22 +108,28 @@ def _report(results: dict, meta: dict) -> str:
         "*GOPs again*: GOP encodes beyond one per GOP (the first intra frame's two fitting "
         "encodes excluded). *time*: the rate-controlled encode against the mean fixed-q encode "
         "of the clip, in the same run. *rate cost*: the rate-controlled point's rate against the "
-        "fixed-q curve's at the same PSNR-YUV (log-rate interpolated in PSNR; the BD-rate of "
-        f"the rate-controlled points, ≈ 0 when rate control costs nothing). Tolerance ±{TOLERANCE:.0%}.",
-        "", "| clip | target kbit/s | achieved kbit/s | error | q per GOP | GOPs again | time vs fixed q | PSNR-YUV | rate cost |",
-        "|---|---|---|---|---|---|---|---|---|"]
+        "fixed-q curve's at the same PSNR-YUV (log-rate over PSNR, PCHIP as in BD-rate; the BD-rate of "
+        f"the rate-controlled points, ≈ 0 when rate control costs nothing; ill-conditioned where the "
+        "curve saturates, a fraction of a dB for twice the rate). *ΔPSNR at equal rate*: the "
+        "same comparison the other way (PSNR over log-rate), well-conditioned there. "
+        f"Tolerance ±{TOLERANCE:.0%}.",
+        "", "| clip | target kbit/s | achieved kbit/s | error | q per GOP | GOPs again | time vs fixed q | PSNR-YUV | rate cost | ΔPSNR at equal rate |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         t_fixed = np.mean([p["encode_s"] for p in r["fixed"]])
         for p in r["controlled"]:
-            cost = p["rate_cost_percent"]
+            cost, gain = _rate_cost(r["fixed"], p), _psnr_gain(r["fixed"], p)
             lines.append(
                 f"| {name} | {p['target_kbps']:g} | {p['kbps']:.1f} | {p['error_percent']:+.2f} % | "
                 f"{' '.join(str(g['quality']) for g in p['gops'])} | {p['trials']} | "
                 f"×{p['encode_s'] / t_fixed:.2f} | {p['psnr_yuv']:.2f} dB | "
-                + ("n/a" if cost is None else f"{cost:+.2f} %") + " |")
+                + ("n/a" if cost is None else f"{cost:+.2f} %") + " | "
+                + ("n/a" if gain is None else f"{gain:+.3f} dB") + " |")
     errs = [abs(p["error_percent"]) for r in results.values() for p in r["controlled"]]
-    costs = [p["rate_cost_percent"] for r in results.values() for p in r["controlled"]
-             if p["rate_cost_percent"] is not None]
+    costs = [c for r in results.values() for p in r["controlled"]
+             if (c := _rate_cost(r["fixed"], p)) is not None]
+    gains = [g for r in results.values() for p in r["controlled"]
+             if (g := _psnr_gain(r["fixed"], p)) is not None]
     ratios = [p["encode_s"] / np.mean([f["encode_s"] for f in r["fixed"]])
               for r in results.values() for p in r["controlled"]]
     if errs:
@@ -110,6 +137,8 @@ def _report(results: dict, meta: dict) -> str:
                   f"{max(errs):.2f} %, {sum(e <= 100 * TOLERANCE for e in errs)} of {len(errs)} "
                   f"within ±{TOLERANCE:.0%}; mean rate cost "
                   + (f"{np.mean(costs):+.2f} %" if costs else "n/a")
+                  + "; mean ΔPSNR at equal rate "
+                  + (f"{np.mean(gains):+.3f} dB" if gains else "n/a")
                   + f"; encode time ×{np.mean(ratios):.2f} of fixed q."]
     lines += ["", "Fixed-q curves (q: kbit/s / PSNR-YUV / encode s):", ""]
     for name, r in results.items():
@@ -151,6 +180,8 @@ def bench_ratecontrol(testset, out, frames, qualities, gop, downsample, clips, m
 
     def point(clip, config):
         settings = {k: v for k, v in vars(config).items() if v is not None}
+        if config.bitrate is not None:
+            settings["rate_control"] = RATE_CONTROL_VERSION
         key = point_key(clip.sha256, settings, version)
         row = cache.get(key)
         if row is None:
@@ -170,6 +201,7 @@ def bench_ratecontrol(testset, out, frames, qualities, gop, downsample, clips, m
             p = dict(point(clip, replace(base, bitrate=target * 1000)), target_kbps=target)
             p["error_percent"] = 100 * (p["kbps"] / target - 1)
             p["rate_cost_percent"] = _rate_cost(fixed, p)
+            p["psnr_gain_db"] = _psnr_gain(fixed, p)
             controlled.append(p)
         results[clip.name] = {"frames": len(clip.frames), "fixed": fixed, "controlled": controlled}
         (out / "ratecontrol.json").write_text(json.dumps({"meta": meta, "clips": results}, indent=1))

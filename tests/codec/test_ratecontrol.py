@@ -56,3 +56,18 @@ def test_the_shipped_model_lands_on_the_target_and_decodes_bit_exactly(monkeypat
     assert sorted(anchors) == [0, 8, 16]
     with pytest.raises(ConfigError, match="bit rate"):
         replace(config, bitrate=-1.0).validate()
+
+
+@pytest.mark.parametrize("frames, known", [(1, False), (1, True), (6, False)])
+def test_rate_control_codes_inputs_of_unknown_or_tiny_length(tiny_models, make_clip, tmp_path,
+                                                            frames, known):
+    """The first intra frame waits for the GOP after it: a one-frame input, or one whose length
+    is unknown (a pipe), still gets every frame, and decodes to the encoder's pictures."""
+    model = load_model("lvc-tiny")
+    with open_reader(make_clip(tmp_path / "m.y4m", frames=frames)) as r:
+        src = list(r)
+        info = replace(r.info, frame_count=frames if known else None)
+    config = EncoderConfig(gop=4, bitrate=60e3)
+    data, coded = encode_stream(model, src, info, config, torch.device("cpu"))
+    assert sorted(c.header.display_index for c in coded) == list(range(frames))
+    assert_identical([c.recon for c in coded], decode(model, data, threads=1))
