@@ -1,10 +1,12 @@
 """`python -m lvcodec.eval.bench_refinement TESTSET --out benchmarks`: what --preset slow buys.
 
-The same model in random access (B frames at full scale) coded at --preset medium (the analysis
-transforms' latents as they are) and --preset slow (every frame's latents refined against its own
-rate-distortion cost, codec/refine.py), with x264 medium as the common anchor; BD-rate of slow
-against medium, and the encode-time ratio measured in the same run. Writes OUT/refinement.md and
-refinement.json; points in OUT/bench_refinement/.
+The same model coded at --preset medium (the analysis transforms' latents as they are) and
+--preset slow (every frame's latents refined against its own rate-distortion cost,
+codec/refine.py), with x264 medium as the common anchor, in two parts: all-intra on the first
+frame of every clip, and random access (B frames at full scale) on the clips of --ra-clips (slow
+costs ~20x the encode time: on two CPU cores the test set's larger clips take hours). BD-rate of
+slow against medium, and the encode-time ratio measured in the same run. Writes
+OUT/refinement.md and refinement.json; points in OUT/bench_refinement/.
 """
 
 import json
@@ -25,11 +27,26 @@ def _speed(rows, codec):
             "decode_s": round(sum(r["decode_s"] for r in at), 1)}
 
 
-def _md(res, meta, speed) -> str:
+def _part_md(title, res, speed) -> list:
     from lvcodec.eval.report import bd_markdown
 
     clips = list(dict.fromkeys(r["clip"] for r in res["points"]))
     base, slow = speed["lvc"], speed["lvc-slow"]
+    lines = [f"## {title}", ""]
+    for anchor, entries in res["bd"].items():
+        lines += bd_markdown([e for e in entries if e["codec"] != anchor], clips, anchor)
+    lines += ["Encoder time (same run, same machine):", "",
+              "| codec | encode s (all points) | decode s | encode time vs lvc |", "|---|---:|---:|---:|"]
+    for name, s in speed.items():
+        ratio = s["encode_s"] / base["encode_s"] if base["encode_s"] else None
+        lines.append(f"| {name} | {s['encode_s']} | {s['decode_s']} | "
+                     f"{'' if ratio is None else f'×{ratio:.1f}'} |")
+    lines += ["", f"Decoding: {slow['decode_s']} s against {base['decode_s']} s (the decoder does "
+              "the same work; the difference is the rate and the machine's load).", ""]
+    return lines
+
+
+def _md(parts, meta) -> str:
     lines = ["# Encoder effort: latent refinement (--preset slow)", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()] + [""]
     lines += [f"`lvc` is `--preset medium`, `lvc-slow` is `--preset slow`: {PRESETS['slow']} Adam "
@@ -38,54 +55,58 @@ def _md(res, meta, speed) -> str:
               "coder's own mean grid and scale table, the best step kept. Same model, same "
               "decoder, same bitstream syntax. Rate = whole file; quality = PSNR-YUV 6:1:1 "
               "averaged over frames. Points: [bench_refinement/summary.md]"
-              "(bench_refinement/summary.md).", ""]
-    for anchor, entries in res["bd"].items():
-        lines += bd_markdown([e for e in entries if e["codec"] != anchor], clips, anchor)
-    lines += ["## Encoder time (same run, same machine)", "",
-              "| codec | encode s (all points) | decode s | encode time vs lvc |", "|---|---:|---:|---:|"]
-    for name, s in speed.items():
-        ratio = s["encode_s"] / base["encode_s"] if base["encode_s"] else None
-        lines.append(f"| {name} | {s['encode_s']} | {s['decode_s']} | "
-                     f"{'' if ratio is None else f'×{ratio:.1f}'} |")
-    lines += ["", f"Decoding takes the same time ({slow['decode_s']} s against {base['decode_s']} "
-              "s): the decoder does the same work.", ""]
+              "(bench_refinement/summary.md), [bench_refinement_ai/summary.md]"
+              "(bench_refinement_ai/summary.md).", ""]
+    for title, (res, speed) in parts.items():
+        lines += _part_md(title, res, speed)
     return "\n".join(lines)
 
 
 @click.command("bench_refinement")
 @random_access_options
-@click.option("--clips", help="Only these clips (comma-separated names, e.g. foreman_176x144).")
+@click.option("--ra-clips", default="foreman_176x144", show_default=True,
+              help="Clips of the random-access part (comma-separated names; '' for none).")
+@click.option("--intra-qualities", default="0,16,32,48,63", show_default=True)
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
-def bench_refinement(testset, out, frames, intra_period, gop, qualities, clips, model):
+def bench_refinement(testset, out, frames, intra_period, gop, qualities, ra_clips,
+                     intra_qualities, model):
     """--preset medium vs slow on the clips of TESTSET."""
     from lvcodec.eval.lvc_codec import LvcCodec
     from lvcodec.eval.runner import evaluate
 
-    config = EncoderConfig(gop=gop, downsample="off")
-    codecs = [LvcCodec(model=model, name="lvc", config=config),
-              LvcCodec(model=model, name="lvc-slow", config=EncoderConfig(
-                  gop=gop, downsample="off", preset="slow"))]
-    inputs = testset_clips(testset, frames)
-    if clips:
-        wanted = {c.strip() for c in clips.split(",")}
-        inputs = [c for c in inputs if c.name in wanted]
+    def codecs(**kw):
+        return [LvcCodec(model=model, name="lvc", config=EncoderConfig(**kw)),
+                LvcCodec(model=model, name="lvc-slow", config=EncoderConfig(**kw, preset="slow"))]
+
+    def run(inputs, pair, qs, frames, intra_period, folder):
+        qs = parse_points(qs, "--qualities")
+        res = evaluate(inputs, [*pair, ANCHOR], {"lvc": qs, "lvc-slow": qs}, frames=frames,
+                       intra_period=intra_period, out_dir=out / folder,
+                       anchor_for_bd=["lvc", ANCHOR], meta={"test set": str(testset)})
+        return res, {c: _speed(res["points"], c) for c in ("lvc", "lvc-slow")}
+
+    intra = codecs(intra_period=1)
+    parts = {"All-intra (first frame of every clip)":
+             run(testset_clips(testset, 1), intra, intra_qualities, 1, 1, "bench_refinement_ai")}
+    wanted = [c.strip() for c in ra_clips.split(",") if c.strip()]
+    if wanted:
+        inputs = [c for c in testset_clips(testset, frames) if c.name in wanted]
         if len(inputs) != len(wanted):
             raise click.BadParameter(f"no such clips in {testset}: "
-                                     f"{sorted(wanted - {c.name for c in inputs})}")
-    qs = parse_points(qualities, "--qualities")
-    res = evaluate(inputs, [*codecs, ANCHOR], {"lvc": qs, "lvc-slow": qs}, frames=frames,
-                   intra_period=intra_period, out_dir=out / "bench_refinement",
-                   anchor_for_bd=["lvc", ANCHOR], meta={"test set": str(testset)})
-    speed = {c: _speed(res["points"], c) for c in ("lvc", "lvc-slow")}
-    meta = {"test set": str(testset), "clips": ", ".join(c.name for c in inputs),
-            "frames per clip": frames, "intra period": intra_period, "gop": gop,
-            "qualities": qualities, "lvc model": codecs[0].version(),
+                                     f"{sorted(set(wanted) - {c.name for c in inputs})}")
+        title = (f"Random access ({', '.join(wanted)}: {frames} frames, GOP {gop}, "
+                 f"intra period {intra_period}, B frames at full scale)")
+        parts[title] = run(inputs, codecs(gop=gop, downsample="off"), qualities, frames,
+                           intra_period, "bench_refinement")
+    meta = {"test set": str(testset), "lvc model": intra[0].version(),
+            "slow": f"{PRESETS['slow']} refinement steps per frame",
             "date": time.strftime("%Y-%m-%d %H:%M")}
     out.mkdir(parents=True, exist_ok=True)
     (out / "refinement.json").write_text(json.dumps(
-        {"meta": meta, "bd": res["bd"], "mean_bd_rate_of_slow": mean_bd_rate(res["bd"], "lvc-slow"),
-         "speed": speed}, indent=1) + "\n")
-    (out / "refinement.md").write_text(_md(res, meta, speed))
+        {"meta": meta, "parts": {t: {"bd": r["bd"], "mean_bd_rate_of_slow":
+                                     mean_bd_rate(r["bd"], "lvc-slow"), "speed": sp}
+                                 for t, (r, sp) in parts.items()}}, indent=1) + "\n")
+    (out / "refinement.md").write_text(_md(parts, meta))
     click.echo(f"-> {out / 'refinement.md'}")
 
 
