@@ -27,8 +27,8 @@ from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
 from lvcodec.nets.resample import half_picture, half_size
 from lvcodec.rd import lambda_for
 
-__all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "IntraCoder",
-           "InterCoder", "BiCoder", "HalfScaleCoder", "decoder_side"]
+__all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "EncodeChannel",
+           "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder", "decoder_side"]
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 
@@ -185,6 +185,33 @@ def _reference(x_hat: torch.Tensor, shape) -> Reference:
     return Reference(pad_to(x_hat[..., :h, :w].clamp(0, 1), PAD))
 
 
+class EncodeChannel:
+    """The encoder's end of a frame: each latent is analysed (and refined), then written."""
+
+    def __init__(self, device):
+        self.device, self.substreams = device, []
+
+    def latent(self, coder: LatentCoder, analyse, shape, extra=None, y_ref=None) -> torch.Tensor:
+        """analyse() -> (y, z), called here only; returns y_hat as the decoder will have it.
+        shape: the packed (h, w) of the frame coded (the decoder sizes the latents from it)."""
+        streams, y_hat = coder.encode(*analyse(), extra=extra, y_ref=y_ref)
+        self.substreams += streams
+        return y_hat
+
+
+class DecodeChannel:
+    """The decoder's end: each latent is read from the frame's next two substreams."""
+
+    def __init__(self, substreams: list[bytes], expected: int, what: str, device):
+        if len(substreams) != expected:
+            raise CorruptStream(f"{what} has {expected} substreams, this one has {len(substreams)}")
+        self.device, self.pending = device, list(substreams)
+
+    def latent(self, coder: LatentCoder, analyse, shape, extra=None, y_ref=None) -> torch.Tensor:
+        streams, self.pending = self.pending[:2], self.pending[2:]
+        return coder.decode(streams, _padded(shape), self.device, extra=extra, y_ref=y_ref)
+
+
 class _Effort:
     """The encoder's latent refinement (codec/refine.py); the decoder never refines."""
 
@@ -201,42 +228,60 @@ class _Effort:
                               refinement=self.refinement, y_ref=y_ref)
 
 
-class IntraCoder:
-    """I frames: substream 0 = hyper-latent z, substream 1 = latent y (docs/bitstream.md §4)."""
+class _FrameCoder:
+    """Each frame type is written once, as `code(channel, x, …)`: the encoder runs it with an
+    EncodeChannel and the source x, the decoder with a DecodeChannel and x = None. Whatever runs
+    after a latent is decoded runs at both ends under decoder_side(), so the encoder's picture is
+    the decoder's, bit for bit. encode() -> (substreams, x_hat, Reference); decode() ->
+    (x_hat, Reference); x_hat cropped to the packed frame."""
 
-    SUBSTREAMS = 2
+    SUBSTREAMS = 0
+    WHAT = ""
 
-    def __init__(self, net: IntraNet, refinement: Refinement | None = None, lambda_range=None):
+    def __init__(self, net, refinement: Refinement | None = None, lambda_range=None):
         self.net = net
-        self.latent = LatentCoder(net)
         self.effort = _Effort(refinement, lambda_range)
 
     @torch.no_grad()
-    def encode(self, x: torch.Tensor, quality: int):
-        """x: packed frame (1, 6, h, w). Returns (substreams, x_hat packed cropped to x, Reference)."""
-        h, w = x.shape[-2:]
-        q = _q(quality, x.device)
-        xp = pad_to(x, PAD)
-        y, z = self.net.analyse(xp, q)
-        y, z = self.effort.refine(self.net, y, z, xp, (h, w), quality, self.net.h_s,
-                                  lambda y_hat: self.net.synthesise(y_hat, q))
-        substreams, y_hat = self.latent.encode(y, z)
-        with decoder_side(x.device):
-            x_hat = self.net.synthesise(y_hat, q)
-        return substreams, x_hat[..., :h, :w], _reference(x_hat, (h, w))
+    def encode(self, x: torch.Tensor, *args):
+        """x: packed frame (1, 6, h, w); args: the references (if any), then the quality."""
+        ch = EncodeChannel(x.device)
+        out = self.code(ch, x, *args, shape=tuple(x.shape[-2:]))
+        return (ch.substreams, *out[:2])
 
     @torch.no_grad()
-    def decode(self, substreams: list[bytes], quality: int, shape: tuple[int, int], device):
-        """Mirror of encode: shape is the packed (h, w) of the frame."""
-        if len(substreams) != self.SUBSTREAMS:
-            raise CorruptStream(f"an I frame has 2 substreams, this one has {len(substreams)}")
-        y_hat = self.latent.decode(substreams, _padded(shape), device)
-        with decoder_side(device):
-            x_hat = self.net.synthesise(y_hat, _q(quality, device))
+    def decode(self, substreams: list[bytes], *args):
+        """args: the references (if any), the quality, the packed (h, w), the device."""
+        *args, shape, device = args
+        ch = DecodeChannel(substreams, self.SUBSTREAMS, self.WHAT, device)
+        return self.code(ch, None, *args, shape=tuple(shape))[:2]
+
+
+class IntraCoder(_FrameCoder):
+    """I frames: substream 0 = hyper-latent z, substream 1 = latent y (docs/bitstream.md §4)."""
+
+    SUBSTREAMS, WHAT = 2, "an I frame"
+
+    def __init__(self, net: IntraNet, refinement: Refinement | None = None, lambda_range=None):
+        super().__init__(net, refinement, lambda_range)
+        self.latent = LatentCoder(net)
+
+    def code(self, ch, x, quality: int, shape):
+        q = _q(quality, ch.device)
+
+        def analyse():
+            xp = pad_to(x, PAD)
+            y, z = self.net.analyse(xp, q)
+            return self.effort.refine(self.net, y, z, xp, shape, quality, self.net.h_s,
+                                      lambda y_hat: self.net.synthesise(y_hat, q))
+
+        y_hat = ch.latent(self.latent, analyse, shape)
+        with decoder_side(ch.device):
+            x_hat = self.net.synthesise(y_hat, q)
         return x_hat[..., : shape[0], : shape[1]], _reference(x_hat, shape)
 
 
-class _ContextualCoder:
+class _ContextualCoder(_FrameCoder):
     """What P and B frames share: reference features and the reconstruction they pass on."""
 
     def _features(self, ref: Reference) -> torch.Tensor:
@@ -245,6 +290,16 @@ class _ContextualCoder:
         if id(self.net) not in ref.own_feats:  # an intra picture: features of its picture
             ref.own_feats[id(self.net)] = self.net.ref_features(ref.x)
         return ref.own_feats[id(self.net)]
+
+    def _frame_latent(self, ch, xp, contexts, q, quality, shape, prior_fn, extra, y_ref):
+        """The conditional latent of the frame (after its motion): analysed, refined, coded."""
+        def analyse():
+            y, z = self.net.analyse(xp, contexts, q)
+            return self.effort.refine(self.net, y, z, xp, shape, quality, prior_fn,
+                                      lambda y_hat: self.net.synthesise(y_hat, contexts, q)[0],
+                                      y_ref=y_ref)
+
+        return ch.latent(self.latent, analyse, shape, extra=extra, y_ref=y_ref)
 
     def _reconstruct(self, y_hat, contexts, q, shape):
         x_hat, feat = self.net.synthesise(y_hat, contexts, q)
@@ -261,13 +316,12 @@ class InterCoder(_ContextualCoder):
     computed by both ends from the same decoded values, under decoder_side().
     """
 
-    SUBSTREAMS = 4
+    SUBSTREAMS, WHAT = 4, "a P frame"
 
     def __init__(self, net: InterNet, refinement: Refinement | None = None, lambda_range=None):
-        self.net = net
+        super().__init__(net, refinement, lambda_range)
         self.motion = LatentCoder(net.motion)
         self.latent = LatentCoder(net)
-        self.effort = _Effort(refinement, lambda_range)
 
     def _contexts(self, motion_hat, ref: Reference, q):
         """Temporal contexts, temporal prior and latent prediction from the decoded motion."""
@@ -276,37 +330,17 @@ class InterCoder(_ContextualCoder):
         y_ref = self.net.latent_prediction(ref.x, flow_hat, contexts, q)
         return contexts, self.net.temporal_prior(contexts), y_ref
 
-    @torch.no_grad()
-    def encode(self, x: torch.Tensor, ref: Reference, quality: int):
-        """x: packed frame (1, 6, h, w); ref: the decoded reference. Returns as IntraCoder.encode."""
-        shape = x.shape[-2:]
-        q = _q(quality, x.device)
-        xp = pad_to(x, PAD)
-        flow = self.net.estimator(xp, ref.x)
-        motion_streams, motion_hat = self.motion.encode(*self.net.motion.analyse(flow, q))
-        with decoder_side(x.device):
+    def code(self, ch, x, ref: Reference, quality: int, shape):
+        q = _q(quality, ch.device)
+        xp = None if x is None else pad_to(x, PAD)
+        motion_hat = ch.latent(self.motion, lambda: self.net.motion.analyse(
+            self.net.estimator(xp, ref.x), q), shape)
+        with decoder_side(ch.device):
             contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
-        y, z = self.net.analyse(xp, contexts, q)
-        y, z = self.effort.refine(
-            self.net, y, z, xp, shape, quality, lambda z_hat: torch.cat([self.net.h_s(z_hat), prior], 1),
-            lambda y_hat: self.net.synthesise(y_hat, contexts, q)[0], y_ref=y_ref)
-        streams, y_hat = self.latent.encode(y, z, extra=prior, y_ref=y_ref)
-        with decoder_side(x.device):
-            x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)
-        return motion_streams + streams, x_hat, new_ref
-
-    @torch.no_grad()
-    def decode(self, substreams: list[bytes], ref: Reference, quality: int,
-               shape: tuple[int, int], device):
-        if len(substreams) != self.SUBSTREAMS:
-            raise CorruptStream(f"a P frame has 4 substreams, this one has {len(substreams)}")
-        q = _q(quality, device)
-        padded = _padded(shape)
-        motion_hat = self.motion.decode(substreams[:2], padded, device)
-        with decoder_side(device):
-            contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
-        y_hat = self.latent.decode(substreams[2:], padded, device, extra=prior, y_ref=y_ref)
-        with decoder_side(device):
+        y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
+                                   lambda z_hat: torch.cat([self.net.h_s(z_hat), prior], 1),
+                                   prior, y_ref)
+        with decoder_side(ch.device):
             return self._reconstruct(y_hat, contexts, q, shape)
 
 
@@ -316,19 +350,16 @@ class BiCoder(_ContextualCoder):
     Motion branch 0 (to the past reference) is coded first; branch 1 (to the future one) is coded
     with branch 0's decoded latent as a further prior. As for P frames, everything after the
     motion latents is computed by both ends from decoded values, under decoder_side().
+    `code()` also returns the decoded motion (flows to both references), which the half-scale
+    coder's enhancement uses.
     """
 
-    SUBSTREAMS = 6
+    SUBSTREAMS, WHAT = 6, "a B frame"
 
     def __init__(self, net: BiNet, refinement: Refinement | None = None, lambda_range=None):
-        self.net = net
+        super().__init__(net, refinement, lambda_range)
         self.motion = [LatentCoder(b) for b in net.motion.branches]
         self.latent = LatentCoder(net)
-        self.effort = _Effort(refinement, lambda_range)
-
-    def _prior(self, z_hat, priors):
-        hyper = self.net.h_s(z_hat)
-        return torch.cat([hyper, self.net.align(hyper, priors)], dim=1)
 
     def _prediction(self, motion_hats, refs, q):
         """Fused contexts, the two temporal priors and the latent prediction."""
@@ -337,50 +368,28 @@ class BiCoder(_ContextualCoder):
         y_ref = self.net.bi_latent_prediction([r.x for r in refs], flows_hat, w0, contexts, q)
         return contexts, priors, y_ref, flows_hat
 
-    @torch.no_grad()
-    def encode(self, x: torch.Tensor, refs: tuple, quality: int):
-        """x: packed frame; refs: (past, future) decoded references. Returns as IntraCoder.encode."""
-        return self.encode_with_motion(x, refs, quality)[:3]
+    def _prior(self, z_hat, priors):
+        hyper = self.net.h_s(z_hat)
+        return torch.cat([hyper, self.net.align(hyper, priors)], dim=1)
 
-    @torch.no_grad()
-    def encode_with_motion(self, x: torch.Tensor, refs: tuple, quality: int):
-        """encode(), and the decoded motion (flows to both references) as a fourth value."""
-        shape = x.shape[-2:]
-        q = _q(quality, x.device)
-        xp = pad_to(x, PAD)
-        flows = [self.net.estimator(xp, r.x) for r in refs]
-        ys, zs = self.net.motion.analyse(flows, q)
-        streams0, m0 = self.motion[0].encode(ys[0], zs[0])
-        streams1, m1 = self.motion[1].encode(ys[1], zs[1], extra=m0)
-        with decoder_side(x.device):
+    def code(self, ch, x, refs: tuple, quality: int, shape):
+        q = _q(quality, ch.device)
+        xp = None if x is None else pad_to(x, PAD)
+        analysed = []  # both branches' motion latents, analysed together once
+
+        def motion(i):
+            if not analysed:
+                analysed.append(self.net.motion.analyse([self.net.estimator(xp, r.x) for r in refs], q))
+            ys, zs = analysed[0]
+            return ys[i], zs[i]
+
+        m0 = ch.latent(self.motion[0], lambda: motion(0), shape)
+        m1 = ch.latent(self.motion[1], lambda: motion(1), shape, extra=m0)
+        with decoder_side(ch.device):
             contexts, priors, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
-        y, z = self.net.analyse(xp, contexts, q)
-        y, z = self.effort.refine(
-            self.net, y, z, xp, shape, quality, lambda z_hat: self._prior(z_hat, priors),
-            lambda y_hat: self.net.synthesise(y_hat, contexts, q)[0], y_ref=y_ref)
-        streams, y_hat = self.latent.encode(y, z, extra=priors, y_ref=y_ref)
-        with decoder_side(x.device):
-            x_hat, new_ref = self._reconstruct(y_hat, contexts, q, shape)
-        return streams0 + streams1 + streams, x_hat, new_ref, flows_hat
-
-    @torch.no_grad()
-    def decode(self, substreams: list[bytes], refs: tuple, quality: int, shape: tuple[int, int],
-               device):
-        return self.decode_with_motion(substreams, refs, quality, shape, device)[:2]
-
-    @torch.no_grad()
-    def decode_with_motion(self, substreams: list[bytes], refs: tuple, quality: int,
-                           shape: tuple[int, int], device):
-        if len(substreams) != self.SUBSTREAMS:
-            raise CorruptStream(f"a B frame has 6 substreams, this one has {len(substreams)}")
-        q = _q(quality, device)
-        padded = _padded(shape)
-        m0 = self.motion[0].decode(substreams[0:2], padded, device)
-        m1 = self.motion[1].decode(substreams[2:4], padded, device, extra=m0)
-        with decoder_side(device):
-            contexts, priors, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
-        y_hat = self.latent.decode(substreams[4:], padded, device, extra=priors, y_ref=y_ref)
-        with decoder_side(device):
+        y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
+                                   lambda z_hat: self._prior(z_hat, priors), priors, y_ref)
+        with decoder_side(ch.device):
             return (*self._reconstruct(y_hat, contexts, q, shape), flows_hat)
 
 
@@ -394,7 +403,7 @@ def half_reference(ref: Reference, shape: tuple[int, int]) -> Reference:
     return ref.half
 
 
-class HalfScaleCoder:
+class HalfScaleCoder(_FrameCoder):
     """B frames at half scale (scale_log2 = 1, docs/bitstream.md §4.4): the B-frame coder on the
     down-sampled frame and references, then the enhancement net back to full resolution.
 
@@ -403,10 +412,11 @@ class HalfScaleCoder:
     picture of the GOP (None after an anchor).
     """
 
-    SUBSTREAMS = BiCoder.SUBSTREAMS
+    SUBSTREAMS, WHAT = BiCoder.SUBSTREAMS, BiCoder.WHAT
 
     def __init__(self, bi: BiCoder, net: EnhanceNet):
-        self.bi, self.net = bi, net
+        super().__init__(net)
+        self.bi = bi
 
     @staticmethod
     def half_source(x: torch.Tensor) -> torch.Tensor:
@@ -424,21 +434,9 @@ class HalfScaleCoder:
                                  None if prev is None else prev.x[..., :gh, :gw])
         return x_hat[..., : shape[0], : shape[1]], _reference(x_hat, shape)
 
-    @torch.no_grad()
-    def encode(self, x: torch.Tensor, refs: tuple, quality: int, prev: Reference | None):
-        shape = tuple(x.shape[-2:])
+    def code(self, ch, x, refs: tuple, quality: int, prev: Reference | None, shape):
         half_refs = tuple(half_reference(r, shape) for r in refs)
-        streams, half_hat, _, flows = self.bi.encode_with_motion(self.half_source(x), half_refs,
-                                                                 quality)
-        with decoder_side(x.device):
-            x_hat, ref = self.enhance(half_hat, flows, refs, prev, shape)
-        return streams, x_hat, ref
-
-    @torch.no_grad()
-    def decode(self, substreams: list[bytes], refs: tuple, quality: int, shape: tuple[int, int],
-               device, prev: Reference | None):
-        half_refs = tuple(half_reference(r, shape) for r in refs)
-        half_hat, _, flows = self.bi.decode_with_motion(substreams, half_refs, quality,
-                                                        half_size(*shape), device)
-        with decoder_side(device):
+        half_hat, _, flows = self.bi.code(ch, None if x is None else self.half_source(x),
+                                          half_refs, quality, half_size(*shape))
+        with decoder_side(ch.device):
             return self.enhance(half_hat, flows, refs, prev, shape)

@@ -294,7 +294,7 @@ class Decoder:
         if seq.gop_size > MAX_GOP:
             raise CorruptStream(f"GOP size {seq.gop_size} is larger than this decoder takes ({MAX_GOP})")
         self.model, self.seq, self.device = model, seq, device
-        self.coders = _coders(model, Refinement(PRESETS[config.preset]))
+        self.coders = _coders(model)
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.verify = verify
@@ -328,8 +328,8 @@ class Decoder:
                 raise MissingReference(f"frame {idx}: its reference, frame {i}, is not decoded")
         shape = (self.seq.height // 2, self.seq.width // 2)
         if half:
-            x_hat, ref = self.half_coder.decode(substreams, refs, header.quality, shape,
-                                                self.device, self.dpb.enhanced)
+            x_hat, ref = self.half_coder.decode(substreams, refs, header.quality,
+                                                self.dpb.enhanced, shape, self.device)
         else:
             x_hat, ref = self.coders[kind].decode(substreams, *_ref_args(refs), header.quality,
                                                   shape, self.device)

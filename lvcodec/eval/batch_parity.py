@@ -19,8 +19,10 @@ The latents are the encoder's own, so the inputs are exactly what a decoder woul
 import torch
 
 from lvcodec.codec import frame_coder
-from lvcodec.codec.frame_coder import (PAD, BiCoder, HalfScaleCoder, InterCoder, IntraCoder,
-                                       Reference, _q, frame_to_tensor, half_reference, pad_to)
+from lvcodec.codec.frame_coder import (PAD, BiCoder, EncodeChannel, HalfScaleCoder, InterCoder,
+                                       IntraCoder, Reference, _q, frame_to_tensor, half_reference,
+                                       pad_to)
+from lvcodec.nets.resample import half_size
 
 
 def decoder_side(device):
@@ -130,12 +132,13 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
         if model.enhance is not None:
             half = HalfScaleCoder(bi, model.enhance)
             half_refs = tuple(half_reference(r, shape) for r in refs)
-            coded = [bi.encode_with_motion(half.half_source(x[..., : shape[0], : shape[1]]),
-                                           half_refs, quality) for x in mid]
+            with torch.no_grad():  # (x_hat, Reference, flows) of each half-scale B frame
+                coded = [bi.code(EncodeChannel(device), half.half_source(x[..., : shape[0], : shape[1]]),
+                                 half_refs, quality, half_size(*shape)) for x in mid]
             with decoder_side(device):
-                single = [half.enhance(c[1], c[3], refs, None, shape)[1].x for c in coded]
-                flows = [torch.cat([c[3][k] for c in coded]) for k in (0, 1)]
-                batched = half.enhance(torch.cat([c[1] for c in coded]), flows, stacked, None,
+                single = [half.enhance(c[0], c[2], refs, None, shape)[1].x for c in coded]
+                flows = [torch.cat([c[2][k] for c in coded]) for k in (0, 1)]
+                batched = half.enhance(torch.cat([c[0] for c in coded]), flows, stacked, None,
                                        shape)[1].x
             _tally(out, "half-scale B: enhancement net", single, batched)
     return out
