@@ -17,7 +17,7 @@ from lvcodec.rd import frame_psnr
 from lvcodec.io import Frame, VideoInfo, atomic_output, open_reader, open_writer
 from lvcodec.weights import DEFAULT_MODEL, load_model
 
-__all__ = ["encode_file", "encode_stream", "decode_file", "decode_frames"]
+__all__ = ["encode_file", "encode_stream", "stream_of", "decode_file", "decode_frames"]
 
 
 def encode_file(src, dst, config: EncoderConfig | None = None, *, frames: int | None = None,
@@ -73,7 +73,11 @@ def encode_file(src, dst, config: EncoderConfig | None = None, *, frames: int | 
 
 def encode_stream(model, frames, info: VideoInfo, config: EncoderConfig, device) -> tuple:
     """(.lvc bytes, [CodedFrame] in coding order) of `frames`, in memory (tests, benchmarks)."""
-    enc = Encoder(model, config, info, device)
+    return stream_of(Encoder(model, config, info, device), frames)
+
+
+def stream_of(enc: Encoder, frames) -> tuple:
+    """encode_stream with an Encoder the caller keeps (to read its rate control afterwards)."""
     buf = io.BytesIO()
     writer = LvcWriter(buf)
     writer.write_sequence_header(enc.sequence_header())

@@ -32,12 +32,13 @@ def _encode(model, clip, config) -> dict:
     """One encode in memory: rate, PSNR-YUV, time, and what rate control did."""
     import torch
 
+    from lvcodec.codec.api import stream_of
     from lvcodec.codec.session import Encoder
     from lvcodec.rd import frame_psnr
 
     t0 = time.perf_counter()
     enc = Encoder(model, config, clip.info, torch.device("cpu"))
-    data, coded = _stream(enc, clip.frames)
+    data, coded = stream_of(enc, clip.frames)
     seconds = time.perf_counter() - t0
     n = len(clip.frames)
     row = {"bytes": len(data), "kbps": len(data) * 8 * clip.info.fps / n / 1000,
@@ -46,22 +47,6 @@ def _encode(model, clip, config) -> dict:
     if enc.rate is not None:
         row.update(gops=[vars(r) for r in enc.rate.records], trials=enc.rate.trials)
     return row
-
-
-def _stream(enc, frames):
-    import io
-
-    from lvcodec.bitstream import LvcWriter
-
-    buf = io.BytesIO()
-    w = LvcWriter(buf)
-    w.write_sequence_header(enc.sequence_header())
-    coded = []
-    for c in enc.code(frames):
-        w.write_frame(c.header, c.substreams)
-        coded.append(c)
-    w.close()
-    return buf.getvalue(), coded
 
 
 def _targets(fixed: list) -> list:

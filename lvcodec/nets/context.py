@@ -115,8 +115,7 @@ class GroupCheckerboardContext(nn.Module):
 
     def _coded_params(self, k, prior, y_hat, anchors, y_ref=None):
         means, scales = self.params(k, prior, y_hat, anchors, y_ref)
-        snapped = torch.as_tensor(_TABLE.scales, dtype=scales.dtype, device=scales.device)
-        snapped = snapped[scale_index(scales)]
+        snapped = torch.exp(_TABLE.log_min + _TABLE.log_step * scale_index(scales).to(scales.dtype))
         return (means + (quantize_mean(means) - means).detach(),
                 scales + (snapped - scales).detach())
 
