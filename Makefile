@@ -45,6 +45,7 @@ bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> 
 	$(PY) -m lvcodec.eval.bench_ratecontrol $(TESTSET) --out benchmarks
 	$(PY) -m lvcodec.eval.bench_chunks --out benchmarks
 	$(PY) -m lvcodec.eval.bench_refinement $(TESTSET) --out benchmarks --frames 9 --gop 8 --qualities 16,32,48
+	$(PY) -m lvcodec.eval.bench_exact $(TESTSET) --out benchmarks
 
 fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchmarks/reliability.md
 	$(PY) tests/fuzz/fuzz_decoder.py --iterations 100000 --report benchmarks/reliability.md

@@ -3,7 +3,9 @@
 from enum import IntEnum
 
 MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels are caught early
-VERSION_MAJOR = 2  # readers refuse another major (2: every frame carries its picture hash)
+# Readers refuse another major. 2: every frame carries its picture hash; 3: the decoding process
+# is exact (docs/bitstream.md §9), so 2.x pictures are not what a 3.x decoder makes.
+VERSION_MAJOR = 3
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 

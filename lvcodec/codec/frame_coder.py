@@ -2,14 +2,15 @@
 
 Every latent (intra y, motion, inter y) is a `LatentCoder`: a hyper-latent z under the factorized
 prior and a latent y under Gaussians whose parameters come from the hyperprior, an optional
-further prior (the temporal prior of P frames) and the group-checkerboard context. The decoder
-side of every frame (synthesis, motion compensation, reference features) runs through
-`decoder_side()`, so the encoder's reconstruction is the decoder's, bit for bit.
+further prior (the temporal prior of P frames) and the group-checkerboard context.
+
+Everything the decoder computes (entropy parameters, synthesis, motion compensation, reference
+features, enhancement) runs on the nets' exact twins under `numerics.exact()`, at both ends: the
+encoder's reconstruction is the decoder's, bit for bit, on any machine (docs/bitstream.md §9).
+The encoder's own analysis (motion estimation, analysis transforms, refinement) uses the float
+nets: it only chooses which integers to send.
 """
 
-import copy
-import weakref
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -24,11 +25,12 @@ from lvcodec.nets.enhance import ENHANCE_MULTIPLE, EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
+from lvcodec.nets.numerics import exact, exact_twin
 from lvcodec.nets.resample import half_picture, half_size
 from lvcodec.rd import lambda_for
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "EncodeChannel",
-           "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder", "decoder_side"]
+           "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder"]
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 
@@ -46,27 +48,11 @@ def tensor_to_frame(x_hat: torch.Tensor, width: int, height: int) -> Frame:
     return Frame(to8(y), to8(u), to8(v))
 
 
-@contextmanager
-def decoder_side(device):
-    """Where the nets compute what the decoder must reproduce.
-
-    oneDNN picks kernels by thread count, and their float sums differ in the last bit, which
-    flips a pixel's rounding now and then (and, through the references, every later frame).
-    PyTorch's own convolution (im2col + GEMM split over outputs only) gives identical results with
-    1..16 threads, at ~1.5x the time: the price of a decoder that reproduces the encoder exactly.
-    """
-    cpu = torch.device(device).type == "cpu"
-    # On CUDA, cuDNN may pick non-deterministic algorithms (atomics): ask for deterministic ones.
-    with torch.no_grad(), torch.backends.mkldnn.flags(enabled=not cpu), \
-            torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True):
-        yield
-
-
 @dataclass
 class Reference:
     """A decoded picture as later frames use it: the padded packed picture and its features."""
 
-    x: torch.Tensor  # (1, 6, ph, pw), clamped to [0, 1]
+    x: torch.Tensor  # (1, 6, ph, pw), clamped to [0, 1], binary32
     feat: torch.Tensor | None = None  # propagated decoder features (None for intra pictures)
     # Features of an intra picture, made by each inter net that references it (P and B nets have
     # their own feature extractors), once.
@@ -79,65 +65,49 @@ def _gaussian_coder() -> GaussianCoder:
     return GaussianCoder()  # 128 tables: built once per process, shared by every session
 
 
-class _ParamPath(torch.nn.Module):
-    """The entropy-parameter networks (hyper synthesis + context) in float64.
-
-    Their inputs are exact (integers, and means on the 1/16 grid), but float32 convolutions sum in
-    an order that depends on the thread count and the CPU, so a mean near a rounding boundary of
-    the 1/16 grid could snap differently at the two ends and desynchronise the stream. In float64
-    the same differences are ~1e-16 and a flip needs a value within that of a boundary: it does
-    not happen in practice. These nets run at 1/16 resolution, so the cost is small.
-    """
-
-    def __init__(self, part):
-        super().__init__()
-        self.h_s = copy.deepcopy(part.h_s).double().eval()
-        self.context = copy.deepcopy(part.context).double().eval()
-        # B frames: the hyperprior aligns the two temporal priors (PriorAlignment).
-        align = getattr(part, "align", None)
-        self.align = copy.deepcopy(align).double().eval() if align is not None else None
-        eb = part.entropy_bottleneck
-        self.z_coder = FactorizedCoder(eb._quantized_cdf.cpu().numpy(), eb._cdf_length.cpu().numpy(),
-                                       eb._offset.cpu().numpy())
-        self.register_buffer("medians", eb._get_medians().detach().double().clone())
-
-
-_PARAM_PATHS: "weakref.WeakKeyDictionary[torch.nn.Module, _ParamPath]" = weakref.WeakKeyDictionary()
+def _z_coder(eb) -> FactorizedCoder:
+    """The hyper-latent's tables (integer CDFs stored with the model), once per net."""
+    if "_lvc_z_coder" not in eb.__dict__:
+        eb._lvc_z_coder = FactorizedCoder(eb._quantized_cdf.cpu().numpy(),
+                                          eb._cdf_length.cpu().numpy(), eb._offset.cpu().numpy())
+    return eb._lvc_z_coder
 
 
 class LatentCoder:
-    """y and z of one hyperprior autoencoder (`part` has h_s, context, entropy_bottleneck).
+    """y and z of one hyperprior autoencoder. `part`: an exact twin (or a part of one) with
+    h_s, context and entropy_bottleneck (and, for B frames, the prior alignment `align`).
 
     Two substreams: z, then y. Latents sit at 1/8 of the padded packed frame, z at 1/32.
     """
 
     def __init__(self, part):
-        if part not in _PARAM_PATHS:
-            _PARAM_PATHS[part] = _ParamPath(part)
-        self.param = _PARAM_PATHS[part]
+        self.part = part
+        self.z_coder = _z_coder(part.entropy_bottleneck)
+        self.medians = part.entropy_bottleneck._get_medians().detach().double()
         self.y_coder = _gaussian_coder()
 
     def _prior(self, z_hat, extra):
-        prior = self.param.h_s(z_hat)
+        prior = self.part.h_s(z_hat)
         if extra is None:
             return prior
         extra = extra.double()
-        if self.param.align is not None:
-            extra = self.param.align(prior, extra)
+        align = getattr(self.part, "align", None)
+        if align is not None:
+            extra = align(prior, extra)
         return torch.cat([prior, extra], dim=1)
 
     def encode(self, y: torch.Tensor, z: torch.Tensor, extra: torch.Tensor | None = None,
                y_ref: torch.Tensor | None = None):
-        """Returns ([z bytes, y bytes], y_hat as float32: integers + multiples of 1/16, exact).
+        """Returns ([z bytes, y bytes], y_hat: integers + multiples of 1/16, binary64).
 
         extra: a further prior concatenated to the hyperprior's features; y_ref: a prediction of
         y (the context model's latent prior). Both are decoder-side values."""
-        p = self.param.to(z.device)
         z_enc, y_enc = new_encoder(), new_encoder()
-        z_sym = p.z_coder.clamp(torch.round(z.double() - p.medians)[0].flatten(1).cpu().numpy())
-        p.z_coder.encode(z_enc, z_sym)
-        z_hat = torch.from_numpy(z_sym).to(z.device).double().view_as(z) + p.medians
-        slices = p.context.slices
+        medians = self.medians.to(z.device)
+        z_sym = self.z_coder.clamp(torch.round(z.double() - medians)[0].flatten(1).cpu().numpy())
+        self.z_coder.encode(z_enc, z_sym)
+        z_hat = torch.from_numpy(z_sym).to(z.device).double().view_as(z) + medians
+        slices = self.part.context.slices
         y = y.double()
 
         def code_step(k, sel, mu, idx):
@@ -147,23 +117,25 @@ class LatentCoder:
             self.y_coder.encode(y_enc, sym, idx)
             return torch.from_numpy(sym).to(mu.device)
 
-        y_hat = p.context.code(self._prior(z_hat, extra), code_step, _double(y_ref))
-        return [finish(z_enc), finish(y_enc)], y_hat.float()
+        with exact():
+            y_hat = self.part.context.code(self._prior(z_hat, extra), code_step, _double(y_ref))
+        return [finish(z_enc), finish(y_enc)], y_hat
 
     def decode(self, substreams: list[bytes], padded: tuple[int, int], device,
                extra: torch.Tensor | None = None, y_ref: torch.Tensor | None = None) -> torch.Tensor:
         """Mirror of encode; `padded` is the padded packed (h, w)."""
-        p = self.param.to(device)
         z_dec, y_dec = new_decoder(substreams[0]), new_decoder(substreams[1])
-        zc, zh, zw = p.medians.shape[0], padded[0] // 32, padded[1] // 32
-        z_sym = p.z_coder.decode(z_dec, zc, zh * zw)
-        z_hat = torch.from_numpy(z_sym).to(device).double().view(1, zc, zh, zw) + p.medians
+        medians = self.medians.to(device)
+        zc, zh, zw = medians.shape[0], padded[0] // 32, padded[1] // 32
+        z_sym = self.z_coder.decode(z_dec, zc, zh * zw)
+        z_hat = torch.from_numpy(z_sym).to(device).double().view(1, zc, zh, zw) + medians
 
         def code_step(k, sel, mu, idx):
             sym = self.y_coder.decode(y_dec, idx.cpu().numpy()).reshape(tuple(mu.shape))
             return torch.from_numpy(sym).to(mu.device)
 
-        return p.context.code(self._prior(z_hat, extra), code_step, _double(y_ref)).float()
+        with exact():
+            return self.part.context.code(self._prior(z_hat, extra), code_step, _double(y_ref))
 
 
 def _double(t):
@@ -179,10 +151,24 @@ def _padded(shape) -> tuple[int, int]:
     return -(-h // PAD) * PAD, -(-w // PAD) * PAD
 
 
+def _f32(t):
+    """A decoder-side value as the encoder's float nets take it."""
+    if t is None:
+        return None
+    if isinstance(t, (list, tuple)):
+        return [_f32(v) for v in t]
+    return t.float()
+
+
 def _reference(x_hat: torch.Tensor, shape) -> Reference:
-    """The cropped reconstruction, clamped and re-padded exactly as both ends do it."""
+    """The cropped reconstruction, clamped, rounded to binary32 and re-padded, at both ends."""
     h, w = shape
-    return Reference(pad_to(x_hat[..., :h, :w].clamp(0, 1), PAD))
+    return Reference(pad_to(x_hat[..., :h, :w].clamp(0, 1).float(), PAD))
+
+
+def _output(x_hat: torch.Tensor, shape) -> tuple[torch.Tensor, Reference]:
+    """(the cropped picture, its Reference) from a decoder-side reconstruction."""
+    return x_hat[..., : shape[0], : shape[1]].float(), _reference(x_hat, shape)
 
 
 class EncodeChannel:
@@ -221,25 +207,28 @@ class _Effort:
             raise ValueError("latent refinement needs the model's lambda range")
 
     def refine(self, part, y, z, xp, shape, quality: int, prior_fn, synth, y_ref=None):
+        """part, prior_fn, synth: the float nets (decoder-side inputs passed through _f32)."""
         if self.refinement.steps <= 0:
             return y, z
         return refine_latents(y, z, x=xp, part=part, prior_fn=prior_fn, synth=synth,
                               lam=lambda_for(quality, self.lambda_range), shape=shape,
-                              refinement=self.refinement, y_ref=y_ref)
+                              refinement=self.refinement, y_ref=_f32(y_ref))
 
 
 class _FrameCoder:
     """Each frame type is written once, as `code(channel, x, …)`: the encoder runs it with an
     EncodeChannel and the source x, the decoder with a DecodeChannel and x = None. Whatever runs
-    after a latent is decoded runs at both ends under decoder_side(), so the encoder's picture is
-    the decoder's, bit for bit. encode() -> (substreams, x_hat, Reference); decode() ->
-    (x_hat, Reference); x_hat cropped to the packed frame."""
+    after a latent is decoded runs at both ends on the exact twin `dec` under exact(), so the
+    encoder's picture is the decoder's, bit for bit; `net` (float) only analyses. encode() ->
+    (substreams, x_hat, Reference); decode() -> (x_hat, Reference); x_hat cropped to the packed
+    frame, binary32."""
 
     SUBSTREAMS = 0
     WHAT = ""
 
     def __init__(self, net, refinement: Refinement | None = None, lambda_range=None):
         self.net = net
+        self.dec = exact_twin(net)
         self.effort = _Effort(refinement, lambda_range)
 
     @torch.no_grad()
@@ -264,7 +253,7 @@ class IntraCoder(_FrameCoder):
 
     def __init__(self, net: IntraNet, refinement: Refinement | None = None, lambda_range=None):
         super().__init__(net, refinement, lambda_range)
-        self.latent = LatentCoder(net)
+        self.latent = LatentCoder(self.dec)
 
     def code(self, ch, x, quality: int, shape):
         q = _q(quality, ch.device)
@@ -276,9 +265,8 @@ class IntraCoder(_FrameCoder):
                                       lambda y_hat: self.net.synthesise(y_hat, q))
 
         y_hat = ch.latent(self.latent, analyse, shape)
-        with decoder_side(ch.device):
-            x_hat = self.net.synthesise(y_hat, q)
-        return x_hat[..., : shape[0], : shape[1]], _reference(x_hat, shape)
+        with exact():
+            return _output(self.dec.synthesise(y_hat, q), shape)
 
 
 class _ContextualCoder(_FrameCoder):
@@ -287,25 +275,27 @@ class _ContextualCoder(_FrameCoder):
     def _features(self, ref: Reference) -> torch.Tensor:
         if ref.feat is not None:
             return ref.feat
-        if id(self.net) not in ref.own_feats:  # an intra picture: features of its picture
-            ref.own_feats[id(self.net)] = self.net.ref_features(ref.x)
-        return ref.own_feats[id(self.net)]
+        if id(self.dec) not in ref.own_feats:  # an intra picture: features of its picture
+            ref.own_feats[id(self.dec)] = self.dec.ref_features(ref.x)
+        return ref.own_feats[id(self.dec)]
 
     def _frame_latent(self, ch, xp, contexts, q, quality, shape, prior_fn, extra, y_ref):
-        """The conditional latent of the frame (after its motion): analysed, refined, coded."""
+        """The conditional latent of the frame (after its motion): analysed, refined, coded.
+        prior_fn works on the float nets (refinement); contexts, extra, y_ref are decoder-side."""
         def analyse():
-            y, z = self.net.analyse(xp, contexts, q)
+            ctx = _f32(contexts)
+            y, z = self.net.analyse(xp, ctx, q)
             return self.effort.refine(self.net, y, z, xp, shape, quality, prior_fn,
-                                      lambda y_hat: self.net.synthesise(y_hat, contexts, q)[0],
+                                      lambda y_hat: self.net.synthesise(y_hat, ctx, q)[0],
                                       y_ref=y_ref)
 
         return ch.latent(self.latent, analyse, shape, extra=extra, y_ref=y_ref)
 
     def _reconstruct(self, y_hat, contexts, q, shape):
-        x_hat, feat = self.net.synthesise(y_hat, contexts, q)
-        ref = _reference(x_hat, shape)
+        x_hat, feat = self.dec.synthesise(y_hat, contexts, q)
+        x_hat, ref = _output(x_hat, shape)
         ref.feat = feat  # frame-recurrent: the next frame's reference feature
-        return x_hat[..., : shape[0], : shape[1]], ref
+        return x_hat, ref
 
 
 class InterCoder(_ContextualCoder):
@@ -313,34 +303,34 @@ class InterCoder(_ContextualCoder):
 
     The motion is estimated and analysed in the encoder only; everything after the motion
     latents are decoded (motion synthesis, temporal contexts and prior, frame synthesis) is
-    computed by both ends from the same decoded values, under decoder_side().
+    computed by both ends from the same decoded values, under exact().
     """
 
     SUBSTREAMS, WHAT = 4, "a P frame"
 
     def __init__(self, net: InterNet, refinement: Refinement | None = None, lambda_range=None):
         super().__init__(net, refinement, lambda_range)
-        self.motion = LatentCoder(net.motion)
-        self.latent = LatentCoder(net)
+        self.motion = LatentCoder(self.dec.motion)
+        self.latent = LatentCoder(self.dec)
 
     def _contexts(self, motion_hat, ref: Reference, q):
         """Temporal contexts, temporal prior and latent prediction from the decoded motion."""
-        flow_hat = self.net.motion.synthesise(motion_hat, q)
-        contexts = self.net.contexts(self._features(ref), flow_hat)
-        y_ref = self.net.latent_prediction(ref.x, flow_hat, contexts, q)
-        return contexts, self.net.temporal_prior(contexts), y_ref
+        flow_hat = self.dec.motion.synthesise(motion_hat, q)
+        contexts = self.dec.contexts(self._features(ref), flow_hat)
+        y_ref = self.dec.latent_prediction(ref.x, flow_hat, contexts, q)
+        return contexts, self.dec.temporal_prior(contexts), y_ref
 
     def code(self, ch, x, ref: Reference, quality: int, shape):
         q = _q(quality, ch.device)
         xp = None if x is None else pad_to(x, PAD)
         motion_hat = ch.latent(self.motion, lambda: self.net.motion.analyse(
             self.net.estimator(xp, ref.x), q), shape)
-        with decoder_side(ch.device):
+        with exact():
             contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
         y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
-                                   lambda z_hat: torch.cat([self.net.h_s(z_hat), prior], 1),
+                                   lambda z_hat: torch.cat([self.net.h_s(z_hat), _f32(prior)], 1),
                                    prior, y_ref)
-        with decoder_side(ch.device):
+        with exact():
             return self._reconstruct(y_hat, contexts, q, shape)
 
 
@@ -349,7 +339,7 @@ class BiCoder(_ContextualCoder):
 
     Motion branch 0 (to the past reference) is coded first; branch 1 (to the future one) is coded
     with branch 0's decoded latent as a further prior. As for P frames, everything after the
-    motion latents is computed by both ends from decoded values, under decoder_side().
+    motion latents is computed by both ends from decoded values, under exact().
     `code()` also returns the decoded motion (flows to both references), which the half-scale
     coder's enhancement uses.
     """
@@ -358,19 +348,20 @@ class BiCoder(_ContextualCoder):
 
     def __init__(self, net: BiNet, refinement: Refinement | None = None, lambda_range=None):
         super().__init__(net, refinement, lambda_range)
-        self.motion = [LatentCoder(b) for b in net.motion.branches]
-        self.latent = LatentCoder(net)
+        self.motion = [LatentCoder(b) for b in self.dec.motion.branches]
+        self.latent = LatentCoder(self.dec)
 
     def _prediction(self, motion_hats, refs, q):
         """Fused contexts, the two temporal priors and the latent prediction."""
-        flows_hat = self.net.motion.synthesise(motion_hats, q)
-        contexts, priors, w0 = self.net.bi_contexts([self._features(r) for r in refs], flows_hat)
-        y_ref = self.net.bi_latent_prediction([r.x for r in refs], flows_hat, w0, contexts, q)
+        flows_hat = self.dec.motion.synthesise(motion_hats, q)
+        contexts, priors, w0 = self.dec.bi_contexts([self._features(r) for r in refs], flows_hat)
+        y_ref = self.dec.bi_latent_prediction([r.x for r in refs], flows_hat, w0, contexts, q)
         return contexts, priors, y_ref, flows_hat
 
     def _prior(self, z_hat, priors):
+        """The entropy model's prior on the float nets (the encoder's refinement)."""
         hyper = self.net.h_s(z_hat)
-        return torch.cat([hyper, self.net.align(hyper, priors)], dim=1)
+        return torch.cat([hyper, self.net.align(hyper, _f32(priors))], dim=1)
 
     def code(self, ch, x, refs: tuple, quality: int, shape):
         q = _q(quality, ch.device)
@@ -385,11 +376,11 @@ class BiCoder(_ContextualCoder):
 
         m0 = ch.latent(self.motion[0], lambda: motion(0), shape)
         m1 = ch.latent(self.motion[1], lambda: motion(1), shape, extra=m0)
-        with decoder_side(ch.device):
+        with exact():
             contexts, priors, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
         y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
                                    lambda z_hat: self._prior(z_hat, priors), priors, y_ref)
-        with decoder_side(ch.device):
+        with exact():
             return (*self._reconstruct(y_hat, contexts, q, shape), flows_hat)
 
 
@@ -408,7 +399,7 @@ class HalfScaleCoder(_FrameCoder):
     down-sampled frame and references, then the enhancement net back to full resolution.
 
     The enhanced picture is what later frames reference and what the decoder outputs, so both
-    ends run the net under decoder_side(). `prev` is the recurrent state: the last enhanced
+    ends run the net's exact twin. `prev` is the recurrent state: the last enhanced
     picture of the GOP (None after an anchor).
     """
 
@@ -430,13 +421,13 @@ class HalfScaleCoder(_FrameCoder):
         half = pad_to(half_hat, ENHANCE_MULTIPLE // 2)
         gh, gw = 2 * half.shape[-2], 2 * half.shape[-1]
         flows = [f[..., : half.shape[-2], : half.shape[-1]] for f in flows_hat]
-        x_hat = self.net.restore(half, flows, [r.x[..., :gh, :gw] for r in refs],
+        x_hat = self.dec.restore(half, flows, [r.x[..., :gh, :gw] for r in refs],
                                  None if prev is None else prev.x[..., :gh, :gw])
-        return x_hat[..., : shape[0], : shape[1]], _reference(x_hat, shape)
+        return _output(x_hat, shape)
 
     def code(self, ch, x, refs: tuple, quality: int, prev: Reference | None, shape):
         half_refs = tuple(half_reference(r, shape) for r in refs)
         half_hat, _, flows = self.bi.code(ch, None if x is None else self.half_source(x),
                                           half_refs, quality, half_size(*shape))
-        with decoder_side(ch.device):
+        with exact():
             return self.enhance(half_hat, flows, refs, prev, shape)

@@ -4,7 +4,7 @@
 import constriction
 import numpy as np
 
-from lvcodec.entropy.tables import PRECISION, ScaleTable, quantize_pmf
+from lvcodec.entropy.tables import PRECISION, SCALE_TABLE_SHA256, ScaleTable, quantize_pmf
 
 __all__ = ["GaussianCoder", "FactorizedCoder", "new_encoder", "new_decoder", "finish"]
 
@@ -49,7 +49,15 @@ class GaussianCoder:
     """
 
     def __init__(self, table: ScaleTable | None = None):
-        self.table = table or ScaleTable()
+        if table is None:
+            table = ScaleTable()
+            if table.digest() != SCALE_TABLE_SHA256:
+                from lvcodec.errors import LvcError
+
+                raise LvcError("this machine computes other Gaussian probability tables than the "
+                               "format's (its libm's erfc differs): it cannot code .lvc streams "
+                               "exactly; please report it")
+        self.table = table
         self._models = [_categorical(p) for p in self.table.pmfs]
 
     def clamp(self, symbols: np.ndarray, indexes: np.ndarray) -> np.ndarray:

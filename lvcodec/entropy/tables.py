@@ -1,10 +1,12 @@
 """Frozen integer probability tables shared bit-for-bit by encoder and decoder (DESIGN §5)."""
 
+import hashlib
 import math
 
 import numpy as np
 
-__all__ = ["PRECISION", "ScaleTable", "quantize_pmf", "quantize_mean", "MEAN_STEP"]
+__all__ = ["PRECISION", "ScaleTable", "quantize_pmf", "quantize_mean", "MEAN_STEP",
+           "SCALE_TABLE_SHA256"]
 
 PRECISION = 24  # constriction's Python coders work at 24-bit probability precision.
 TOTAL = 1 << PRECISION
@@ -34,6 +36,12 @@ def quantize_pmf(pmf: np.ndarray) -> np.ndarray:
     return ints
 
 
+# The default table's integer pmfs (ScaleTable().digest()). They come from libm's erfc, which may
+# differ between machines in the last bit; the coder checks the digest so that a machine whose
+# tables differ refuses to code instead of writing or reading other probabilities.
+SCALE_TABLE_SHA256 = "c104a7f6dd5b69d5c73b812f2392f1e9e2f77733df057b1d15a3c89d847327c8"
+
+
 class ScaleTable:
     """Zero-mean quantized Gaussians at log-spaced scales; a latent's scale is snapped to an index.
 
@@ -50,6 +58,13 @@ class ScaleTable:
         self.supports = np.array(
             [max(min_support, int(math.ceil(s * tail_sigmas))) for s in self.scales], dtype=np.int64)
         self.pmfs = [self._pmf(s, int(r)) for s, r in zip(self.scales, self.supports)]
+
+    def digest(self) -> str:
+        """sha256 of the integer pmfs (int64 little-endian, table order)."""
+        h = hashlib.sha256()
+        for p in self.pmfs:
+            h.update(np.asarray(p, dtype="<i8").tobytes())
+        return h.hexdigest()
 
     @staticmethod
     def _pmf(scale: float, support: int) -> np.ndarray:

@@ -4,30 +4,25 @@ A decoder may run independent frames as one batch (on a GPU, the B frames of one
 layer share their references and do not reference each other). That stays in parity with an
 encoder that ran them one by one only if every decoder-side net gives each frame the same bits
 whatever else is in its batch. This module checks it on real frames, for each path a decoder
-runs after the entropy decoder (the float64 entropy-parameter nets included):
+runs after the entropy decoder (the entropy-parameter nets included), all on the exact twins:
 
 - I: frame synthesis;
 - P: motion synthesis, temporal contexts, temporal prior, latent prediction, frame synthesis,
   all from one shared reference;
 - B: the same for two references (the fused contexts and the two priors);
 - half-scale B: the enhancement net (bicubic base, warped references, attention);
-- the hyper synthesis in float64 (the entropy parameters' first net) of each coder.
+- the hyper synthesis (the entropy parameters' first net) of each coder.
 
 The latents are the encoder's own, so the inputs are exactly what a decoder would hold.
 """
 
 import torch
 
-from lvcodec.codec import frame_coder
 from lvcodec.codec.frame_coder import (PAD, BiCoder, EncodeChannel, HalfScaleCoder, InterCoder,
-                                       IntraCoder, Reference, _q, frame_to_tensor, half_reference,
-                                       pad_to)
+                                       IntraCoder, Reference, _f32, _q, frame_to_tensor,
+                                       half_reference, pad_to)
+from lvcodec.nets.numerics import exact
 from lvcodec.nets.resample import half_size
-
-
-def decoder_side(device):
-    """frame_coder.decoder_side, looked up at each use (a benchmark may swap the kernels)."""
-    return frame_coder.decoder_side(device)
 
 __all__ = ["batch_invariance"]
 
@@ -63,21 +58,22 @@ def _pair(reconstructed):
 
 
 def _hyper(out, name, coder_latent, z_list):
-    """The float64 hyper synthesis on the quantized hyper-latents."""
-    p = coder_latent.param
-    z_hat = [torch.round(z.double() - p.medians) + p.medians for z in z_list]
-    _tally(out, name, [p.h_s(z) for z in z_hat], p.h_s(torch.cat(z_hat)))
+    """The hyper synthesis on the quantized hyper-latents."""
+    h_s, med = coder_latent.part.h_s, coder_latent.medians
+    z_hat = [torch.round(z.double() - med) + med for z in z_list]
+    with exact():
+        _tally(out, name, [h_s(z) for z in z_hat], h_s(torch.cat(z_hat)))
 
 
 def _code_and_synthesise(out, tag, coder, xs, single, batched, q, shape):
     """P and B frames after their prediction: each frame's latents coded as the encoder does,
-    then the float64 hyper synthesis and the frame synthesis, one at a time vs batched.
+    then the hyper synthesis and the frame synthesis, one at a time vs batched.
     single/batched: the coder's (contexts, prior(s), latent prediction, ...) per frame / batched."""
-    latents = [coder.net.analyse(x, s[0], q) for x, s in zip(xs, single)]
-    _hyper(out, f"{tag}: hyper synthesis (float64)", coder.latent, [z for _, z in latents])
+    latents = [coder.net.analyse(x, _f32(s[0]), q) for x, s in zip(xs, single)]
+    _hyper(out, f"{tag}: hyper synthesis", coder.latent, [z for _, z in latents])
     y_hats = [coder.latent.encode(y, z, extra=s[1], y_ref=s[2])[1]
               for (y, z), s in zip(latents, single)]
-    with decoder_side(q.device):
+    with exact():
         _tally(out, f"{tag}: frame synthesis",
                [_pair(coder._reconstruct(y, s[0], q, shape)) for y, s in zip(y_hats, single)],
                _pair(coder._reconstruct(torch.cat(y_hats), batched[0], q, shape)))
@@ -96,10 +92,10 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
     intra = IntraCoder(model.intra)
     latents = [model.intra.analyse(x, q) for x in xs]
     y_hats = [intra.latent.encode(y, z)[1] for y, z in latents]
-    with decoder_side(device):
-        _tally(out, "I: frame synthesis", [model.intra.synthesise(y, q) for y in y_hats],
-               model.intra.synthesise(torch.cat(y_hats), q))
-    _hyper(out, "I: hyper synthesis (float64)", intra.latent, [z for _, z in latents[1:-1]])
+    with exact():
+        _tally(out, "I: frame synthesis", [intra.dec.synthesise(y, q) for y in y_hats],
+               intra.dec.synthesise(torch.cat(y_hats), q))
+    _hyper(out, "I: hyper synthesis", intra.latent, [z for _, z in latents[1:-1]])
     refs = [intra.encode(x, quality)[2] for x in (xs[0], xs[-1])]  # the decoded references
     mid = xs[1:-1]
     n = len(mid)
@@ -108,7 +104,7 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
         inter = InterCoder(model.inter)
         motion = [inter.motion.encode(*model.inter.motion.analyse(
             model.inter.estimator(x, refs[0].x), q))[1] for x in mid]
-        with decoder_side(device):
+        with exact():
             single = [inter._contexts(m, refs[0], q) for m in motion]
             batched = inter._contexts(torch.cat(motion), _stack([refs[0]] * n), q)
         _tally(out, "P: contexts, prior, latent prediction", single, batched)
@@ -122,7 +118,7 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
             ys, zs = model.bi.motion.analyse([model.bi.estimator(x, r.x) for r in refs], q)
             m0 = bi.motion[0].encode(ys[0], zs[0])[1]
             motions.append([m0, bi.motion[1].encode(ys[1], zs[1], extra=m0)[1]])
-        with decoder_side(device):
+        with exact():
             single = [bi._prediction(m, refs, q) for m in motions]
             batched = bi._prediction([torch.cat([m[k] for m in motions]) for k in (0, 1)],
                                      stacked, q)
@@ -135,7 +131,7 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
             with torch.no_grad():  # (x_hat, Reference, flows) of each half-scale B frame
                 coded = [bi.code(EncodeChannel(device), half.half_source(x[..., : shape[0], : shape[1]]),
                                  half_refs, quality, half_size(*shape)) for x in mid]
-            with decoder_side(device):
+            with exact():
                 single = [half.enhance(c[0], c[2], refs, None, shape)[1].x for c in coded]
                 flows = [torch.cat([c[2][k] for c in coded]) for k in (0, 1)]
                 batched = half.enhance(torch.cat([c[0] for c in coded]), flows, stacked, None,

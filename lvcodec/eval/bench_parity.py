@@ -12,16 +12,20 @@ encoder's reconstruction:
 - CUDA, when a GPU is present: a CPU-encoded stream decoded on the GPU, and the reverse;
 - frames batched vs one at a time: every decoder-side net (entropy parameters included) on a
   batch of 4 frames that share their references, against each frame alone, element by element
-  (`lvcodec.eval.batch_parity`); with oneDNN's kernels too, to show the check sees differences;
-- foreign kernels: the decoder runs oneDNN's convolutions, whose float sums differ from the
-  encoder's in the last bits, a stand-in for another machine's kernels. It measures how far
-  float32 differences reach through the float64 entropy parameters and the references.
+  (`lvcodec.eval.batch_parity`);
+- other machines' kernels: the decoder in a child process with MKL restricted to AVX2 or SSE4.2
+  (what MKL picks on CPUs without AVX-512), with ATen's scalar or AVX2 kernels, and with oneDNN
+  allowed; and an encoder under MKL AVX2 whose stream this process decodes.
 
 Writes OUT/parity.md and OUT/parity.json.
 """
 
 import io
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +36,7 @@ import torch
 
 from lvcodec.bitstream import LvcReader
 from lvcodec.codec import frame_coder
+from lvcodec.nets import numerics
 from lvcodec.codec.api import encode_stream
 from lvcodec.codec.session import Decoder, EncoderConfig, MissingReference
 from lvcodec.errors import LvcError
@@ -97,21 +102,68 @@ def threads(n):
         torch.set_num_threads(before)
 
 
+# Environments of other machines' kernels (read by MKL and ATen at start-up: a child process).
+FOREIGN = {
+    "MKL AVX2 (CPUs without AVX-512)": {"MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+    "MKL SSE4.2": {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
+    "ATen scalar kernels": {"ATEN_CPU_CAPABILITY": "default"},
+    "ATen AVX2 kernels": {"ATEN_CPU_CAPABILITY": "avx2"},
+}
+
+
+def _child(env: dict, args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", "lvcodec.eval.bench_parity", *args],
+                   env=dict(os.environ, OMP_NUM_THREADS="2", **env), check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def decode_foreign(model, data, env: dict):
+    """decode() in a child process whose MKL/ATen run other kernels: (frames, error)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stream, out = Path(tmp) / "s.lvc", Path(tmp) / "out.npz"
+        stream.write_bytes(data)
+        _child(env, ["--child-decode", str(stream), str(out), "--model", model.name])
+        return _load_frames(out)
+
+
+def encode_foreign(model, src_path: Path, frames: int, quality, period, structure, env: dict):
+    """An encode in a child process with other kernels: (stream bytes, its reconstructions)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stream, out = Path(tmp) / "s.lvc", Path(tmp) / "out.npz"
+        _child(env, ["--child-encode", str(src_path), str(stream), str(out), "--model", model.name,
+                     "--frames", str(frames), "--intra-period", str(period), "--qualities",
+                     str(quality), "--gop", str(structure["gop"]), "--downsample",
+                     structure["downsample"]])
+        return stream.read_bytes(), _load_frames(out)[0]
+
+
+def _save_frames(path: Path, frames: list, error) -> None:
+    np.savez(path, **{f"{p}{i}": getattr(f, p) for i, f in enumerate(frames) for p in "yuv"},
+             error=np.array(error or ""), n=np.array(len(frames)))
+
+
+def _load_frames(path: Path):
+    from lvcodec.io import Frame
+    z = np.load(path)
+    frames = [Frame(z[f"y{i}"], z[f"u{i}"], z[f"v{i}"]) for i in range(int(z["n"]))]
+    return frames, (str(z["error"]) or None)
+
+
 @contextmanager
-def foreign_kernels():
-    """Decode with oneDNN's convolutions instead of the ones the encoder's decoder_side uses."""
-    original = frame_coder.decoder_side
+def onednn_allowed():
+    """The exact path with oneDNN left on (it never takes binary64 convolutions)."""
+    original = numerics.exact
 
     @contextmanager
-    def onednn(device):
-        with torch.no_grad(), torch.backends.mkldnn.flags(enabled=True):
+    def with_onednn():
+        with original(), torch.backends.mkldnn.flags(enabled=True):
             yield
 
-    frame_coder.decoder_side = onednn
+    frame_coder.exact = numerics.exact = with_onednn
     try:
         yield
     finally:
-        frame_coder.decoder_side = original
+        frame_coder.exact = numerics.exact = original
 
 
 def compare(expected, sources, got, error) -> dict:
@@ -131,8 +183,9 @@ def compare(expected, sources, got, error) -> dict:
     }
 
 
-def conditions(model, frames, info, quality, period, structure):
-    """({condition: comparison}, stream bytes) for one stream with intra period `period`."""
+def conditions(model, frames, info, quality, period, structure, foreign=tuple(FOREIGN)):
+    """({condition: comparison}, stream) for one stream with intra period `period`; `foreign`:
+    the FOREIGN kernels to decode it with too."""
     cpu = torch.device("cpu")
     with threads(2):
         data, recons, sources = encode(model, frames, info, quality, period, cpu, **structure)
@@ -150,8 +203,11 @@ def conditions(model, frames, info, quality, period, structure):
     out["CPU, from the second I frame"] = compare([recons[start + i] for i in kept],
                                                   [sources[start + i] for i in kept],
                                                   [got[i] for i in kept], err)
-    with threads(2), foreign_kernels():
-        out["CPU, oneDNN kernels (foreign)"] = compare(recons, sources, *decode(model, data, cpu))
+    with threads(2), onednn_allowed():
+        out["CPU, oneDNN allowed"] = compare(recons, sources, *decode(model, data, cpu))
+    for name in foreign:
+        out[f"decoder: {name}"] = compare(recons, sources, *decode_foreign(model, data,
+                                                                          FOREIGN[name]))
     if torch.cuda.is_available():
         gpu = torch.device("cuda")
         gpu_model = load_model(model.name, gpu)
@@ -162,7 +218,7 @@ def conditions(model, frames, info, quality, period, structure):
         with threads(2):
             out["CUDA encode → CPU decode"] = compare(recons_gpu, sources,
                                                       *decode(model, data_gpu, cpu))
-    return out, len(data)
+    return out, data
 
 
 BATCH = 4  # frames per batch (between two references: BATCH + 2 frames of the clip)
@@ -170,14 +226,15 @@ BATCH = 4  # frames per batch (between two references: BATCH + 2 frames of the c
 
 def batching(model, frames, qualities) -> dict:
     """{column: {path: [identical, elements]}}: the stream's first BATCH + 2 frames (frame 0 and
-    BATCH + 1 the references) through batch_invariance, per quality, and once with oneDNN."""
+    BATCH + 1 the references) through batch_invariance, per quality, and once with oneDNN
+    allowed."""
     cpu, out = torch.device("cpu"), {}
     sample = frames[: BATCH + 2]
     with threads(2):
         for q in qualities:
             out[f"CPU, q{q}"] = batch_invariance(model, sample, q, cpu)
-        with foreign_kernels():
-            out[f"oneDNN kernels, q{qualities[0]}"] = batch_invariance(model, sample,
+        with onednn_allowed():
+            out[f"oneDNN allowed, q{qualities[0]}"] = batch_invariance(model, sample,
                                                                       qualities[0], cpu)
     if torch.cuda.is_available():
         gpu = torch.device("cuda")
@@ -192,8 +249,9 @@ def _batch_md(batch) -> list[str]:
              f"Every decoder-side net run on {BATCH} frames at once (they share their references, "
              "as the B frames of one hierarchy layer do) against each frame alone, on the encoder's "
              "own latents. Each cell: identical output elements / elements. A decoder that batches "
-             "independent frames stays in parity only where every cell is whole; the oneDNN "
-             "column shows that the check sees kernel differences.", "",
+             "independent frames stays in parity only where every cell is whole (the exact "
+             "decoding process, docs/bitstream.md §9, makes it so; before it, oneDNN's "
+             "convolutions failed this check).", "",
              "| decoder path | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for path in batch[cols[0]]:
         cells = []
@@ -242,7 +300,9 @@ def _md(results, meta, batch=None) -> str:
 @click.option("--intra-period", type=click.IntRange(1), default=32, show_default=True,
               help="I frames at 0 and here (less than --frames).")
 @click.option("--qualities", default=",".join(map(str, QUALITIES)), show_default=True)
-def main(out, model_name, clip, frames, intra_period, qualities):
+@click.option("--foreign/--no-foreign", default=True, show_default=True,
+              help="Also decode (and encode) in child processes with other machines' kernels.")
+def main(out, model_name, clip, frames, intra_period, qualities, foreign):
     """Decode under every condition and compare with the encoder's reconstruction."""
     if intra_period >= frames:
         raise click.BadParameter("must be less than --frames", param_hint="--intra-period")
@@ -256,9 +316,15 @@ def main(out, model_name, clip, frames, intra_period, qualities):
         if structure["downsample"] != "off" and model.enhance is None:
             continue
         for q in parse_points(qualities, "--qualities"):
-            conds, size = conditions(model, src, info, q, intra_period, structure)
+            conds, data = conditions(model, src, info, q, intra_period, structure,
+                                     tuple(FOREIGN) if foreign else ())
+            if foreign:
+                env = FOREIGN["MKL AVX2 (CPUs without AVX-512)"]
+                other, recons = encode_foreign(model, clip, frames, q, intra_period, structure, env)
+                conds["encoder: MKL AVX2, decoder: this process"] = compare(
+                    recons, _coding_order(other, src), *decode(model, other, torch.device("cpu")))
             key = f"{name}, q{q}"
-            results[key] = {"bytes": size, "conditions": conds}
+            results[key] = {"bytes": len(data), "conditions": conds}
             print(f"{key}: " + "; ".join(f"{c} {m['identical']}/{m['frames']}"
                                          for c, m in conds.items()), flush=True)
     batch = batching(model, src, parse_points(qualities, "--qualities"))
@@ -276,5 +342,35 @@ def main(out, model_name, clip, frames, intra_period, qualities):
     print((out / "parity.md").read_text())
 
 
+def _coding_order(data: bytes, src: list) -> list:
+    """The source frames in the stream's coding order."""
+    return [src[h.display_index] for h, _, _ in LvcReader(io.BytesIO(data)).frames()]
+
+
+def _child_main(argv: list[str]) -> None:
+    """The child processes of decode_foreign / encode_foreign (their kernels set by env)."""
+    if argv[0] == "--child-decode":
+        stream, out, _, name = argv[1:5]
+        frames, err = decode(load_model(name), Path(stream).read_bytes(), torch.device("cpu"))
+        _save_frames(Path(out), frames, err)
+        return
+    src_path, stream, out = argv[1:4]
+    opts = dict(zip(argv[4::2], argv[5::2]))
+    model = load_model(opts["--model"])
+    n = int(opts["--frames"])
+    with open_reader(Path(src_path), frames=n) as reader:
+        info, src = reader.info, list(reader)
+    src, _ = ping_pong(src, n)
+    with threads(2):
+        data, recons, _ = encode(model, src, info, int(opts["--qualities"]),
+                                 int(opts["--intra-period"]), torch.device("cpu"),
+                                 gop=int(opts["--gop"]), downsample=opts["--downsample"])
+    Path(stream).write_bytes(data)
+    _save_frames(Path(out), recons, None)
+
+
 if __name__ == "__main__":
-    run_script(main)
+    if len(sys.argv) > 1 and sys.argv[1].startswith("--child-"):
+        _child_main(sys.argv[1:])
+    else:
+        run_script(main)

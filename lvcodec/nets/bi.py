@@ -19,6 +19,7 @@ worth.
 import torch
 import torch.nn as nn
 
+from lvcodec.nets import numerics
 from lvcodec.nets.context import load_widened
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.layers import conv1x1, conv3x3, hyper_latent, zero_init
@@ -99,7 +100,7 @@ class SelectiveFusion(nn.Module):
         """past, future: contexts (C0, C1, C2) of each reference -> (fused contexts, w0)."""
         fused, w0 = [], None
         for net, cp, cf in zip(self.weights, past, future):
-            w = torch.sigmoid(net(torch.cat([cp, cf], dim=1)))  # 0.5 at the start: the mean
+            w = numerics.sigmoid(net(torch.cat([cp, cf], dim=1)))  # 0.5 at the start: the mean
             fused.append(cf + w * (cp - cf))
             w0 = w if w0 is None else w0
         return fused, w0
@@ -119,7 +120,7 @@ class PriorAlignment(nn.Module):
     def forward(self, hyper: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
         """hyper: h_s features; priors: the two temporal priors, concatenated."""
         past, future = priors.chunk(2, dim=1)
-        w = torch.sigmoid(self.net(torch.cat([hyper, priors], dim=1)))
+        w = numerics.sigmoid(self.net(torch.cat([hyper, priors], dim=1)))
         return future + w * (past - future)
 
 

@@ -6,17 +6,23 @@ features, every earlier group (all positions) and, for the second phase, the anc
 group. Decoding therefore takes 2 x groups parallel steps instead of one per position.
 """
 
+from decimal import Decimal, localcontext
+from functools import lru_cache
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from compressai.entropy_models import GaussianConditional
 
 from lvcodec.entropy.tables import ScaleTable, quantize_mean
+from lvcodec.nets import numerics
 from lvcodec.nets.layers import conv1x1, conv3x3, quantize_ste
 
-__all__ = ["GroupCheckerboardContext", "anchor_mask", "scale_index", "load_widened"]
+__all__ = ["GroupCheckerboardContext", "anchor_mask", "scale_index", "exact_scale_index",
+           "load_widened", "SCALE_FLOOR"]
 
 _TABLE = ScaleTable()
+SCALE_FLOOR = 1e-3  # scale = softplus(raw) + SCALE_FLOOR
 
 
 def anchor_mask(h: int, w: int, device=None) -> torch.Tensor:
@@ -32,6 +38,29 @@ def scale_index(scales: torch.Tensor, table: ScaleTable = _TABLE) -> torch.Tenso
                                                                              table.scale_max)
     idx = torch.ceil((torch.log(s) - table.log_min) / table.log_step - 1e-6)
     return idx.clamp(0, table.levels - 1).to(torch.int64)
+
+
+@lru_cache(maxsize=None)
+def _thresholds(device_type: str, device_index) -> torch.Tensor:
+    """T_i = softplus^-1(s_i - SCALE_FLOOR) for the table scales s_i, computed in decimal
+    (numerics rule 3), so that raw > T_i exactly when softplus(raw) + SCALE_FLOOR > s_i."""
+    t = _TABLE
+    with localcontext() as ctx:
+        ctx.prec = numerics.DECIMAL_DIGITS
+        lo, hi = Decimal(t.scale_min).ln(), Decimal(t.scale_max).ln()
+        out = []
+        for i in range(t.levels):
+            s = (lo + (hi - lo) * i / (t.levels - 1)).exp()
+            out.append(float(((s - Decimal(SCALE_FLOOR)).exp() - 1).ln()))
+    return torch.tensor(out, dtype=torch.float64, device=torch.device(device_type, device_index))
+
+
+def exact_scale_index(raw: torch.Tensor) -> torch.Tensor:
+    """Scale-table index of the scale softplus(raw) + SCALE_FLOOR: the first table scale not
+    below it, found by exact comparisons of raw with the decimal thresholds."""
+    t = _thresholds(raw.device.type, raw.device.index)
+    idx = torch.searchsorted(t, raw.double().contiguous(), right=False)  # #{i: T_i < raw}
+    return idx.clamp(max=_TABLE.levels - 1)
 
 
 class GroupCheckerboardContext(nn.Module):
@@ -73,6 +102,11 @@ class GroupCheckerboardContext(nn.Module):
 
     def params(self, k: int, prior: torch.Tensor, y_hat: torch.Tensor, anchors, y_ref=None):
         """Means and scales of group k; `anchors` is None in the anchor phase."""
+        means, raw = self.raw_params(k, prior, y_hat, anchors, y_ref)
+        return means, F.softplus(raw) + SCALE_FLOOR
+
+    def raw_params(self, k: int, prior: torch.Tensor, y_hat: torch.Tensor, anchors, y_ref=None):
+        """Means and the scales before their softplus."""
         c0, c1 = self.slices[k]
         if anchors is None:
             sp = prior.new_zeros(prior.shape[0], 2 * (c1 - c0), *prior.shape[2:])
@@ -84,10 +118,10 @@ class GroupCheckerboardContext(nn.Module):
         out = self.param_nets[k](torch.cat(inputs, dim=1))
         if out.dtype in (torch.bfloat16, torch.float16):  # mixed-precision training: rounding
             out = out.float()  # and likelihoods need the means' low bits (the codec's are fp32/64)
-        means, scales = out.chunk(2, dim=1)
+        means, raw = out.chunk(2, dim=1)
         if self.latent_prior:
             means = means + self.ref_weight[c0:c1, None, None] * y_ref[:, c0:c1]
-        return means, F.softplus(scales) + 1e-3
+        return means, raw
 
     def forward(self, y: torch.Tensor, prior: torch.Tensor, y_ref=None, coded: bool = False):
         """Training pass: returns y_hat (STE-rounded around the means) and the likelihoods of y.
@@ -134,9 +168,12 @@ class GroupCheckerboardContext(nn.Module):
         for k, (c0, c1) in enumerate(self.slices):
             for sel in (mask, ~mask):
                 anchors = None if sel is mask else y_hat[:, c0:c1] * mask
-                means, scales = self.params(k, prior, y_hat, anchors, y_ref)
+                means, raw = self.raw_params(k, prior, y_hat, anchors, y_ref)
                 mu = quantize_mean(means[:, :, sel])
-                symbols = code_step(k, sel, mu, scale_index(scales[:, :, sel]))
+                raw = raw[:, :, sel]
+                idx = exact_scale_index(raw) if numerics.active() else \
+                    scale_index(F.softplus(raw) + SCALE_FLOOR)
+                symbols = code_step(k, sel, mu, idx)
                 y_hat[:, c0:c1, sel] = symbols.to(mu.dtype) + mu
         return y_hat
 

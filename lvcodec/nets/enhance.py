@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from lvcodec.nets import numerics
 from lvcodec.nets.layers import ResidualBlock, conv1x1, conv3x3, zero_init
 from lvcodec.nets.motion import warp
 from lvcodec.nets.resample import upsample2
@@ -56,8 +57,8 @@ class MultiTemporalAttention(nn.Module):
         for feat in neighbours:
             k = self.key(feat)
             for s in self.scales:
-                qs, ks = (q, k) if s == 1 else (F.avg_pool2d(q, s), F.avg_pool2d(k, s))
-                att = torch.sigmoid((qs * ks).mean(dim=1, keepdim=True))
+                qs, ks = (q, k) if s == 1 else (numerics.avg_pool2d(q, s), numerics.avg_pool2d(k, s))
+                att = numerics.sigmoid(numerics.channel_mean(qs * ks))
                 parts.append(feat * _up(att, s))
         return _lrelu(self.fuse(torch.cat(parts, dim=1)))
 
@@ -79,14 +80,14 @@ class PyramidSpatialAttention(nn.Module):
 
     @staticmethod
     def _pool(x):
-        return torch.cat([F.max_pool2d(x, 2), F.avg_pool2d(x, 2)], dim=1)
+        return torch.cat([F.max_pool2d(x, 2), numerics.avg_pool2d(x, 2)], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a1 = _lrelu(self.level1(self._pool(x)))  # 1/2
         a2 = _lrelu(self.refine2(_lrelu(self.level2(self._pool(a1)))))  # 1/4
         a1 = _lrelu(self.merge1(_lrelu(self.refine1(a1)) + _up(a2, 2)))
         a = _up(a1, 2)
-        return x * 2 * torch.sigmoid(self.mask(a)) + self.add(a)
+        return x * 2 * numerics.sigmoid(self.mask(a)) + self.add(a)
 
 
 class EnhanceNet(nn.Module):
@@ -110,8 +111,7 @@ class EnhanceNet(nn.Module):
         ENHANCE_MULTIPLE / 2), its decoded motion to both references (same grid) and the two
         references and the previous enhanced frame (None: the first of its GOP) on the full grid."""
         base = upsample2(half_hat)
-        neighbours = [warp(x, 2 * F.interpolate(flow, scale_factor=2, mode="bilinear",
-                                                align_corners=False))
+        neighbours = [warp(x, 2 * numerics.upsample2x_bilinear(flow))
                       for x, flow in zip(ref_xs, flows_hat)]
         neighbours.append(neighbours[0] if prev_x is None else prev_x)
         return self(base, neighbours)

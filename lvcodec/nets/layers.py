@@ -1,6 +1,7 @@
 """Building blocks shared by every lvcodec net: YUV packing, padding, gains, CompressAI layers."""
 
 import math
+from fractions import Fraction
 
 import torch
 import torch.nn as nn
@@ -14,6 +15,7 @@ from compressai.layers import (
     subpel_conv3x3,
 )
 
+from lvcodec.nets import numerics
 from lvcodec.rd import NUM_QUALITIES, equivalent_quality  # q in 0..63 (DESIGN §4.5)
 
 __all__ = [
@@ -106,12 +108,30 @@ class QualityGain(nn.Module):
 
     def forward(self, q: torch.Tensor) -> torch.Tensor:
         """q: (B,) float quality indices -> (B, C, 1, 1) gains."""
+        if numerics.active():
+            return torch.stack([self._exact(int(v)) for v in q.tolist()])[:, :, None, None]
         k = self.log_gain.shape[0] - 1
         t = (q.float() / (NUM_QUALITIES - 1) * k).clamp(0, k)
         i0 = t.floor().long().clamp(max=k - 1)
         w = (t - i0.float())[:, None]
         g = self.log_gain[i0] * (1 - w) + self.log_gain[i0 + 1] * w
         return torch.exp(g)[:, :, None, None]
+
+    def _exact(self, quality: int) -> torch.Tensor:
+        """The gains of an integer q, exactly: the interpolation in rational arithmetic, exp
+        correctly rounded (numerics.exp_exact); cached per q."""
+        cache = self.__dict__.setdefault("_exact_gains", {})
+        if quality not in cache:
+            k = self.log_gain.shape[0] - 1
+            t = min(max(Fraction(quality * k, NUM_QUALITIES - 1), Fraction(0)), Fraction(k))
+            i0 = min(int(t), k - 1)
+            w = t - i0
+            rows = self.log_gain.detach().double().cpu()
+            logs = [Fraction(a) * (1 - w) + Fraction(b) * w
+                    for a, b in zip(rows[i0].tolist(), rows[i0 + 1].tolist())]
+            cache[quality] = torch.tensor(numerics.exp_exact(logs), dtype=torch.float64,
+                                          device=self.log_gain.device)
+        return cache[quality]
 
     @torch.no_grad()
     def remap(self, old_quality) -> None:

@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from compressai.entropy_models import EntropyBottleneck
 
+from lvcodec.nets import numerics
 from lvcodec.nets.context import GroupCheckerboardContext
 from lvcodec.nets.layers import (
     AttentionBlock, QualityGain, ResidualBlock, ResidualBlockUpsample, ResidualBlockWithStride,
@@ -33,11 +34,9 @@ def replicate_padding(*modules: nn.Module) -> None:
 
 
 def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Backward warp: out(p) = x(p + flow(p)), bilinear, borders replicated.
-
-    grid_sample computes each output independently, so the result does not depend on the thread
-    count: the decoder's warp reproduces the encoder's.
-    """
+    """Backward warp: out(p) = x(p + flow(p)), bilinear, borders replicated."""
+    if numerics.active():
+        return _exact_warp(x, flow)
     b, _, h, w = x.shape
     gy = torch.arange(h, device=x.device, dtype=x.dtype).view(1, h, 1)
     gx = torch.arange(w, device=x.device, dtype=x.dtype).view(1, 1, w)
@@ -50,11 +49,37 @@ def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
+def _exact_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """warp() as the decoder computes it (docs/bitstream.md §9.5): grid_sample's semantics
+    (align_corners, border) written as binary64 operations in a fixed order, since the kernel's own
+    arithmetic (vectorised or not, fused or not) differs between machines."""
+    b, c, h, w = x.shape
+    x = x.double()
+    flow = flow.double().nan_to_num(0.0)
+    gy = torch.arange(h, device=x.device, dtype=torch.float64).view(1, h, 1)
+    gx = torch.arange(w, device=x.device, dtype=torch.float64).view(1, 1, w)
+    px = (gx + flow[:, 0].clamp(-2 * w, 2 * w)).clamp(0, w - 1)
+    py = (gy + flow[:, 1].clamp(-2 * h, 2 * h)).clamp(0, h - 1)
+    x0, y0 = torch.floor(px), torch.floor(py)
+    fx, fy = px - x0, py - y0  # exact
+    x0, y0 = x0.to(torch.int64), y0.to(torch.int64)
+    x1, y1 = (x0 + 1).clamp(max=w - 1), (y0 + 1).clamp(max=h - 1)
+    flat = x.reshape(b, c, h * w)
+
+    def tap(yy, xx):
+        return flat.gather(2, (yy * w + xx).view(b, 1, h * w).expand(b, c, h * w)).view(b, c, h, w)
+
+    fx, fy = fx[:, None], fy[:, None]
+    top = tap(y0, x0) * (1 - fx) + tap(y0, x1) * fx
+    bottom = tap(y1, x0) * (1 - fx) + tap(y1, x1) * fx
+    return top * (1 - fy) + bottom * fy
+
+
 def downscale_flow(flow: torch.Tensor, factor: int) -> torch.Tensor:
     """The flow of a `factor`-times smaller picture: average, and shorten the vectors."""
     if factor == 1:
         return flow
-    return F.avg_pool2d(flow, factor) / factor
+    return numerics.avg_pool2d(flow, factor) / factor
 
 
 class MotionEstimator(nn.Module):

@@ -92,3 +92,17 @@ def test_factorized_round_trip_per_channel():
 def test_entropy_package_imports_without_torch():
     code = "import sys; sys.modules['torch'] = None; import lvcodec.entropy"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_gaussian_tables_are_the_formats_and_a_machine_with_others_refuses(monkeypatch):
+    """The tables come from libm's erfc; the format pins their digest (docs/bitstream.md §9.6)."""
+    import pytest
+
+    from lvcodec.entropy import coder
+    from lvcodec.entropy.tables import SCALE_TABLE_SHA256, ScaleTable
+    from lvcodec.errors import LvcError
+
+    assert ScaleTable().digest() == SCALE_TABLE_SHA256
+    monkeypatch.setattr(coder, "SCALE_TABLE_SHA256", "0" * 64)
+    with pytest.raises(LvcError, match="other Gaussian probability tables"):
+        coder.GaussianCoder()

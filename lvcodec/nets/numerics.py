@@ -1,0 +1,255 @@
+"""Exact decoder-side arithmetic: the same pictures from the same stream on every machine.
+
+Training runs the nets in ordinary float32. The codec runs everything the decoder computes on an
+*exact twin* of each net (`exact_twin`), inside `exact()`, under three rules (docs/bitstream.md §9
+specifies the process operation by operation):
+
+1. **Sums are exact.** A convolution rounds its input to a block floating-point grid: per picture,
+   ACT_BITS below the picture's largest magnitude (`block_round`); its weights were rounded the
+   same way per output channel, to as many bits as the exact sum leaves. Integer products summed in binary64
+   stay below 2^52, so every order of summation -- any BLAS, any instruction set, any thread count,
+   CPU or GPU -- gives the same exact integer. Pooling, channel means and the 2x bilinear
+   up-sampling go through the same rounding, so they are exact too.
+2. **Everything else is one IEEE-754 binary64 operation at a time** (+, -, *, /, sqrt, compare),
+   elementwise, in the order the code writes them: correctly rounded, hence identical everywhere.
+   (No fused multiply-add: torch evaluates `a * b + c` as two kernels.)
+3. **No library transcendentals.** exp/log/sigmoid differ between libms in the last bits; where the
+   nets need them (sigmoid, the quality gains, the scale index), they come from tables computed
+   with Python's `decimal` (correctly rounded, platform-independent) once per process.
+
+oneDNN and cuDNN are off inside `exact()`; the convolutions run PyTorch's own im2col + GEMM.
+"""
+
+import contextvars
+import copy
+import math
+import weakref
+from contextlib import contextmanager
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from functools import lru_cache
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from compressai.layers import GDN, AttentionBlock
+
+__all__ = ["exact", "active", "exact_twin", "block_round", "sigmoid", "avg_pool2d", "channel_mean",
+           "upsample2x_bilinear", "exp_exact", "ACT_BITS"]
+
+ACT_BITS = 24  # |activation integer| <= 2^24 (per picture and convolution input)
+SUM_BITS = 52  # every exact sum stays below 2^52 < 2^53
+MAX_WEIGHT_BITS = 24  # |weight integer| <= 2^bits per output channel, bits from what the sum
+MIN_WEIGHT_BITS = 12  # leaves: 52 - 24 - ceil(log2(products + 1)), 16..20 in these nets
+SIGMOID_STEP = 256  # sigmoid table: inputs on a 1/256 grid over [-16, 16], linear in between
+SIGMOID_RANGE = 16
+DECIMAL_DIGITS = 40
+
+_EXACT = contextvars.ContextVar("lvcodec_exact", default=False)
+_REFERENCE = contextvars.ContextVar("lvcodec_float_reference", default=False)
+
+
+def active() -> bool:
+    """Whether the calling code runs under exact()."""
+    return _EXACT.get()
+
+
+@contextmanager
+def exact():
+    """Decoder-side computation: exact twins only, no oneDNN/cuDNN, no gradients."""
+    token = _EXACT.set(not _REFERENCE.get())
+    try:
+        with torch.no_grad(), torch.backends.mkldnn.flags(enabled=False), \
+                torch.backends.cudnn.flags(enabled=False):
+            yield
+    finally:
+        _EXACT.reset(token)
+
+
+@contextmanager
+def float_reference():
+    """For measuring what exactness costs (eval/bench_exact): codec sessions created inside use
+    plain binary64 copies of the nets with the float ops -- the same codec without the rounding
+    to exact grids, and without the guarantee. Never for streams anyone keeps."""
+    token = _REFERENCE.set(True)
+    try:
+        yield
+    finally:
+        _REFERENCE.reset(token)
+
+
+# -- exact building blocks -----------------------------------------------------------------------
+
+def pow2(e: torch.Tensor) -> torch.Tensor:
+    """2.0**e for an integer tensor e in [-1022, 1023], built from the bits (exact everywhere)."""
+    return ((e.to(torch.int64) + 1023) << 52).view(torch.float64)
+
+
+def block_round(x: torch.Tensor, bits: int, dims=(1, 2, 3)):
+    """(integers, scale) with x ~= integers * scale, |integers| <= 2^bits: each sample's values on
+    the grid 2^(e - bits), where 2^e is the smallest power of two above its largest magnitude.
+    Exact operations only (max, frexp, division by a power of two, round half to even)."""
+    x = x.double()
+    m = x.abs().amax(dim=dims, keepdim=True)
+    _, e = torch.frexp(m)  # m < 2^e (e = 0 for m = 0)
+    scale = pow2(e - bits)
+    return torch.round(x / scale), scale
+
+
+class ExactConv2d(nn.Conv2d):
+    """A Conv2d whose output is the exact sum of rounded inputs times rounded weights, then scaled
+    (exact: powers of two) and biased (one binary64 addition). Made by `convert`, never built."""
+
+    @classmethod
+    def convert(cls, conv: nn.Conv2d) -> "ExactConv2d":
+        w = conv.weight.detach().double()
+        n = w.shape[1] * w.shape[2] * w.shape[3]  # products per output
+        # The weights take what the exact sum leaves beside the activations' ACT_BITS.
+        bits = min(MAX_WEIGHT_BITS, SUM_BITS - ACT_BITS - math.ceil(math.log2(n + 1)))
+        if bits < MIN_WEIGHT_BITS:
+            raise ValueError(f"a {tuple(w.shape)} convolution leaves too few exact weight bits")
+        w_int, w_scale = block_round(w, bits)  # per output channel
+        bias = None if conv.bias is None else conv.bias.detach().double().view(1, -1, 1, 1)
+        del conv.weight
+        if conv.bias is not None:
+            del conv.bias
+        conv.__class__ = cls
+        conv.register_buffer("w_int", w_int)
+        conv.register_buffer("w_scale", w_scale.view(1, -1, 1, 1))
+        conv.register_buffer("b", bias)
+        conv.bias = None
+        conv.act_bits, conv.weight_bits = ACT_BITS, bits
+        return conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_int, x_scale = block_round(x, self.act_bits)
+        out = self._conv_forward(x_int, self.w_int, None) * (x_scale * self.w_scale)
+        return out if self.b is None else out + self.b
+
+
+class ExactGDN(GDN):
+    """(I)GDN with the normalisation as an exact 1x1 convolution of x², then sqrt (and a division
+    for the forward GDN): correctly rounded operations only."""
+
+    @classmethod
+    def convert(cls, gdn: GDN) -> "ExactGDN":
+        c = gdn.beta.shape[0]
+        norm = nn.Conv2d(c, c, 1).double()
+        with torch.no_grad():
+            norm.weight.copy_(gdn.gamma_reparam(gdn.gamma).double().reshape(c, c, 1, 1))
+            norm.bias.copy_(gdn.beta_reparam(gdn.beta).double())
+        gdn.__class__ = cls
+        gdn.norm = ExactConv2d.convert(norm)
+        return gdn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.double()
+        norm = torch.sqrt(self.norm(x * x))
+        return x * norm if self.inverse else x / norm
+
+
+class ExactAttentionBlock(AttentionBlock):
+    """CompressAI's attention block with the table sigmoid."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv_a(x) * sigmoid(self.conv_b(x)) + x
+
+
+def _twin(net: nn.Module) -> nn.Module:
+    twin = copy.deepcopy(net).double().eval().requires_grad_(False)
+    for m in list(twin.modules()):
+        if type(m) is nn.Conv2d:
+            ExactConv2d.convert(m)
+        elif isinstance(m, GDN):
+            ExactGDN.convert(m)
+        elif type(m) is AttentionBlock:
+            m.__class__ = ExactAttentionBlock
+    return twin
+
+
+_TWINS: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(net: nn.Module) -> tuple:
+    # In-place updates (an optimizer step) bump a tensor's version: a stale twin is rebuilt.
+    return tuple((p.data_ptr(), p._version) for p in net.state_dict(keep_vars=True).values())
+
+
+def exact_twin(net: nn.Module) -> nn.Module:
+    """The net as the decoder computes it (module docstring); made once per net and weights."""
+    fp = (_fingerprint(net), _REFERENCE.get())
+    hit = _TWINS.get(net)
+    if hit is None or hit[0] != fp:
+        twin = copy.deepcopy(net).double().eval().requires_grad_(False) if _REFERENCE.get() \
+            else _twin(net)
+        hit = (fp, twin)
+        _TWINS[net] = hit
+    return hit[1]
+
+
+# -- functions the nets call: the float op in training, its exact form under exact() -------------
+
+def _to_decimal(v: float) -> Decimal:
+    return Decimal(v)  # exact: every binary64 value is a finite decimal
+
+
+def exp_exact(values) -> list[float]:
+    """exp of each value (floats or Fractions), correctly rounded from 40 significant digits."""
+    with localcontext() as ctx:
+        ctx.prec = DECIMAL_DIGITS
+        out = []
+        for v in values:
+            d = (Decimal(v.numerator) / Decimal(v.denominator)) if isinstance(v, Fraction) \
+                else _to_decimal(float(v))
+            out.append(float(d.exp()))
+        return out
+
+
+@lru_cache(maxsize=None)
+def _sigmoid_table(device_type: str, device_index) -> torch.Tensor:
+    n = SIGMOID_RANGE * SIGMOID_STEP
+    with localcontext() as ctx:
+        ctx.prec = DECIMAL_DIGITS
+        vals = [float(1 / (1 + (Decimal(-i) / SIGMOID_STEP).exp())) for i in range(-n, n + 1)]
+    return torch.tensor(vals, dtype=torch.float64, device=torch.device(device_type, device_index))
+
+
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """Logistic sigmoid. Exact form: the table at the 1/256 grid, linear between its entries."""
+    if not active():
+        return torch.sigmoid(x)
+    table = _sigmoid_table(x.device.type, x.device.index)
+    n = SIGMOID_RANGE * SIGMOID_STEP
+    u = (x.double() * SIGMOID_STEP).nan_to_num(0.0).clamp(-n, n)  # exact scaling
+    i0 = torch.floor(u)
+    frac = u - i0  # exact
+    i0 = i0.to(torch.int64) + n
+    t0 = table[i0]
+    t1 = table[(i0 + 1).clamp(max=2 * n)]
+    return t0 + frac * (t1 - t0)
+
+
+def avg_pool2d(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Mean over k x k blocks (k a power of two: the division is exact)."""
+    if not active():
+        return F.avg_pool2d(x, k)
+    if k & (k - 1):
+        raise ValueError("exact pooling needs a power-of-two window")
+    x_int, scale = block_round(x, ACT_BITS)
+    return F.avg_pool2d(x_int, k) * scale
+
+
+def channel_mean(x: torch.Tensor) -> torch.Tensor:
+    """Mean over the channel dimension, kept as (B, 1, H, W)."""
+    if not active():
+        return x.mean(dim=1, keepdim=True)
+    x_int, scale = block_round(x, ACT_BITS)
+    return (x_int.sum(dim=1, keepdim=True) * scale) / x.shape[1]
+
+
+def upsample2x_bilinear(x: torch.Tensor) -> torch.Tensor:
+    """2x bilinear up-sampling (align_corners=False): weights 1/4 and 3/4, exact on grid inputs."""
+    if not active():
+        return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    x_int, scale = block_round(x, ACT_BITS)
+    return F.interpolate(x_int, scale_factor=2, mode="bilinear", align_corners=False) * scale
