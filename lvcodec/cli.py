@@ -15,6 +15,7 @@ from lvcodec import __version__
 from lvcodec.cli_options import fps_option, size_option, threads_option
 from lvcodec.codec.config import DOWNSAMPLE_MODES, MAX_QUALITY, PRESETS, EncoderConfig
 from lvcodec.errors import FormatError, InputError, LvcError, printable
+from lvcodec.train import STAGE_NAMES
 
 __all__ = ["main"]
 
@@ -370,7 +371,7 @@ def prepare_data_cmd(out_dir):
 @click.option("--run-dir", "--run", "run_dir", type=click.Path(path_type=Path),
               help="Checkpoint directory; an existing one is resumed. "
                    "[default: ~/.cache/lvcodec/runs/STAGE]")
-@click.option("--stage", type=click.Choice(["intra", "inter", "bi", "enhance"]), default="intra",
+@click.option("--stage", type=click.Choice(list(STAGE_NAMES)), default=STAGE_NAMES[0],
               show_default=True,
               help="intra: I-frame net on patches; inter: P-frame net on sequences (intra frozen); "
                    "bi: B-frame net on hierarchical GOPs (intra and P nets frozen); enhance: the "

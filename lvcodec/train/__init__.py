@@ -1,1 +1,5 @@
 """Training: data preparation from package-shipped sources, losses, resumable trainer, export."""
+
+# The training stages in order (torch-free, for the CLI): each sequence stage is declared in
+# lvcodec/train/stages.py, which checks that it lists them in this order.
+STAGE_NAMES = ("intra", "inter", "bi", "enhance")

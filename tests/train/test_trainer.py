@@ -149,7 +149,7 @@ def test_saving_the_same_weights_twice_gives_the_same_file(tmp_path):
 
 
 def test_the_motion_warmup_fades_the_warp_loss_from_its_first_step():
-    from lvcodec.train.trainer import motion_warp_weight as w
+    from lvcodec.train.stages import motion_warp_weight as w
 
     assert w(0, (0, 3000)) == 1.0 and w(1500, (0, 3000)) == 0.5 and w(3000, (0, 3000)) == 0.0
     assert w(9000, (0, 3000)) == 0.0
