@@ -5,7 +5,8 @@ what every stream uses) and with a float reference, the same nets in plain binar
 library's float ops (`numerics.float_reference`: no rounding to exact grids, no tables, and no
 guarantee that another machine makes the same pictures). BD-rate of exact against the reference
 (PSNR-YUV, bpp) in all-intra on the first frame of every clip and in random access (GOP 8, B
-frames at full scale) on the --ra-clips; decode speed of both, same run. Writes OUT/exact.md and
+frames at full scale, then at half scale with the enhancement net) on the --ra-clips; decode
+speed of both, same run. Writes OUT/exact.md and
 OUT/exact.json.
 """
 
@@ -95,10 +96,12 @@ def main(testset, out, model_name, qualities, ra_clips, ra_frames):
     qs = parse_points(qualities, "--qualities")
     rows = []
     t0 = time.time()
+    ra = [c for c in testset_clips(testset, ra_frames) if c.name in ra_clips.split(",")]
     parts = {"all-intra, first frame": (testset_clips(testset, 1), dict(intra_period=1)),
              f"random access, {ra_frames} frames, GOP 8": (
-                 [c for c in testset_clips(testset, ra_frames) if c.name in ra_clips.split(",")],
-                 dict(intra_period=32, gop=8, downsample="off"))}
+                 ra, dict(intra_period=32, gop=8, downsample="off")),
+             f"random access, {ra_frames} frames, GOP 8, B frames at half scale": (
+                 ra, dict(intra_period=32, gop=8, downsample="on"))}
     for part, (clips, cfg) in parts.items():
         for clip in clips:
             for q in qs:

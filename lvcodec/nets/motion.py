@@ -37,6 +37,8 @@ def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Backward warp: out(p) = x(p + flow(p)), bilinear, borders replicated."""
     if numerics.active():
         return _exact_warp(x, flow)
+    dtype = torch.promote_types(x.dtype, flow.dtype)
+    x, flow = x.to(dtype), flow.to(dtype)
     b, _, h, w = x.shape
     gy = torch.arange(h, device=x.device, dtype=x.dtype).view(1, h, 1)
     gx = torch.arange(w, device=x.device, dtype=x.dtype).view(1, 1, w)

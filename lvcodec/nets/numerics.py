@@ -167,6 +167,15 @@ def _twin(net: nn.Module) -> nn.Module:
     return twin
 
 
+def _reference_twin(net: nn.Module) -> nn.Module:
+    twin = copy.deepcopy(net).double().eval().requires_grad_(False)
+    for m in twin.modules():  # binary32 references and contexts in, binary64 from here on
+        if isinstance(m, nn.Conv2d):
+            m.register_forward_pre_hook(lambda _, args: tuple(
+                a.double() if torch.is_tensor(a) else a for a in args))
+    return twin
+
+
 _TWINS: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
 
 
@@ -180,8 +189,7 @@ def exact_twin(net: nn.Module) -> nn.Module:
     fp = (_fingerprint(net), _REFERENCE.get())
     hit = _TWINS.get(net)
     if hit is None or hit[0] != fp:
-        twin = copy.deepcopy(net).double().eval().requires_grad_(False) if _REFERENCE.get() \
-            else _twin(net)
+        twin = _reference_twin(net) if _REFERENCE.get() else _twin(net)
         hit = (fp, twin)
         _TWINS[net] = hit
     return hit[1]
