@@ -16,6 +16,9 @@ from lvcodec.cli_options import fps_option, size_option, threads_option
 from lvcodec.codec.config import DOWNSAMPLE_MODES, MAX_QUALITY, PRESETS, EncoderConfig
 from lvcodec.errors import FormatError, InputError, LvcError, printable
 from lvcodec.train import STAGE_NAMES
+from lvcodec.train.config import MAX_FRAMES, MIN_FRAMES, TrainConfig
+
+TRAIN = TrainConfig()  # `lvc train`'s defaults
 
 __all__ = ["main"]
 
@@ -371,29 +374,31 @@ def prepare_data_cmd(out_dir):
 @click.option("--run-dir", "--run", "run_dir", type=click.Path(path_type=Path),
               help="Checkpoint directory; an existing one is resumed. "
                    "[default: ~/.cache/lvcodec/runs/STAGE]")
-@click.option("--stage", type=click.Choice(list(STAGE_NAMES)), default=STAGE_NAMES[0],
+@click.option("--stage", type=click.Choice(list(STAGE_NAMES)), default=TRAIN.stage,
               show_default=True,
               help="intra: I-frame net on patches; inter: P-frame net on sequences (intra frozen); "
                    "bi: B-frame net on hierarchical GOPs (intra and P nets frozen); enhance: the "
                    "enhancement net on GOPs of half-scale B frames (B net frozen unless --joint).")
-@click.option("--frames", type=click.IntRange(2, 33), default=2, show_default=True,
+@click.option("--frames", type=click.IntRange(MIN_FRAMES, MAX_FRAMES), default=TRAIN.frames,
+              show_default=True,
               help="inter: sequence length (2 = frame pairs; 4-7 = cascaded P frames); "
                    "bi, enhance: GOP length + 1 (3, 5, 9, 17).")
 @click.option("--joint", is_flag=True,
               help="enhance: fine-tune the B net with the enhancement net (rate + distortion).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
-@click.option("--batch", type=int, default=8, show_default=True)
-@click.option("--patch", type=int, default=128, show_default=True)
-@click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--batch", type=int, default=TRAIN.batch, show_default=True)
+@click.option("--patch", type=int, default=TRAIN.patch, show_default=True)
+@click.option("--lr", type=float, default=TRAIN.lr, show_default=True)
 @click.option("--motion-warmup", type=click.IntRange(1), metavar="STEPS",
               help="inter: warm the motion up again from here, fading a warp loss on the decoded "
                    "motion over STEPS steps (every run does so over its first 3000).")
-@click.option("--init", default="lvc-base", show_default=True,
+@click.option("--init", default=TRAIN.init, show_default=True,
               help="Model to start from when the run directory is empty ('' for scratch).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=TRAIN.device,
+              show_default=True)
 @threads_option("CPU threads [default: all cores].")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default=TRAIN.precision,
               show_default=True,
               help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
                    "else float32 (the log says which).")
@@ -402,24 +407,15 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
           init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     from lvcodec.device import resolve_device
-    from lvcodec.errors import ConfigError
-    from lvcodec.train.trainer import train_inter, train_intra
+    from lvcodec.train.trainer import train
 
-    if minutes is None and steps is None:
-        raise ConfigError("give --minutes or --steps")
-    dev = str(resolve_device(device))
-    run_dir = run_dir or Path.home() / ".cache" / "lvcodec" / "runs" / stage
-    common = dict(minutes=minutes, steps=steps, batch=batch, patch=patch, lr=lr, device=dev,
-                  init=init or None, precision=precision, threads=threads, log=click.echo)
-    if stage == "intra" and motion_warmup:
-        raise ConfigError("--motion-warmup is for --stage inter")
-    if joint and stage != "enhance":
-        raise ConfigError("--joint is for --stage enhance")
-    if stage == "intra":
-        info = train_intra(list(data), run_dir, **common)
-    else:
-        info = train_inter(list(data), run_dir, frames=frames, motion_warmup=motion_warmup,
-                           stage=stage, joint=joint, **common)
+    config = TrainConfig(stage=stage, frames=frames, joint=joint, minutes=minutes, steps=steps,
+                         batch=batch, patch=patch, lr=lr, motion_warmup=motion_warmup,
+                         init=init or None, device=device, threads=threads,
+                         precision=precision).validate()
+    run_dir = run_dir or config.run_dir()
+    info = train(list(data), run_dir, config.but(device=str(resolve_device(device))),
+                 log=click.echo)
     if os.environ.get("RANK", "0") != "0":
         return
     click.echo(f"stopped at step {info['step']}; checkpoint in {run_dir}")

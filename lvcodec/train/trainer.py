@@ -20,12 +20,13 @@ from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import remap_qualities
 from lvcodec.rd import LAMBDA_RANGE, LEGACY_LAMBDA_RANGE, NUM_QUALITIES
 from lvcodec.train.checkpoint import load_checkpoint, save_checkpoint
+from lvcodec.train.config import TrainConfig
 from lvcodec.train.data import IntraPatches, Prefetcher, SequencePatches, load_frames, load_videos
 from lvcodec.train.loss import rd_loss
 from lvcodec.train.precision import choose_precision
 from lvcodec.train.stages import STAGES, CodecNets
 
-__all__ = ["train_intra", "train_inter", "CodecNets"]
+__all__ = ["train", "train_intra", "train_inter", "CodecNets"]
 
 LOG_COLUMNS = ["step", "seconds", "loss", "bpp", "psnr_yuv", "aux"]
 
@@ -220,10 +221,28 @@ def _save(run_dir, net, opt, aux_opt, info, t_start):
     (Path(run_dir) / "last_save.json").write_text(json.dumps({"step": saved["step"]}))
 
 
+_T = TrainConfig()  # the defaults below are TrainConfig's
+
+
+def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
+    """Run `config` (validated) on `data_dirs`, checkpointing in `run_dir`; returns the run's
+    state (its step count, seconds, ...). `config.device` must be resolved ('cpu', 'cuda')."""
+    config.validate()
+    common = dict(minutes=config.minutes, steps=config.steps, batch=config.batch,
+                  patch=config.patch, lr=config.lr, device=config.device, init=config.init,
+                  checkpoint_minutes=config.checkpoint_minutes, precision=config.precision,
+                  threads=config.threads, log=log)
+    if config.stage == "intra":
+        return train_intra(data_dirs, run_dir, **common)
+    return train_inter(data_dirs, run_dir, frames=config.frames, stage=config.stage,
+                       joint=config.joint, motion_warmup=config.motion_warmup, **common)
+
+
 def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps: int | None = None,
-                batch: int = 8, patch: int = 128, lr: float = 1e-4, device: str = "cpu",
-                init: str | None = None, config: dict | None = None, checkpoint_minutes: float = 5.0,
-                precision: str = "auto", threads: int | None = None, log=print) -> dict:
+                batch: int = _T.batch, patch: int = _T.patch, lr: float = _T.lr, device: str = "cpu",
+                init: str | None = None, config: dict | None = None,
+                checkpoint_minutes: float = _T.checkpoint_minutes, precision: str = _T.precision,
+                threads: int | None = None, log=print) -> dict:
     """Train until `minutes` or `steps` (more) pass; resumes from run_dir when it holds a checkpoint.
 
     Without a checkpoint, starts from the weights of model `init` (so training accumulates across
@@ -289,11 +308,12 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
         batches.close()
 
 
-def train_inter(data_dirs, run_dir: Path, *, frames: int = 2, minutes: float | None = None,
-                steps: int | None = None, batch: int = 8, patch: int = 128, lr: float = 1e-4,
-                device: str = "cpu", init: str | None = None, checkpoint_minutes: float = 5.0,
+def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: float | None = None,
+                steps: int | None = None, batch: int = _T.batch, patch: int = _T.patch,
+                lr: float = _T.lr, device: str = "cpu", init: str | None = None,
+                checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
-                precision: str = "auto", threads: int | None = None, log=print) -> dict:
+                precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
     """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
     sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 

@@ -1,0 +1,53 @@
+"""Training settings, one source for the library and `lvc train` (which takes its defaults and
+limits from here); light, so that the command line can read them without loading torch."""
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from lvcodec.errors import ConfigError
+from lvcodec.train import STAGE_NAMES
+
+__all__ = ["TrainConfig", "MIN_FRAMES", "MAX_FRAMES", "DEFAULT_RUN_ROOT"]
+
+MIN_FRAMES, MAX_FRAMES = 2, 33  # sequence stages: pairs up to a GOP of 32 + 1
+DEFAULT_RUN_ROOT = Path.home() / ".cache" / "lvcodec" / "runs"  # one run directory per stage
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. The defaults are `lvc train`'s (its options take them from here)."""
+
+    stage: str = STAGE_NAMES[0]
+    frames: int = 2  # sequence stages: sequence length (bi, enhance: GOP length + 1)
+    joint: bool = False  # enhance: the B net trains too
+    minutes: float | None = None  # stop after this many minutes ...
+    steps: int | None = None  # ... or this many more steps (one of the two is needed)
+    batch: int = 8
+    patch: int = 128
+    lr: float = 1e-4
+    motion_warmup: int | None = None  # inter: another motion warm-up of this many steps
+    init: str | None = "lvc-base"  # the model a new run starts from (None: from scratch)
+    device: str = "auto"
+    threads: int | None = None
+    precision: str = "auto"
+    checkpoint_minutes: float = 5.0
+
+    def validate(self) -> "TrainConfig":
+        if self.stage not in STAGE_NAMES:
+            raise ConfigError(f"no training stage {self.stage!r} (one of {', '.join(STAGE_NAMES)})")
+        if self.minutes is None and self.steps is None:
+            raise ConfigError("give --minutes or --steps")
+        if self.stage == "intra" and self.motion_warmup:
+            raise ConfigError("--motion-warmup is for --stage inter")
+        if self.joint and self.stage != "enhance":
+            raise ConfigError("--joint is for --stage enhance")
+        if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
+            raise ConfigError(f"--frames {self.frames} out of range ({MIN_FRAMES}..{MAX_FRAMES})")
+        return self
+
+    def run_dir(self) -> Path:
+        """The stage's default run directory."""
+        return DEFAULT_RUN_ROOT / self.stage
+
+    def but(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
