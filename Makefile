@@ -35,26 +35,17 @@ demo: $(STAMP) ## Encode + decode the bundled real clip with the shipped model
 	$(LVC) info out/demo.lvc
 	$(LVC) decode out/demo.lvc out/demo.y4m -y
 
-bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> benchmarks/
-	$(PY) -m lvcodec.eval.bench_intra $(TESTSET) --out benchmarks
-	$(PY) -m lvcodec.eval.bench $(TESTSET) --out benchmarks --intra-period 1
-	$(PY) -m lvcodec.eval.bench_inter $(TESTSET) --out benchmarks
-	$(PY) -m lvcodec.eval.bench_bframes $(TESTSET) --out benchmarks
-	$(PY) -m lvcodec.eval.bench_downsampling $(TESTSET) --out benchmarks
-	$(PY) -m lvcodec.eval.bench_entropy --out benchmarks
-	$(PY) -m lvcodec.eval.bench_ratecontrol $(TESTSET) --out benchmarks
-	$(PY) -m lvcodec.eval.bench_chunks --out benchmarks
-	$(PY) -m lvcodec.eval.bench_refinement $(TESTSET) --out benchmarks --frames 9 --gop 8 --qualities 16,32,48
-	$(PY) -m lvcodec.eval.bench_exact $(TESTSET) --out benchmarks
+bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> benchmarks/ (lvc bench --list)
+	$(LVC) bench --testset $(TESTSET) --out benchmarks
 
 fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchmarks/reliability.md
 	$(PY) tests/fuzz/fuzz_decoder.py --iterations 100000 --report benchmarks/reliability.md
 
 memory: $(STAMP) ## Peak memory of encode/decode vs length (60/600 frames) and size (1080p)
-	OMP_NUM_THREADS=1 $(PY) -m lvcodec.eval.bench_memory --out benchmarks --jobs 2
+	$(LVC) bench memory --out benchmarks
 
 parity: $(STAMP) ## Decoder vs encoder reconstruction: threads, random access, CUDA, foreign kernels
-	$(PY) -m lvcodec.eval.bench_parity --out benchmarks
+	$(LVC) bench parity --out benchmarks
 
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden

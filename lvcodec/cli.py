@@ -453,6 +453,7 @@ if __name__ == "__main__":
     main()
 
 
-from lvcodec.eval.cli import eval_command  # noqa: E402  (light: click only until run)
+from lvcodec.eval.cli import bench_command, eval_command  # noqa: E402  (light: click only until run)
 
 main.add_command(eval_command)
+main.add_command(bench_command)

@@ -7,7 +7,7 @@ import click
 from lvcodec.cli_options import fps_option, size_option
 from lvcodec.errors import ConfigError, InputError
 
-__all__ = ["eval_command", "parse_points"]
+__all__ = ["eval_command", "bench_command", "parse_points"]
 
 
 def parse_points(text: str, what: str) -> list[int]:
@@ -117,3 +117,29 @@ def eval_command(inputs, qualities, frames, intra_period, anchors, anchor_points
             v = e["bd_rate"]
             click.echo(f"  {e['clip']}: {e['codec']} vs {anchor}: BD-rate "
                        + ("n/a (curves do not overlap)" if v is None else f"{v:+.2f} %"))
+
+
+@click.command("bench")
+@click.argument("suites", nargs=-1)
+@click.option("--testset", type=click.Path(file_okay=False), default="../shared/testset",
+              show_default=True, help="Evaluation clips (../shared/testset/README.md).")
+@click.option("-o", "--out", type=click.Path(file_okay=False), default="benchmarks",
+              show_default=True, help="Where the suites write their reports.")
+@click.option("--list", "list_", is_flag=True, help="List the suites and exit.")
+def bench_command(suites, testset, out, list_):
+    """Run benchmark SUITES (default: every rate-distortion suite, as `make bench`)."""
+    from lvcodec.eval.suites import RD_SUITES, SUITES, run_suite
+
+    if list_:
+        for s in SUITES.values():
+            kind = "rd" if s.rd else "verification"
+            click.echo(f"{s.name:13s} {kind:12s} {s.what} -> {', '.join(s.writes)}")
+        return
+    names = list(suites) or list(RD_SUITES)
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        raise ConfigError(f"no benchmark suite {unknown[0]!r} (one of {', '.join(SUITES)})")
+    if any(SUITES[n].testset for n in names) and not Path(testset).is_dir():
+        raise InputError(f"{testset}: no test set there (give --testset)")
+    for n in names:
+        run_suite(n, testset, out, echo=click.echo)
