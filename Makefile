@@ -68,7 +68,7 @@ train-gpu: $(STAMP) ## Every stage on CUDA in MINUTES (default 12), bf16, larges
 train: $(STAMP) ## Train intra 30, P 60, B 60, enhancement 45 min (all resume); export models/lvc-base
 	-$(MAKE) data-packages
 	$(LVC) prepare-data out/train-data
-	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 30 --export models/lvc-base
+	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 30 --lr 1e-5 --export models/lvc-base
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage inter --frames 4 --minutes 60 \
 		--export models/lvc-base
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage bi --frames 5 --minutes 60 \
