@@ -81,12 +81,11 @@ FOREIGN_KERNELS = [{"MKL_ENABLE_INSTRUCTIONS": "AVX2"}, {"MKL_ENABLE_INSTRUCTION
                    {"ATEN_CPU_CAPABILITY": "default"}]
 
 
-@pytest.mark.parametrize("env", FOREIGN_KERNELS, ids=lambda e: "=".join(*e.items()))
 def test_a_decoder_with_other_kernels_makes_the_same_pictures(tiny_models, make_model, make_clip,
-                                                             tmp_path, env):
-    """What another machine runs (MKL without AVX-512: most AMD and many Intel CPUs; ATen without
+                                                             tmp_path):
+    """What other machines run (MKL without AVX-512: most AMD and many Intel CPUs; ATen without
     SIMD) decodes a random-access stream, half-scale B frames included, to the encoder's
-    pictures: the decoder's arithmetic is exact (docs/bitstream.md §9), and the decoder's own
+    pictures: the decoder's arithmetic is exact (docs/bitstream.md §9), and each decoder's own
     picture-hash check passes."""
     import os
     import subprocess
@@ -94,12 +93,14 @@ def test_a_decoder_with_other_kernels_makes_the_same_pictures(tiny_models, make_
 
     make_model(tiny_models, name="lvc-ds", enhance=True)
     src = make_clip(tmp_path / "c.y4m", width=64, height=48, frames=9)
-    stream, here, there = tmp_path / "a.lvc", tmp_path / "here.y4m", tmp_path / "there.y4m"
+    stream, here = tmp_path / "a.lvc", tmp_path / "here.y4m"
     lvc = [sys.executable, "-m", "lvcodec"]
     run = dict(check=True, capture_output=True, text=True)
     subprocess.run(lvc + ["encode", str(src), str(stream), "--model", "lvc-ds", "--gop", "8",
                           "--downsample", "on", "-q", "40", "--quiet"], **run)
     subprocess.run(lvc + ["decode", str(stream), str(here), "--quiet"], **run)
-    subprocess.run(lvc + ["decode", str(stream), str(there), "--quiet"],
-                   env=dict(os.environ, **env), **run)
-    assert here.read_bytes() == there.read_bytes()
+    for env in FOREIGN_KERNELS:
+        there = tmp_path / "there.y4m"
+        subprocess.run(lvc + ["decode", str(stream), str(there), "--quiet", "-y"],
+                       env=dict(os.environ, **env), **run)
+        assert here.read_bytes() == there.read_bytes(), env
