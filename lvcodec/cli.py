@@ -406,6 +406,8 @@ def prepare_data_cmd(out_dir):
 def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
           init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
+    from dataclasses import replace
+
     from lvcodec.device import resolve_device
     from lvcodec.train.trainer import train
 
@@ -414,7 +416,7 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
                          init=init or None, device=device, threads=threads,
                          precision=precision).validate()
     run_dir = run_dir or config.run_dir()
-    info = train(list(data), run_dir, config.but(device=str(resolve_device(device))),
+    info = train(list(data), run_dir, replace(config, device=str(resolve_device(device))),
                  log=click.echo)
     if os.environ.get("RANK", "0") != "0":
         return

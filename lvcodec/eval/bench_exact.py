@@ -12,16 +12,17 @@ OUT/exact.json.
 
 import json
 import time
+from contextlib import nullcontext
 
 import click
 import numpy as np
 import torch
 
-from lvcodec.bitstream import LvcReader
 from lvcodec.codec.api import encode_stream
-from lvcodec.codec.session import Decoder, EncoderConfig
+from lvcodec.codec.session import EncoderConfig
 from lvcodec.eval._script import run_script, testset_clips
 from lvcodec.eval.bdrate import bd_rate
+from lvcodec.eval.bench_parity import decode
 from lvcodec.eval.cli import parse_points
 from lvcodec.eval.metrics import frame_psnr
 from lvcodec.nets import numerics
@@ -31,15 +32,7 @@ MODES = ("exact", "float reference")
 
 
 def _mode(name):
-    return numerics.float_reference() if name == "float reference" else _nothing()
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    return numerics.float_reference() if name == "float reference" else nullcontext()
 
 
 def point(model, clip, config, mode) -> dict:
@@ -49,12 +42,10 @@ def point(model, clip, config, mode) -> dict:
         t0 = time.time()
         data, coded = encode_stream(model, frames, clip.info, config, torch.device("cpu"))
         t_enc = time.time() - t0
-        reader = LvcReader(__import__("io").BytesIO(data))
-        dec = Decoder(model, reader.sequence_header, torch.device("cpu"))
         t0 = time.time()
-        got = [dec.decode(h, s) for h, s, _ in reader.frames()]
+        got, error = decode(model, data, torch.device("cpu"))
         t_dec = time.time() - t0
-    assert all(np.array_equal(c.recon.y, g.y) for c, g in zip(coded, got))
+    assert error is None and all(np.array_equal(c.recon.y, g.y) for c, g in zip(coded, got))
     pixels = clip.info.width * clip.info.height * len(frames)
     return {"bpp": 8 * len(data) / pixels,
             "psnr_yuv": float(np.mean([frame_psnr(c.source, c.recon)["yuv"] for c in coded])),

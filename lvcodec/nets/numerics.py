@@ -197,18 +197,15 @@ def exact_twin(net: nn.Module) -> nn.Module:
 
 # -- functions the nets call: the float op in training, its exact form under exact() -------------
 
-def _to_decimal(v: float) -> Decimal:
-    return Decimal(v)  # exact: every binary64 value is a finite decimal
-
-
 def exp_exact(values) -> list[float]:
     """exp of each value (floats or Fractions), correctly rounded from 40 significant digits."""
     with localcontext() as ctx:
         ctx.prec = DECIMAL_DIGITS
         out = []
         for v in values:
+            # Decimal(float) is exact: every binary64 value is a finite decimal.
             d = (Decimal(v.numerator) / Decimal(v.denominator)) if isinstance(v, Fraction) \
-                else _to_decimal(float(v))
+                else Decimal(float(v))
             out.append(float(d.exp()))
         return out
 

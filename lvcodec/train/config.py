@@ -1,7 +1,7 @@
 """Training settings, one source for the library and `lvc train` (which takes its defaults and
 limits from here); light, so that the command line can read them without loading torch."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from lvcodec.errors import ConfigError
@@ -48,6 +48,3 @@ class TrainConfig:
     def run_dir(self) -> Path:
         """The stage's default run directory."""
         return DEFAULT_RUN_ROOT / self.stage
-
-    def but(self, **changes) -> "TrainConfig":
-        return replace(self, **changes)

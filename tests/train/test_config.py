@@ -29,4 +29,4 @@ def test_a_bad_training_config_is_refused_in_one_line(changes, message):
 
 def test_each_stage_has_its_own_default_run_directory():
     assert TrainConfig(stage="bi").run_dir().name == "bi"
-    assert TrainConfig().but(stage="enhance").stage == "enhance"
+    assert TrainConfig().run_dir().name == "intra"
