@@ -9,6 +9,10 @@ import os
 # GEMM thread-count invariant. MKL reads this at its first call, so it is set on import.
 os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
+from lvcodec import _compressai  # noqa: E402  (before any compressai import)
+
+_compressai.install()
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "lvcodec"
 # Each layer may import its own and the ones listed before it.
 LAYERS = [
-    {"errors", "device", "bitstream", "entropy", "io", "rd"},
+    {"_compressai", "errors", "device", "bitstream", "entropy", "io", "rd"},
     {"nets"},
     {"weights"},
     {"codec"},
@@ -110,3 +110,13 @@ def test_no_import_cycles():
     real = [c for c in cycle if not all(x == c[0] or x.startswith(c[0] + ".") or
                                         c[0].startswith(x + ".") for x in c)]
     assert not real, real
+
+
+def test_the_codec_starts_without_compressais_registries():
+    """`lvc` needs CompressAI's layers and entropy models only; its package __init__ (datasets,
+    zoo, torch_geometric) costs seconds of every command's start-up, and loads on first use."""
+    code = ("import sys, lvcodec.codec.api, lvcodec.train.stages\n"
+            "assert 'torch_geometric' not in sys.modules and 'compressai.zoo' not in sys.modules\n"
+            "import compressai\n"
+            "assert compressai.zoo.bmshj2018_factorized and 'torch_geometric' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
