@@ -26,6 +26,7 @@ from lvcodec.eval._script import (
     random_access_options, run_script, testset_clips, update_model_card,
 )
 from lvcodec.eval.cli import parse_points
+from lvcodec.eval.runner import PointCache
 
 MODES = ("off", "on", "auto")
 
@@ -252,28 +253,21 @@ def bench_downsampling(testset, out, frames, intra_period, gop, qualities, decod
     version = f"{m.name}@{m.sha256}"
     out_dir = out / "bench_ds"
     out_dir.mkdir(parents=True, exist_ok=True)
-    cache_path = out_dir / "points.jsonl"
-    cache = {}
-    if cache_path.exists():
-        for line in cache_path.read_text().splitlines():
-            entry = json.loads(line)
-            cache[entry["key"]] = entry["rows"]
+    cache = PointCache(out_dir / "points.jsonl")  # one entry: the three modes of a point
     tasks = [(c, int(q), gop, intra_period, model, int(q) == decode_quality)
              for c in clips for q in qs
-             if _key(c, int(q), frames, gop, intra_period, version) not in cache]
+             if cache.get(_key(c, int(q), frames, gop, intra_period, version)) is None]
     if tasks:
         click.echo(f"measuring {len(tasks)} clip x quality points in {jobs} processes")
         with ProcessPoolExecutor(jobs, initializer=_worker_init) as pool:
             for task, rows in zip(tasks, pool.map(measure, tasks)):
-                key = _key(task[0], task[1], frames, gop, intra_period, version)
-                cache[key] = rows
-                with open(cache_path, "a") as f:
-                    f.write(json.dumps({"key": key, "rows": rows}) + "\n")
+                cache.add({"key": _key(task[0], task[1], frames, gop, intra_period, version),
+                           "rows": rows})
                 click.echo(f"  {task[0].name} q{task[1]}: "
                            + ", ".join(f"{r['mode']} {r['bpp']:.4f} bpp {r['psnr_yuv']:.2f} dB"
                                        for r in rows))
     rows = [r for c in clips for q in qs
-            for r in cache[_key(c, int(q), frames, gop, intra_period, version)]]
+            for r in cache.get(_key(c, int(q), frames, gop, intra_period, version))["rows"]]
     names = [c.name for c in clips]
     if not all(r.get("decode_matches", True) for r in rows):
         raise click.ClickException("a decoded stream differs from the encoder's reconstruction")
