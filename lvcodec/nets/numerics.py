@@ -155,8 +155,18 @@ class ExactAttentionBlock(AttentionBlock):
         return self.conv_a(x) * sigmoid(self.conv_b(x)) + x
 
 
+def _double_copy(net: nn.Module) -> nn.Module:
+    """A deep copy of the net in binary64, each float tensor converted once (not cloned, then
+    converted: the twins of a model's nets are ~24 M values)."""
+    memo = {}
+    for t in [*net.parameters(), *net.buffers()]:
+        d = t.detach().to(torch.float64, copy=True) if t.is_floating_point() else t.detach().clone()
+        memo[id(t)] = nn.Parameter(d, requires_grad=False) if isinstance(t, nn.Parameter) else d
+    return copy.deepcopy(net, memo).double().eval().requires_grad_(False)
+
+
 def _twin(net: nn.Module) -> nn.Module:
-    twin = copy.deepcopy(net).double().eval().requires_grad_(False)
+    twin = _double_copy(net)
     for m in list(twin.modules()):
         if type(m) is nn.Conv2d:
             ExactConv2d.convert(m)
@@ -168,7 +178,7 @@ def _twin(net: nn.Module) -> nn.Module:
 
 
 def _reference_twin(net: nn.Module) -> nn.Module:
-    twin = copy.deepcopy(net).double().eval().requires_grad_(False)
+    twin = _double_copy(net)
     for m in twin.modules():  # binary32 references and contexts in, binary64 from here on
         if isinstance(m, nn.Conv2d):
             m.register_forward_pre_hook(lambda _, args: tuple(
