@@ -50,24 +50,27 @@ parity: $(STAMP) ## Decoder vs encoder reconstruction: threads, random access, C
 golden: $(STAMP) ## Regenerate golden bitstreams, then review `git diff tests/data`
 	GENERATE_EXPECTED=1 $(PY) -m pytest -q tests/bitstream tests/codec -k golden
 
-data-packages: ## Install the Debian wallpaper packages lvc prepare-data takes photographs from
+data-packages: $(STAMP) ## Install the Debian wallpapers; extract the video packages' files into out/debian
 	@if command -v apt-get >/dev/null; then \
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -q gnome-backgrounds plasma-workspace-wallpapers; \
+		mkdir -p out/debian/debs && cd out/debian/debs && \
+		apt-get download $$($(abspath $(PY)) -c "from lvcodec.train.data import VIDEO_PACKAGES; \
+			print(*VIDEO_PACKAGES)") && for d in *.deb; do dpkg-deb -x "$$d" ..; done; \
 	else echo "no apt-get: install gnome-backgrounds and plasma-workspace-wallpapers (or any \
-	photographs: lvc train reads any folder) by hand"; fi
+	photographs and videos: lvc train reads any folder) by hand"; fi
 
 bench-training: $(STAMP) ## Training throughput before/after the fast path + loss A/B -> benchmarks/training.md
 	OMP_WAIT_POLICY=PASSIVE $(PY) -m lvcodec.train.bench --out benchmarks
 
 MINUTES ?= 12
 train-gpu: $(STAMP) ## Every stage on CUDA in MINUTES (default 12), bf16, largest batches that fit; export models/lvc-base
-	test -d out/train-data || $(LVC) prepare-data out/train-data
+	test -d out/train-data || $(LVC) prepare-data out/train-data --packages-root out/debian
 	$(LVC) train-all out/train-data --minutes $(MINUTES) --device cuda --export models/lvc-base
 
 train: $(STAMP) ## Train intra 30, P 60, B 60, enhancement 45 min (all resume); export models/lvc-base
 	-$(MAKE) data-packages
-	$(LVC) prepare-data out/train-data
+	$(LVC) prepare-data out/train-data --packages-root out/debian
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --minutes 30 --lr 1e-5 --export models/lvc-base
 	OMP_WAIT_POLICY=PASSIVE $(LVC) train out/train-data --stage inter --frames 4 --minutes 60 \
 		--export models/lvc-base

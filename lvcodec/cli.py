@@ -353,16 +353,19 @@ def models():
 
 @main.command("prepare-data")
 @click.argument("out_dir", type=click.Path(path_type=Path))
-def prepare_data_cmd(out_dir):
+@click.option("--packages-root", "packages_roots", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Also look for the Debian packages' files under DIR (where `make "
+                   "data-packages` extracts the video packages: out/debian). Repeatable.")
+def prepare_data_cmd(out_dir, packages_roots):
     """Build the training set from package-shipped clips and stills into OUT_DIR."""
-    from lvcodec.train.data import prepare_data
+    from lvcodec.train.data import PHOTO_SOURCES, VIDEO_PACKAGES, prepare_data
 
-    from lvcodec.train.data import PHOTO_SOURCES
-
-    written = prepare_data(out_dir)
+    written = prepare_data(out_dir, packages_roots=packages_roots)
     for source, files in written.items():
         click.echo(f"{source}: {len(files)} files")
-    missing = [label for label, *_ in PHOTO_SOURCES if label not in written]
+    missing = [label for label in (*(p[0] for p in PHOTO_SOURCES), *VIDEO_PACKAGES)
+               if label not in written]
     if missing:
         click.echo(f"not found on this machine: {', '.join(missing)} (`make data-packages` "
                    "installs them)", err=True)

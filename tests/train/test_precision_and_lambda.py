@@ -182,3 +182,38 @@ def test_sequences_go_channels_last_frame_by_frame():
     # channels innermost in every frame (the batch stride spans the sequence)
     assert all(out[:, t].stride()[1] == 1 and out[:, t].stride()[3] == 6 for t in range(3))
     assert Precision(None, False, "test").tensor(seq) is seq
+
+
+def test_package_videos_are_found_under_an_extracted_root_halved_and_cut(tmp_path, monkeypatch):
+    import numpy as np
+
+    from lvcodec.io import Frame, VideoInfo, open_reader, open_writer
+    from lvcodec.train import data
+
+    root = tmp_path / "debian"
+    clip, test_source = root / "usr/share/clip.y4m", root / "usr/share/vtest.y4m"
+    monkeypatch.setattr(data, "VIDEO_SOURCES", (("pkg-a", "usr/share/clip.y4m"),
+                                                ("pkg-b", "usr/share/vtest.y4m"),
+                                                ("pkg-c", "usr/share/absent.y4m")))
+    monkeypatch.setattr(data, "MAX_VIDEO_FRAMES", 3)
+    rng = np.random.default_rng(0)
+    for path in (clip, test_source):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open_writer(path, VideoInfo(width=1936, height=520, fps_num=25, fps_den=1)) as w:
+            for _ in range(4):
+                w.write(Frame(rng.integers(0, 255, (520, 1936), np.uint8),
+                              *rng.integers(0, 255, (2, 260, 968), np.uint8)))
+    # The test set's pedestrians clip is OpenCV's vtest: never a training source.
+    assert data._video_files([tmp_path / "nowhere", root]) == [("pkg-a", clip)]
+    dst = tmp_path / "out.y4m"
+    assert data._write_video(clip, dst) == 3
+    with open_reader(dst) as r:
+        frames = list(r)
+    # 1936x520 -> halved twice to 484x130 (at most MAX_VIDEO_WIDTH), cut to 128 rows (4:2:0, even).
+    assert (r.info.width, r.info.height, len(frames)) == (484, 128, 3)
+    with open_reader(clip) as r:
+        first = next(iter(r))
+    y = first.y.astype(np.uint16)
+    y2 = (y[0::2, 0::2] + y[0::2, 1::2] + y[1::2, 0::2] + y[1::2, 1::2] + 2) // 4
+    y4 = (y2[0::2, 0::2] + y2[0::2, 1::2] + y2[1::2, 0::2] + y2[1::2, 1::2] + 2) // 4
+    assert np.array_equal(frames[0].y, y4[:128, :484])
