@@ -9,7 +9,7 @@ DEMO   ?= data/demo_bbb_320x180.mp4
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-all demo bench fuzz memory parity golden clean train \
-	data-packages bench-training train-gpu
+	data-packages bench-training train-gpu device-pack
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ MINUTES ?= 12
 train-gpu: $(STAMP) ## Every stage on CUDA in MINUTES (default 12), bf16, largest batches that fit; export models/lvc-base
 	test -d out/train-data || $(LVC) prepare-data out/train-data --packages-root out/debian
 	$(LVC) train-all out/train-data --minutes $(MINUTES) --device cuda --export models/lvc-base
+
+device-pack: $(STAMP) ## Wheels + real clips a bare GPU machine needs for bin/device-train -> out/device
+	$(PY) bin/device-pack out/device
 
 train: $(STAMP) ## Train intra 30, P 60, B 60, enhancement 45 min (all resume); export models/lvc-base
 	-$(MAKE) data-packages
