@@ -1,6 +1,8 @@
 """bin/device-train, the one call a lent GPU machine gets: run here on the CPU with a tiny budget."""
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +17,20 @@ def test_device_train_turns_the_packs_clips_into_a_model_returned_in_parts(tmp_p
     models = tmp_path / "models"
     make_model(models, name="lvc-base")
     pack = tmp_path / "pack"
-    training_clip(pack / "clips", frames=5)  # bin/device-pack puts the clips' files here
+    clip = training_clip(pack / "clips", frames=5)  # bin/device-pack puts the clips' files here
     out = tmp_path / "out"
     out.mkdir()
     env = dict(os.environ, OUT=str(out), PYTHON=sys.executable, LVC_DEVICE="cpu",
                LVC_MODELS=str(models), WORK=str(tmp_path / "work"))
+    # The parity stream, as bin/device-pack makes it (there with the shipped model and demo clip).
+    lvc = [sys.executable, "-m", "lvcodec"]
+    shutil.copy(next(clip.glob("*.y4m")), pack / "demo.y4m")
+    subprocess.run(lvc + ["encode", str(pack / "demo.y4m"), str(pack / "parity.lvc"), "-n", "3",
+                          "--quiet"], env=env, check=True, capture_output=True)
+    subprocess.run(lvc + ["decode", str(pack / "parity.lvc"), str(tmp_path / "p.yuv"), "--quiet"],
+                   env=env, check=True, capture_output=True)
+    digest = hashlib.sha256((tmp_path / "p.yuv").read_bytes()).hexdigest()
+    (pack / "parity.sha256").write_text(f"{digest}  parity.yuv\n")
     subprocess.run([str(ROOT / "bin" / "device-train"), str(pack), "0.05", "enhance"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
     parts = sorted(out.glob("lvc-base.safetensors.part*"))
@@ -31,4 +42,9 @@ def test_device_train_turns_the_packs_clips_into_a_model_returned_in_parts(tmp_p
     model = load_model(str(joined / "lvc-base"))  # the card's hash checks the joined weights
     assert model.card["training_enhance"]["steps"] >= 1
     assert (out / "runs.csv").read_text().startswith("# enhance\nstep,")
-    assert "== enhance" in (out / "train.log").read_text()
+    log = (out / "train.log").read_text()
+    assert "== enhance" in log and "identical pictures" in log
+    # The stream the device encoded decodes here (the decoder checks every picture's hash).
+    subprocess.run(lvc + ["decode", str(out / "cuda.lvc"), str(tmp_path / "c.yuv"), "--quiet"],
+                   env=env, check=True, capture_output=True)
+    assert len(list(out.iterdir())) <= 8  # what the device tool returns
