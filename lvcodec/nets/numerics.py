@@ -17,7 +17,8 @@ specifies the process operation by operation):
    nets need them (sigmoid, the quality gains, the scale index), they come from tables computed
    with Python's `decimal` (correctly rounded, platform-independent) once per process.
 
-oneDNN and cuDNN are off inside `exact()`; the convolutions run PyTorch's own im2col + GEMM.
+oneDNN and cuDNN are off inside `exact()`; the convolutions run PyTorch's own im2col + GEMM, or
+on a CPU, for large pictures, one GEMM per kernel tap over shifted views (the same integers).
 """
 
 import contextvars
@@ -41,6 +42,7 @@ ACT_BITS = 24  # |activation integer| <= 2^24 (per picture and convolution input
 SUM_BITS = 52  # every exact sum stays below 2^52 < 2^53
 MAX_WEIGHT_BITS = 24  # |weight integer| <= 2^bits per output channel, bits from what the sum
 MIN_WEIGHT_BITS = 12  # leaves: 52 - 24 - ceil(log2(products + 1)), 16..20 in these nets
+SHIFTED_MIN_CHANNELS, SHIFTED_MIN_PIXELS = 16, 8192  # where shifted GEMMs beat the convolution
 SIGMOID_STEP = 256  # sigmoid table: inputs on a 1/256 grid over [-16, 16], linear in between
 SIGMOID_RANGE = 16
 DECIMAL_DIGITS = 40
@@ -123,8 +125,52 @@ class ExactConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x_int, x_scale = block_round(x, self.act_bits)
-        out = self._conv_forward(x_int, self.w_int, None) * (x_scale * self.w_scale)
+        out = self._integer_sums(x_int) * (x_scale * self.w_scale)
         return out if self.b is None else out + self.b
+
+    def _integer_sums(self, x_int: torch.Tensor) -> torch.Tensor:
+        """The convolution's exact integer sums. Any algorithm that sums the products gives the
+        same integers (they stay below 2^52), so the fastest one is used: on a CPU, a stride-1
+        'same' convolution of a large picture is k*k GEMMs over shifted views of the padded
+        picture (no im2col copy: 2.5-7x faster than PyTorch's binary64 convolution at the
+        packed frame's size); else PyTorch's own."""
+        k = self.kernel_size[0]
+        if (x_int.device.type == "cpu" and self.stride == (1, 1) and self.dilation == (1, 1)
+                and self.groups == 1 and self.kernel_size == (k, k) and k % 2
+                and self.padding == (k // 2, k // 2) and x_int.shape[1] >= SHIFTED_MIN_CHANNELS
+                and x_int.shape[2] * x_int.shape[3] >= SHIFTED_MIN_PIXELS):
+            return _shifted_gemms(x_int, self._taps(), k // 2, self.padding_mode)
+        return self._conv_forward(x_int, self.w_int, None)
+
+    def _taps(self) -> torch.Tensor:
+        """The weights as (k*k, out, in): one contiguous matrix per kernel tap (made once)."""
+        taps = self.__dict__.get("_w_taps")
+        if taps is None or taps.device != self.w_int.device:
+            o, c, kh, kw = self.w_int.shape
+            taps = self.w_int.permute(2, 3, 0, 1).reshape(kh * kw, o, c).contiguous()
+            self.__dict__["_w_taps"] = taps
+        return taps
+
+
+def _shifted_gemms(x: torch.Tensor, taps: torch.Tensor, p: int, padding_mode: str) -> torch.Tensor:
+    """sum over taps (dy, dx) of W[dy, dx] @ x shifted by (dy, dx): a stride-1 convolution with
+    padding p. On the padded picture flattened per channel, each shift is a contiguous slice,
+    so every product is one GEMM on a view; outputs are made on the padded width and cropped."""
+    b, c, h, w = x.shape
+    k = 2 * p + 1
+    # One more row at the bottom, read only for the cropped columns: the last windows fit.
+    if padding_mode == "zeros":
+        flat = F.pad(x, (p, p, p, p + 1)).reshape(b, c, -1)
+    else:
+        flat = F.pad(F.pad(x, (p, p, p, p), mode=padding_mode), (0, 0, 0, 1)).reshape(b, c, -1)
+    wp = w + 2 * p
+    n = h * wp
+    out = x.new_zeros(b, taps.shape[1], n)
+    for i in range(b):
+        for t in range(k * k):
+            off = (t // k) * wp + t % k
+            out[i].addmm_(taps[t], flat[i, :, off:off + n])
+    return out.view(b, -1, h, wp)[..., :w]
 
 
 class ExactGDN(GDN):

@@ -1,5 +1,6 @@
 """The exact decoder-side arithmetic (lvcodec.nets.numerics): exact sums, the float ops' twins."""
 
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -110,3 +111,16 @@ def test_a_twin_is_rebuilt_when_its_net_is_trained_further():
     with torch.no_grad():
         conv.weight.mul_(2)
     assert numerics.exact_twin(conv) is not first
+
+
+@pytest.mark.parametrize("cin,cout,k,mode,batch,size", [
+    (48, 48, 3, "zeros", 1, (90, 160)), (32, 16, 5, "replicate", 2, (100, 100)),
+    (20, 8, 3, "zeros", 1, (91, 97)), (16, 4, 1, "zeros", 1, (128, 64))])
+def test_shifted_gemms_give_the_convolutions_integer_sums(cin, cout, k, mode, batch, size):
+    """The fast path for large pictures must make the very integers PyTorch's convolution makes."""
+    conv = numerics.ExactConv2d.convert(
+        torch.nn.Conv2d(cin, cout, k, padding=k // 2, padding_mode=mode).double())
+    x_int, _ = numerics.block_round(torch.randn(batch, cin, *size, dtype=torch.float64) * 3, 24)
+    assert x_int.shape[2] * x_int.shape[3] >= numerics.SHIFTED_MIN_PIXELS
+    with numerics.exact():
+        assert torch.equal(conv._integer_sums(x_int), conv._conv_forward(x_int, conv.w_int, None))
