@@ -121,6 +121,11 @@ class ExactConv2d(nn.Conv2d):
         conv.register_buffer("b", bias)
         conv.bias = None
         conv.act_bits, conv.weight_bits = ACT_BITS, bits
+        k = conv.kernel_size[0]
+        # A stride-1 'same' convolution can sum its products as one GEMM per tap (_integer_sums).
+        same = (conv.stride == (1, 1) and conv.dilation == (1, 1) and conv.groups == 1
+                and conv.kernel_size == (k, k) and k % 2 and conv.padding == (k // 2, k // 2))
+        conv.tap_padding = k // 2 if same else None
         return conv
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -134,22 +139,19 @@ class ExactConv2d(nn.Conv2d):
         'same' convolution of a large picture is k*k GEMMs over shifted views of the padded
         picture (no im2col copy: 2.5-7x faster than PyTorch's binary64 convolution at the
         packed frame's size); else PyTorch's own."""
-        k = self.kernel_size[0]
-        if (x_int.device.type == "cpu" and self.stride == (1, 1) and self.dilation == (1, 1)
-                and self.groups == 1 and self.kernel_size == (k, k) and k % 2
-                and self.padding == (k // 2, k // 2) and x_int.shape[1] >= SHIFTED_MIN_CHANNELS
+        if (self.tap_padding is not None and x_int.device.type == "cpu"
+                and x_int.shape[1] >= SHIFTED_MIN_CHANNELS
                 and x_int.shape[2] * x_int.shape[3] >= SHIFTED_MIN_PIXELS):
-            return _shifted_gemms(x_int, self._taps(), k // 2, self.padding_mode)
+            return _shifted_gemms(x_int, self._taps(), self.tap_padding, self.padding_mode)
         return self._conv_forward(x_int, self.w_int, None)
 
     def _taps(self) -> torch.Tensor:
-        """The weights as (k*k, out, in): one contiguous matrix per kernel tap (made once)."""
-        taps = self.__dict__.get("_w_taps")
-        if taps is None or taps.device != self.w_int.device:
+        """The weights as (k*k, out, in), one contiguous matrix per tap: made on first use (CPU
+        only, so only for the convolutions that take this path)."""
+        if "_w_taps" not in self.__dict__:
             o, c, kh, kw = self.w_int.shape
-            taps = self.w_int.permute(2, 3, 0, 1).reshape(kh * kw, o, c).contiguous()
-            self.__dict__["_w_taps"] = taps
-        return taps
+            self.__dict__["_w_taps"] = self.w_int.permute(2, 3, 0, 1).reshape(kh * kw, o, c).contiguous()
+        return self.__dict__["_w_taps"]
 
 
 def _shifted_gemms(x: torch.Tensor, taps: torch.Tensor, p: int, padding_mode: str) -> torch.Tensor:
@@ -165,9 +167,10 @@ def _shifted_gemms(x: torch.Tensor, taps: torch.Tensor, p: int, padding_mode: st
         flat = F.pad(F.pad(x, (p, p, p, p), mode=padding_mode), (0, 0, 0, 1)).reshape(b, c, -1)
     wp = w + 2 * p
     n = h * wp
-    out = x.new_zeros(b, taps.shape[1], n)
+    out = x.new_empty(b, taps.shape[1], n)
     for i in range(b):
-        for t in range(k * k):
+        torch.mm(taps[0], flat[i, :, :n], out=out[i])
+        for t in range(1, k * k):
             off = (t // k) * wp + t % k
             out[i].addmm_(taps[t], flat[i, :, off:off + n])
     return out.view(b, -1, h, wp)[..., :w]
