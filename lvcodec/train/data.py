@@ -133,41 +133,48 @@ def _video_files(roots) -> list[tuple[str, Path]]:
     return found
 
 
-def _halve(plane: np.ndarray) -> np.ndarray:
-    h, w = plane.shape[0] // 2 * 2, plane.shape[1] // 2 * 2
-    p = plane[:h, :w].astype(np.uint16)
-    return ((p[0::2, 0::2] + p[0::2, 1::2] + p[1::2, 0::2] + p[1::2, 1::2] + 2) // 4).astype(np.uint8)
-
-
 def _write_video(src: Path, dst: Path) -> int:
-    """src as Y4M, halved until at most MAX_VIDEO_WIDTH wide, at most MAX_VIDEO_FRAMES frames;
-    returns the frames written (0: unreadable or smaller than a training patch)."""
+    """src as Y4M (prepared as _write_frames does); 0 where it cannot be read."""
     from lvcodec.errors import LvcError
-    from lvcodec.io import Frame, VideoInfo, open_reader, open_writer
+    from lvcodec.io import open_reader
 
     try:
         with open_reader(src, frames=MAX_VIDEO_FRAMES) as reader:
-            info, frames = reader.info, list(reader)
+            return _write_frames(reader, reader.info.fps_num, reader.info.fps_den, dst)
     except (LvcError, OSError):
         return 0
-    halvings = 0
-    while (info.width >> halvings) > MAX_VIDEO_WIDTH:
-        halvings += 1
-    out = []
-    for f in frames:
-        y, u, v = f.y, f.u, f.v
-        for _ in range(halvings):
-            y, u, v = _halve(y), _halve(u), _halve(v)
-        h, w = y.shape[0] // 4 * 4, y.shape[1] // 4 * 4  # 4:2:0 with even chroma sizes
-        out.append(Frame(y[:h, :w], u[:h // 2, :w // 2], v[:h // 2, :w // 2]))
-    if len(out) < 2 or min(out[0].y.shape) < 128:
+
+
+def _write_frames(frames, fps_num: int, fps_den: int, dst: Path) -> int:
+    """Frames (lvcodec.io.Frame) as Y4M at dst, one at a time: halved (_half_frame) until at most
+    MAX_VIDEO_WIDTH wide, at most MAX_VIDEO_FRAMES of them. Returns the frames written; a clip
+    of fewer than 2 frames, or smaller than a training patch, is not written (0)."""
+    from lvcodec.io import Frame, VideoInfo, open_writer
+
+    writer, n = None, 0
+    try:
+        for f in itertools.islice(frames, MAX_VIDEO_FRAMES):
+            y, u, v = f.y, f.u, f.v
+            while y.shape[1] > MAX_VIDEO_WIDTH:
+                y, u, v = _half_frame((y, u, v))
+            h, w = u.shape[0] // 2 * 4, u.shape[1] // 2 * 4  # 4:2:0 with even chroma sizes
+            if writer is None:
+                if min(h, w) < 128:
+                    return 0
+                writer = open_writer(dst, VideoInfo(width=w, height=h, fps_num=fps_num,
+                                                    fps_den=fps_den), overwrite=True)
+            writer.write(Frame(y[:h, :w], u[:h // 2, :w // 2], v[:h // 2, :w // 2]))
+            n += 1
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None and n < 2:
+        writer.abort()
         return 0
-    h, w = out[0].y.shape
-    with open_writer(dst, VideoInfo(width=w, height=h, fps_num=info.fps_num, fps_den=info.fps_den,
-                                    frame_count=len(out)), overwrite=True) as writer:
-        for f in out:
-            writer.write(f)
-    return len(out)
+    if writer is not None:
+        writer.close()
+    return n
 
 
 def _write_still(rgb: np.ndarray, dst: Path) -> bool:
