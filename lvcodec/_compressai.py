@@ -25,16 +25,14 @@ def install() -> None:
     if spec is None or spec.loader is None:
         return  # not installed: the import that needs it reports that
     pkg = importlib.util.module_from_spec(spec)
-    state = {"loaded": False}
 
     def __getattr__(name):
         if not name.startswith("__") and importlib.util.find_spec(f"compressai.{name}"):
             return importlib.import_module(f"compressai.{name}")  # a submodule: just that one
-        if not state["loaded"]:
-            state["loaded"] = True
-            spec.loader.exec_module(pkg)  # the real __init__, in place
-            if name in pkg.__dict__:
-                return pkg.__dict__[name]
+        del pkg.__getattr__  # once: the real __init__, in place, defines the rest
+        spec.loader.exec_module(pkg)
+        if name in pkg.__dict__:
+            return pkg.__dict__[name]
         raise AttributeError(f"module 'compressai' has no attribute {name!r}")
 
     pkg.__getattr__ = __getattr__
