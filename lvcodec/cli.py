@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from lvcodec import __version__
-from lvcodec.cli_options import fps_option, size_option, threads_option
-from lvcodec.codec.config import DOWNSAMPLE_MODES, MAX_QUALITY, PRESETS, EncoderConfig
+from lvcodec.cli_options import device_option, fps_option, size_option, threads_option
+from lvcodec.codec.config import (DOWNSAMPLE_MODES, MAX_QUALITY, ON_ERROR_MODES, PRESETS, DecoderConfig,
+                                  EncoderConfig)
 from lvcodec.errors import FormatError, InputError, LvcError, printable
 from lvcodec.train import STAGE_NAMES
 from lvcodec.train.config import MAX_FRAMES, MIN_FRAMES, TrainConfig
@@ -23,6 +24,7 @@ TRAIN = TrainConfig()  # `lvc train`'s defaults
 __all__ = ["main"]
 
 DEFAULTS = EncoderConfig()  # `lvc encode`'s defaults are the library's
+DECODE_DEFAULTS = DecoderConfig()  # and `lvc decode`'s
 
 # Library deprecation chatter (torch.jit.script inside compressai) is not for a codec's users.
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -207,7 +209,7 @@ def main():
                    "encode time (benchmarks/refinement.md); the decoder is the same.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option()
 @threads_option()
 @click.option("--psnr", is_flag=True, help="Also measure PSNR of the reconstruction.")
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
@@ -264,9 +266,10 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
 @click.argument("input", type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path(path_type=Path))
 @click.option("--model", default=None, help="Model to decode with (default: the one the stream names).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@device_option()
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
-@click.option("--on-error", type=click.Choice(["fail", "conceal"]), default="fail", show_default=True,
+@click.option("--on-error", type=click.Choice(ON_ERROR_MODES), default=DECODE_DEFAULTS.on_error,
+              show_default=True,
               help="fail: stop at the first damaged unit (no output). conceal: report it, repeat the "
                    "last good picture for its frames, and decode the rest.")
 @threads_option()
@@ -292,8 +295,8 @@ def decode(input, output, model, device, overwrite, on_error, threads, quiet):
         _say(f"lvc: warning: {printable(input)}: {printable(message)}")
 
     with _naming(input):
-        s = decode_file(input, output, model=model, device=device, overwrite=overwrite,
-                        progress=not quiet, on_error=on_error, warn=warn)
+        s = decode_file(input, output, DecoderConfig(on_error=on_error, model=model), device=device,
+                        overwrite=overwrite, progress=not quiet, warn=warn)
     from lvcodec.bitstream.info import trailing_bytes
 
     extra = trailing_bytes(input)
@@ -398,8 +401,7 @@ def prepare_data_cmd(out_dir, packages_roots):
                    "motion over STEPS steps (every run does so over its first 3000).")
 @click.option("--init", default=TRAIN.init, show_default=True,
               help="Model to start from when the run directory is empty ('' for scratch).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=TRAIN.device,
-              show_default=True)
+@device_option(TRAIN.device)
 @threads_option("CPU threads [default: all cores].")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default=TRAIN.precision,
               show_default=True,
@@ -438,8 +440,7 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
 @click.option("--run-root", type=click.Path(path_type=Path), default=Path("out/runs"),
               show_default=True, help="One run directory per stage below this.")
 @click.option("--init", default="lvc-base", show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
-              show_default=True)
+@device_option()
 @click.option("--patch", type=int, help="[default: 256 on CUDA, 128 on CPU]")
 @click.option("--stages", help="A subset, comma-separated (intra,inter,bi,enhance).")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",

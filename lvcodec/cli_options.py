@@ -1,11 +1,12 @@
 """Options shared by `lvc` commands: raw-video size and frame rate, parsed by lvcodec.io, and
-the CPU thread count."""
+the CPU thread count and the device."""
 
 import click
 
+from lvcodec.device import DEVICES
 from lvcodec.errors import LvcError
 
-__all__ = ["size_option", "fps_option", "threads_option"]
+__all__ = ["size_option", "fps_option", "threads_option", "device_option"]
 
 
 def _parsed(parser_name: str):
@@ -44,4 +45,10 @@ def threads_option(help: str = "CPU threads [default: all cores]. The output is 
                                "for every N (benchmarks/parity.md); 1 keeps to one core."):
     """--threads N: torch's intra-op thread count, set as soon as the option is parsed."""
     return click.option("--threads", type=click.IntRange(min=1), metavar="N", callback=_set_threads,
+                        help=help)
+
+
+def device_option(default: str = "auto", help: str | None = None):
+    """--device auto|cpu|cuda (lvcodec.device)."""
+    return click.option("--device", type=click.Choice(DEVICES), default=default, show_default=True,
                         help=help)

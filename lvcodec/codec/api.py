@@ -9,10 +9,11 @@ import numpy as np
 from tqdm import tqdm
 
 from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.codec.config import DecoderConfig
 from lvcodec.codec.session import Decoder, Encoder, EncoderConfig
 from lvcodec.device import resolve_device
 
-from lvcodec.errors import ConfigError, CorruptStream, FormatError, InputError, OutputError
+from lvcodec.errors import CorruptStream, FormatError, InputError, OutputError
 from lvcodec.rd import frame_psnr
 from lvcodec.io import Frame, VideoInfo, atomic_output, open_reader, open_writer
 from lvcodec.weights import DEFAULT_MODEL, load_model
@@ -94,7 +95,8 @@ def stream_of(enc: Encoder, frames) -> tuple:
 MIN_FRAME_UNIT_BYTES = 16
 
 
-def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = "fail", warn=None):
+def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = DecoderConfig.on_error,
+                  warn=None):
     """Frames of a stream in display order; yields (frame, concealed).
 
     Frames arrive in coding order; a reorder buffer of at most the stream's GOP size returns them
@@ -104,8 +106,7 @@ def decode_frames(reader: LvcReader, decoder: Decoder, on_error: str = "fail", w
     so are the frames that depend on a lost frame, until the next I frame. A stream cut short
     ends where it was cut.
     """
-    if on_error not in ("fail", "conceal"):
-        raise ConfigError(f"--on-error {on_error}: expected fail or conceal")
+    DecoderConfig(on_error=on_error).validate()
     conceal = on_error == "conceal"
     total = decoder.seq.frame_count or None
     # A frame arrives at most this far ahead of the next one to show (the B frames of a GOP come
@@ -179,10 +180,14 @@ def grey_frame(width: int, height: int) -> Frame:
                  np.full((height // 2, width // 2), 128, np.uint8))
 
 
-def decode_file(src, dst, *, model: str | None = None, device: str = "auto",
-                overwrite: bool = False, progress: bool = True, on_error: str = "fail",
-                warn=None) -> dict:
-    """Decode an .lvc bitstream into a .yuv/.y4m/.mp4 file; returns summary statistics."""
+def decode_file(src, dst, config: DecoderConfig | None = None, *, device: str = "auto",
+                overwrite: bool = False, progress: bool = True, warn=None, **settings) -> dict:
+    """Decode an .lvc bitstream into a .yuv/.y4m/.mp4 file; returns summary statistics.
+
+    config: the decoder's settings (default: `lvc decode`'s); settings, given as keywords
+    (on_error=, model=), replace its fields. warn(message) hears of each concealed unit."""
+    config = replace(config or DecoderConfig(), **settings)
+    config.validate()
     dev = resolve_device(device)
     src = Path(src)
     if not src.is_file():
@@ -192,12 +197,12 @@ def decode_file(src, dst, *, model: str | None = None, device: str = "auto",
     with open(src, "rb") as f:
         reader = LvcReader(f)
         seq = reader.sequence_header
-        decoder = Decoder(load_model(model or seq.model_name, dev), seq, dev)
+        decoder = Decoder(load_model(config.model or seq.model_name, dev), seq, dev)
         info = VideoInfo(seq.width, seq.height, seq.fps_num, seq.fps_den, seq.frame_count or None)
         with open_writer(dst, info, overwrite=overwrite) as writer:
             bar = tqdm(total=seq.frame_count or None, unit="frame", desc="decode",
                        disable=not progress, leave=False)
-            for frame, concealed in decode_frames(reader, decoder, on_error, warn):
+            for frame, concealed in decode_frames(reader, decoder, config.on_error, warn):
                 writer.write(frame)
                 stats["frames"] += 1
                 stats["concealed"] += concealed

@@ -9,12 +9,14 @@ from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import MAX_QUALITY
 from lvcodec.errors import ConfigError
 
-__all__ = ["EncoderConfig", "PRESETS", "DEFAULT_INTRA_PERIOD", "MAX_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES",
+__all__ = ["EncoderConfig", "DecoderConfig", "ON_ERROR_MODES", "PRESETS", "DEFAULT_INTRA_PERIOD", "MAX_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES",
            "MAX_QUALITY", "parse_bitrate"]
 
 DEFAULT_INTRA_PERIOD = 32
 MAX_INTRA_PERIOD = 0xFFFF  # the sequence header's intra_period is a u16
 DOWNSAMPLE_MODES = ("off", "on", "auto")
+# What the decoder does with a damaged unit: stop (no output), or report it and conceal its frames.
+ON_ERROR_MODES = ("fail", "conceal")
 # --preset: encoder effort, as gradient steps that refine each frame's latents against that
 # frame's own rate-distortion cost through the frozen decoder (codec/refine.py). The decoder and
 # the bitstream are the same for every preset; benchmarks/refinement.md measures what each buys.
@@ -71,6 +73,22 @@ class EncoderConfig:
         if self.intra_period == 1:
             return CodingStructure.ALL_INTRA
         return CodingStructure.RANDOM_ACCESS if self.gop > 1 else CodingStructure.LOW_DELAY
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """What the decoder does beyond the stream's own syntax; the defaults are `lvc decode`'s.
+    The pictures themselves are fixed by the stream (docs/bitstream.md, decoding process)."""
+
+    # fail: the first damaged unit is an error and nothing is written. conceal: each damaged
+    # unit is reported, its frames (and those that depend on them, until the next I frame)
+    # repeat the last good picture.
+    on_error: str = "fail"
+    model: str | None = None  # None: the model the stream names
+
+    def validate(self) -> None:
+        if self.on_error not in ON_ERROR_MODES:
+            raise ConfigError(f"--on-error {self.on_error}: expected {' or '.join(ON_ERROR_MODES)}")
 
 
 _BITRATE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([kKmM]?)")

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from lvcodec.cli_options import device_option
+
 from lvcodec.eval._script import run_script, testset_clips
 from lvcodec.eval.cli import parse_points
 
@@ -21,8 +23,7 @@ ANCHORS = ["x264-medium", "x265-medium", "x265-veryslow", "svtav1"]
               help="1 = all-intra (adds JPEG), P = intra every P frames, -1 = first frame only.")
 @click.option("--qualities", default="0,16,32,48,63", show_default=True, help="lvc quality indices.")
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True)
+@device_option("cpu")
 @click.option("--no-lvc", is_flag=True, help="Anchors only.")
 def bench(testset, out, frames, intra_period, qualities, model, device, no_lvc):
     """Benchmark every clip (.y4m/.yuv/.mp4) in TESTSET."""

@@ -13,6 +13,8 @@ import time
 
 import click
 
+from lvcodec.cli_options import device_option
+
 from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import (
     average_by_quality, mean_bd_rate, random_access_options, run_script, testset_clips,
@@ -51,8 +53,7 @@ def _md(res, by_frame, speed, meta) -> str:
 @click.command("bench_bframes")
 @random_access_options
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True)
+@device_option("cpu")
 def bench_bframes(testset, out, frames, intra_period, gop, qualities, model, device):
     """Random-access benchmark of every clip in TESTSET."""
     from lvcodec.codec.gop import QUALITY_STEP_PER_LAYER

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from lvcodec.cli_options import device_option
 from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import (
     average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
@@ -122,8 +123,7 @@ def frame_and_speed_tables(by_frame, speed) -> list:
 @click.option("--intra-period", type=click.IntRange(min=2), default=32, show_default=True)
 @click.option("--qualities", default="0,21,42,63", show_default=True, help="lvc quality indices.")
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True)
+@device_option("cpu")
 def bench_inter(testset, out, frames, intra_period, qualities, model, device):
     """Low-delay benchmark of every clip in TESTSET."""
     from lvcodec.eval.lvc_codec import LvcCodec

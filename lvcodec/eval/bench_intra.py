@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from lvcodec.cli_options import device_option
 from lvcodec.eval._script import (
     average_by_quality, mean_bd_rate, run_script, testset_clips, update_model_card,
 )
@@ -82,8 +83,7 @@ def _md(res, speed, meta) -> str:
 @click.option("--qualities", default="0,16,32,48,63", show_default=True, help="lvc quality indices.")
 @click.option("--speed-quality", type=click.IntRange(0, 63), default=32, show_default=True)
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True)
+@device_option("cpu")
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Write lvc's measured points into its model card (models/NAME.json).")
 def bench_intra(testset, out, frames, qualities, speed_quality, model, device, record):

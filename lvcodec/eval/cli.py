@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from lvcodec.cli_options import fps_option, size_option
+from lvcodec.cli_options import device_option, fps_option, size_option
 from lvcodec.errors import ConfigError, InputError
 
 __all__ = ["eval_command", "bench_command", "parse_points"]
@@ -55,8 +55,7 @@ def _intra_period(ctx, param, value):
 @size_option("WxH of raw .yuv inputs.")
 @fps_option("Frame rate of raw .yuv inputs (default 25).")
 @click.option("--model", default=None, help="lvc model name (models/) or path [default: lvc-base].")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True, help="Device lvc runs on (anchors always run on the CPU).")
+@device_option("cpu", "Device lvc runs on (anchors always run on the CPU).")
 @click.option("--no-lvc", is_flag=True, help="Evaluate the anchors only.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def eval_command(inputs, qualities, frames, intra_period, anchors, anchor_points, bd_anchor, out,

@@ -237,3 +237,20 @@ def test_the_library_and_the_command_line_make_one_stream_by_default(tiny_models
     info = json.loads(_ok(run("info", tmp_path / "lib.lvc", "--json")))["sequence"]
     assert info["coding_structure"] == "RANDOM_ACCESS"
     assert (info["gop_size"], info["intra_period"]) == (EncoderConfig().gop, EncoderConfig().intra_period)
+
+
+def test_the_library_and_the_command_line_decode_alike(tiny_models, make_clip, tmp_path):
+    from lvcodec.codec.api import decode_file
+    from lvcodec.codec.config import DecoderConfig
+    from lvcodec.errors import ConfigError
+
+    clip = make_clip(tmp_path / "m.y4m", frames=3)
+    lvc = tmp_path / "m.lvc"
+    _ok(run("encode", clip, lvc, "--model", "lvc-tiny", "--quiet"))
+    _ok(run("decode", lvc, tmp_path / "cli.y4m", "--quiet"))
+    decode_file(lvc, tmp_path / "lib.y4m", device="cpu", progress=False)
+    assert (tmp_path / "cli.y4m").read_bytes() == (tmp_path / "lib.y4m").read_bytes()
+    assert DecoderConfig().on_error == "fail" and DecoderConfig().model is None
+    with pytest.raises(ConfigError, match="--on-error skip"):
+        decode_file(lvc, tmp_path / "bad.y4m", on_error="skip", progress=False)
+    assert not (tmp_path / "bad.y4m").exists()
