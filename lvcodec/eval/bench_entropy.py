@@ -7,12 +7,12 @@ coder gets tables built by its own GaussianConditional over our scale table. Rat
 next to the ideal (the symbols' information content under the true Gaussians).
 """
 
-import argparse
 import json
 import math
 import time
 from pathlib import Path
 
+import click
 import numpy as np
 
 from lvcodec.entropy import GaussianCoder
@@ -105,16 +105,15 @@ def markdown(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--symbols", type=int, default=1_000_000)
-    ap.add_argument("--out", type=Path, default=Path("benchmarks"))
-    args = ap.parse_args(argv)
-    res = run(args.symbols)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "entropy.json").write_text(json.dumps(res, indent=1))
-    (args.out / "entropy.md").write_text(markdown(res))
-    print(markdown(res))
+@click.command(help=__doc__.splitlines()[0])
+@click.option("--symbols", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"), show_default=True)
+def main(symbols, out):
+    res = run(symbols)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "entropy.json").write_text(json.dumps(res, indent=1))
+    (out / "entropy.md").write_text(markdown(res))
+    click.echo(markdown(res))
 
 
 if __name__ == "__main__":

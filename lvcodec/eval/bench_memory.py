@@ -7,7 +7,6 @@ with the number of frames. Each command runs as its own process and its peak res
 from the kernel (wait4), so the figures include torch, the model and everything else.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import click
 import numpy as np
 
 from lvcodec.io import Frame, VideoInfo, open_reader, open_writer
@@ -66,31 +66,31 @@ def _case(tmp: Path, model: str, case) -> tuple:
                 "--structure", structure])
     dec = _run(["decode", lvc, rec, "-y", "--quiet", "--device", "cpu"])
     row = (structure, f"{320 * scale}x{180 * scale}", frames, *enc, *dec)
-    print(row, flush=True)
+    click.echo(row)
     return row
 
 
-def main(argv=None):
+@click.command(help=__doc__.splitlines()[0])
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"), show_default=True)
+@click.option("--model", default="lvc-base", show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Commands run side by side.")
+def main(out, model, jobs):
     from concurrent.futures import ThreadPoolExecutor
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("benchmarks"))
-    ap.add_argument("--model", default="lvc-base")
-    ap.add_argument("--jobs", type=int, default=1, help="commands run side by side")
-    args = ap.parse_args(argv)
     # The times depend on what else the machine runs; the peaks do not.
-    conditions = (f"{args.jobs} command(s) at a time, threads per process: "
+    conditions = (f"{jobs} command(s) at a time, threads per process: "
                   f"{os.environ.get('OMP_NUM_THREADS', 'all')} of {os.cpu_count()}; load average "
                   f"at the start: {os.getloadavg()[0]:.1f}")
-    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(lambda c: _case(Path(tmp), args.model, c), CASES))
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(jobs) as pool:
+        rows = list(pool.map(lambda c: _case(Path(tmp), model, c), CASES))
     lines = ["# Memory: peak resident set of `lvc encode` / `lvc decode` (CPU)", "",
              "Each command is its own process (torch, model and I/O included), read with wait4 by "
              "`python -m lvcodec.eval.bench_memory`, quality 32, intra period 32. `ra` is the "
              "CLI's default (random access, GOP 16, `--downsample auto`: the reorder buffer, both "
              "codings of each GOP's B frames and the enhancement net); `ldp` is low delay "
              "(I P P …). Content: the bundled 320×180 clip, cycled; 1920×1080 = the same frames "
-             f"enlarged 6×. Model {args.model}; {conditions}; {time.strftime('%Y-%m-%d')}.", "",
+             f"enlarged 6×. Model {model}; {conditions}; {time.strftime('%Y-%m-%d')}.", "",
              "| structure | picture | frames | encode peak MiB | encode s | decode peak MiB | "
              "decode s |", "|---|---|---:|---:|---:|---:|---:|"]
     for structure, size, n, em, es, dm, ds in rows:
@@ -100,9 +100,9 @@ def main(argv=None):
         a, b = [r for r in rows if r[0] == structure and r[1] == "320x180"][:2]
         lines.append(f"- {structure}, {b[2]} vs {a[2]} frames: encode peak ×{b[3] / a[3]:.2f}, "
                      f"decode peak ×{b[5] / a[5]:.2f} (flat = streaming works).")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "memory.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "memory.md").write_text("\n".join(lines) + "\n")
+    click.echo("\n".join(lines))
 
 
 if __name__ == "__main__":
