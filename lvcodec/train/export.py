@@ -62,8 +62,8 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
                     settle_quantiles(module)
         base = old or state.get("intra_card", {})
         trainings = {key: base.get(key) for key in TRAINING_KEYS}
-        trainings[spec.card_key] = dict(training, data=INTER_DATA, stages=state.get("stages", []),
-                                        loss=spec.loss)
+        trainings[spec.card_key] = dict(training, data=INTER_DATA, loss=spec.loss,
+                                        stages=_history(base.get(spec.card_key), state))
         return _write(stem, dtype, {"intra": nets.intra, "inter": nets.inter, "bi": nets.bi,
                                     "enhance": nets.enhance}, trainings, base, lambda_range)
     net = IntraNet(**state["config"])
@@ -102,6 +102,16 @@ TRAINING_KEYS = ("training", *(f"training_{s}" for s in STAGE_NAMES[1:]))
 BI_DESCRIPTION = ("; B-frame codec (dual-branch interactive motion coding with per-branch "
                   "quantization, selective fusion of the two temporal contexts, hyperprior-aligned "
                   "temporal priors)")
+
+
+def _history(card_entry: dict | None, state: dict) -> list:
+    """The net's training stages: those of the model the run started from (a run started from a
+    model records only its own), then the run's."""
+    stages = list(state.get("stages", []))
+    first = stages[0].get("from_step", 0) if stages else None
+    before = [s for s in (card_entry or {}).get("stages", [])
+              if first is not None and s.get("from_step", 0) < first]
+    return before + stages
 
 
 def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict, lambda_range) -> Path:

@@ -103,6 +103,12 @@ def test_inter_run_starts_from_the_intra_net_resumes_and_exports_a_p_frame_model
     assert model.inter is not None and model.card["training_inter"]["steps"] == 4
     for k, v in model.intra.state_dict().items():  # the intra net stayed frozen
         assert torch.equal(v, intra_before[k]), k
+    # A new run from the exported model keeps the model's stage history when exported over it.
+    train_inter([data_dir], tmp_path / "run2", frames=2, steps=1, **dict(kw, init="lvc-p"))
+    export_model(tmp_path / "run2", models / "lvc-p")
+    card = load_model("lvc-p").card["training_inter"]
+    assert card["steps"] == 5
+    assert [(s["frames"], s["from_step"]) for s in card["stages"]] == [(2, 0), (3, 2), (3, 3), (2, 4)]
 
 
 def test_sequence_patches_are_co_located_crops_of_consecutive_frames(data_dir):
