@@ -75,6 +75,6 @@ def main(testset, model="lvc-base"):
 
 if __name__ == "__main__":
     model = sys.argv[2] if len(sys.argv) > 2 else "lvc-base"
-    out = Path(__file__).with_name(f"motion_estimation_{Path(model).name}.jsonl")
+    out = Path(__file__).with_name(f"motion_estimation_{model.strip('/').replace('/', '_')}.jsonl")
     rows = main(sys.argv[1], model)
     out.write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -60,5 +60,5 @@ def main(testset, model="lvc-base"):
 if __name__ == "__main__":
     model = sys.argv[2] if len(sys.argv) > 2 else "lvc-base"
     rows = main(sys.argv[1], model)
-    Path(__file__).with_name(f"reference_use_{Path(model).name}.jsonl").write_text(
+    Path(__file__).with_name(f"reference_use_{model.strip('/').replace('/', '_')}.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows))
