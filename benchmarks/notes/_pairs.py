@@ -1,0 +1,42 @@
+"""What the frame-pair studies beside it share: each pair of consecutive frames among the first 9
+of every test clip is measured, the measures averaged per clip, one JSON row per clip printed
+and written to NAME_MODEL.jsonl here.
+
+    python benchmarks/notes/NAME.py TESTSET [MODEL]
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lvcodec.codec.frame_coder import PAD, frame_to_tensor
+from lvcodec.eval._script import testset_clips
+from lvcodec.nets.layers import pad_to
+from lvcodec.weights import load_model
+
+FRAMES = 9
+
+
+def packed(frame) -> torch.Tensor:
+    """A frame as the codec's padded packed picture."""
+    return pad_to(frame_to_tensor(frame, "cpu"), PAD)
+
+
+def pair_study(name: str, make_measure, argv) -> list:
+    """make_measure(model) -> measure(prev, cur, info) -> {key: number}."""
+    torch.set_grad_enabled(False)
+    testset, model = argv[1], argv[2] if len(argv) > 2 else "lvc-base"
+    measure = make_measure(load_model(model, torch.device("cpu")))
+    rows = []
+    for clip in testset_clips(Path(testset), FRAMES):
+        acc = {}
+        for prev, cur in zip(clip.frames, clip.frames[1:]):
+            for k, v in measure(prev, cur, clip.info).items():
+                acc.setdefault(k, []).append(v)
+        rows.append({"clip": clip.name, **{k: float(np.mean(v)) for k, v in acc.items()}})
+        print(json.dumps(rows[-1]), flush=True)
+    label = model.strip("/").replace("/", "_")
+    Path(__file__).with_name(f"{name}_{label}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows
