@@ -169,11 +169,12 @@ def _write_frames(frames, fps_num: int, fps_den: int, dst: Path) -> int:
         if writer is not None:
             writer.abort()
         raise
-    if writer is not None and n < 2:
+    if writer is None:
+        return 0
+    if n < 2:
         writer.abort()
         return 0
-    if writer is not None:
-        writer.close()
+    writer.close()
     return n
 
 
