@@ -35,14 +35,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from compressai.layers import GDN, AttentionBlock
 
-__all__ = ["exact", "active", "exact_twin", "block_round", "sigmoid", "avg_pool2d", "channel_mean",
+__all__ = ["exact", "active", "exact_twin", "block_round", "block_scale", "sigmoid", "avg_pool2d", "channel_mean",
            "upsample2x_bilinear", "exp_exact", "ACT_BITS"]
 
 ACT_BITS = 24  # |activation integer| <= 2^24 (per picture and convolution input)
 SUM_BITS = 52  # every exact sum stays below 2^52 < 2^53
 MAX_WEIGHT_BITS = 24  # |weight integer| <= 2^bits per output channel, bits from what the sum
 MIN_WEIGHT_BITS = 12  # leaves: 52 - 24 - ceil(log2(products + 1)), 16..20 in these nets
-SHIFTED_MIN_CHANNELS, SHIFTED_MIN_PIXELS = 16, 8192  # where shifted GEMMs beat the convolution
+SHIFTED_MIN_PIXELS = 2048  # from here on shifted GEMMs beat PyTorch's convolution (any channels)
 SIGMOID_STEP = 256  # sigmoid table: inputs on a 1/256 grid over [-16, 16], linear in between
 SIGMOID_RANGE = 16
 DECIMAL_DIGITS = 40
@@ -87,15 +87,32 @@ def pow2(e: torch.Tensor) -> torch.Tensor:
     return ((e.to(torch.int64) + 1023) << 52).view(torch.float64)
 
 
+def block_scale(x: torch.Tensor, bits: int, dims=(1, 2, 3)) -> torch.Tensor:
+    """The grid 2^(e - bits) of `block_round`, 2^e the smallest power of two above each sample's
+    largest magnitude (max(max x, -min x): two reductions without an |x| copy)."""
+    m = torch.maximum(x.amax(dim=dims, keepdim=True), -x.amin(dim=dims, keepdim=True))
+    _, e = torch.frexp(m)  # m < 2^e (e = 0 for m = 0)
+    return pow2(e - bits)
+
+
+def to_grid(x: torch.Tensor, scale: torch.Tensor, out=None) -> torch.Tensor:
+    """round(x / scale), scale a power of two: as a product with 1/scale where that is a normal
+    number (the same correctly rounded quotient, and a faster kernel), else the division."""
+    _, e = torch.frexp(scale)
+    if bool((e > -1021).all()):
+        x = torch.mul(x, pow2(1 - e), out=out)  # scale = 2^(e-1)
+    else:
+        x = torch.div(x, scale, out=out)
+    return x.round_()
+
+
 def block_round(x: torch.Tensor, bits: int, dims=(1, 2, 3)):
     """(integers, scale) with x ~= integers * scale, |integers| <= 2^bits: each sample's values on
     the grid 2^(e - bits), where 2^e is the smallest power of two above its largest magnitude.
     Exact operations only (max, frexp, division by a power of two, round half to even)."""
     x = x.double()
-    m = x.abs().amax(dim=dims, keepdim=True)
-    _, e = torch.frexp(m)  # m < 2^e (e = 0 for m = 0)
-    scale = pow2(e - bits)
-    return torch.round(x / scale), scale
+    scale = block_scale(x, bits, dims)
+    return to_grid(x, scale), scale
 
 
 class ExactConv2d(nn.Conv2d):
@@ -129,21 +146,28 @@ class ExactConv2d(nn.Conv2d):
         return conv
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x_int, x_scale = block_round(x, self.act_bits)
-        out = self._integer_sums(x_int) * (x_scale * self.w_scale)
-        return out if self.b is None else out + self.b
+        x = x.double()
+        x_scale = block_scale(x, self.act_bits)
+        if self._shifted(x):
+            sums = _shifted_gemms(x, x_scale, self._taps(), self.tap_padding, self.padding_mode)
+        else:
+            sums = self._conv_forward(to_grid(x, x_scale), self.w_int, None)
+        out = sums * (x_scale * self.w_scale)
+        return out if self.b is None else out.add_(self.b)
 
     def _integer_sums(self, x_int: torch.Tensor) -> torch.Tensor:
-        """The convolution's exact integer sums. Any algorithm that sums the products gives the
-        same integers (they stay below 2^52), so the fastest one is used: on a CPU, a stride-1
-        'same' convolution of a large picture is k*k GEMMs over shifted views of the padded
-        picture (no im2col copy: 2.5-7x faster than PyTorch's binary64 convolution at the
-        packed frame's size); else PyTorch's own."""
-        if (self.tap_padding is not None and x_int.device.type == "cpu"
-                and x_int.shape[1] >= SHIFTED_MIN_CHANNELS
-                and x_int.shape[2] * x_int.shape[3] >= SHIFTED_MIN_PIXELS):
-            return _shifted_gemms(x_int, self._taps(), self.tap_padding, self.padding_mode)
+        """The convolution's exact integer sums of x_int (integers already: scale 1)."""
+        if self._shifted(x_int):
+            return _shifted_gemms(x_int, torch.ones((), dtype=x_int.dtype), self._taps(), self.tap_padding, self.padding_mode)
         return self._conv_forward(x_int, self.w_int, None)
+
+    def _shifted(self, x: torch.Tensor) -> bool:
+        """Any algorithm that sums the products gives the same integers (they stay below 2^52), so
+        the fastest one is used: on a CPU, a stride-1 'same' convolution of a large picture is k*k
+        GEMMs over shifted views of the padded picture (no im2col copy: 2.5-7x faster than
+        PyTorch's binary64 convolution at the packed frame's size); else PyTorch's own."""
+        return (self.tap_padding is not None and x.device.type == "cpu"
+                and x.shape[2] * x.shape[3] >= SHIFTED_MIN_PIXELS)
 
     def _taps(self) -> torch.Tensor:
         """The weights as (k*k, out, in), one contiguous matrix per tap: made on first use (CPU
@@ -154,18 +178,24 @@ class ExactConv2d(nn.Conv2d):
         return self.__dict__["_w_taps"]
 
 
-def _shifted_gemms(x: torch.Tensor, taps: torch.Tensor, p: int, padding_mode: str) -> torch.Tensor:
-    """sum over taps (dy, dx) of W[dy, dx] @ x shifted by (dy, dx): a stride-1 convolution with
-    padding p. On the padded picture flattened per channel, each shift is a contiguous slice,
-    so every product is one GEMM on a view; outputs are made on the padded width and cropped."""
+def _shifted_gemms(x: torch.Tensor, scale, taps: torch.Tensor, p: int,
+                   padding_mode: str) -> torch.Tensor:
+    """sum over taps (dy, dx) of W[dy, dx] @ round(x / scale) shifted by (dy, dx): a stride-1
+    convolution with padding p. The rounded integers are written straight into the padded
+    picture; flattened per channel, each shift is a contiguous slice of it, so every product is
+    one GEMM on a view; outputs are made on the padded width and cropped."""
     b, c, h, w = x.shape
+    if p == 0:  # 1x1: no padding, one GEMM per picture
+        return torch.matmul(taps[0], to_grid(x, scale).view(b, c, h * w)).view(b, -1, h, w)
     k = 2 * p + 1
-    # One more row at the bottom, read only for the cropped columns: the last windows fit.
-    if padding_mode == "zeros":
-        flat = F.pad(x, (p, p, p, p + 1)).reshape(b, c, -1)
-    else:
-        flat = F.pad(F.pad(x, (p, p, p, p), mode=padding_mode), (0, 0, 0, 1)).reshape(b, c, -1)
     wp = w + 2 * p
+    # One more row at the bottom, read only for the cropped columns: the last windows fit.
+    padded = x.new_zeros(b, c, h + 2 * p + 1, wp)
+    inner = padded[:, :, p:p + h, p:p + w]
+    to_grid(x, scale, out=inner)
+    if padding_mode != "zeros":
+        padded[:, :, :h + 2 * p] = F.pad(inner, (p, p, p, p), mode=padding_mode)
+    flat = padded.view(b, c, -1)
     n = h * wp
     out = x.new_empty(b, taps.shape[1], n)
     for i in range(b):

@@ -42,6 +42,18 @@ def test_block_rounding_keeps_each_sample_within_its_bits_and_is_batch_independe
     assert torch.equal(ints[1:2], one)  # a sample's grid is its own, not the batch's
 
 
+def test_block_rounding_is_the_specified_formula():
+    """docs/bitstream.md 9.2 word for word (max |x|, frexp, division, round half to even), on
+    samples with magnitudes at and around powers of two and an all-zero one."""
+    x = torch.randn(4, 3, 6, 6, dtype=torch.float64) * torch.tensor([1.0, 0.0, 7.5, 2 ** -30])[:, None, None, None]
+    x[0, 0, 0, 0] = 4.0
+    x[2, 1, 2, 3] = -8.0
+    _, e = torch.frexp(x.abs().amax(dim=(1, 2, 3), keepdim=True))
+    s = torch.ldexp(torch.ones_like(x[:, :1, :1, :1]), e - 24)
+    ints, scale = numerics.block_round(x, 24)
+    assert torch.equal(scale, s) and torch.equal(ints, torch.round(x / s))
+
+
 def test_exact_twins_of_gdn_and_attention_stay_close_to_the_float_layers():
     torch.manual_seed(1)
     for layer in (GDN(8), GDN(8, inverse=True), AttentionBlock(8)):
@@ -124,3 +136,19 @@ def test_shifted_gemms_give_the_convolutions_integer_sums(cin, cout, k, mode, ba
     assert x_int.shape[2] * x_int.shape[3] >= numerics.SHIFTED_MIN_PIXELS
     with numerics.exact():
         assert torch.equal(conv._integer_sums(x_int), conv._conv_forward(x_int, conv.w_int, None))
+
+
+@pytest.mark.parametrize("cin,cout,k,mode", [(48, 16, 3, "zeros"), (32, 8, 5, "replicate"),
+                                             (40, 8, 1, "zeros")])
+def test_the_fast_convolution_rounds_and_sums_as_specified(cin, cout, k, mode):
+    """The shifted-GEMM path rounds its input into the padded picture itself: the output must be
+    the specified one, (PyTorch's convolution of block_round's integers) x scales + bias."""
+    torch.manual_seed(k)
+    conv = numerics.ExactConv2d.convert(
+        torch.nn.Conv2d(cin, cout, k, padding=k // 2, padding_mode=mode).double())
+    x = torch.randn(2, cin, 96, 100, dtype=torch.float64) * torch.tensor([3.0, 1e-4])[:, None, None, None]
+    with numerics.exact():
+        assert conv._shifted(x)
+        x_int, x_scale = numerics.block_round(x, 24)
+        expected = conv._conv_forward(x_int, conv.w_int, None) * (x_scale * conv.w_scale) + conv.b
+        assert torch.equal(conv(x), expected)
