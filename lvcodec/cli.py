@@ -399,6 +399,9 @@ def prepare_data_cmd(out_dir, packages_roots):
 @click.option("--motion-warmup", type=click.IntRange(1), metavar="STEPS",
               help="inter: warm the motion up again from here, fading a warp loss on the decoded "
                    "motion over STEPS steps (every run does so over its first 3000).")
+@click.option("--width", type=click.IntRange(1), metavar="N", default=TRAIN.width,
+              help="intra: hidden channels of a new run; the init model's net is widened to N "
+                   "and starts computing what it did (benchmarks/notes/intra-ceiling-2026-12-02.md).")
 @click.option("--init", default=TRAIN.init, show_default=True,
               help="Model to start from when the run directory is empty ('' for scratch).")
 @device_option(TRAIN.device)
@@ -409,7 +412,7 @@ def prepare_data_cmd(out_dir, packages_roots):
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
 def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
-          init, device, threads, precision, export):
+          width, init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     from dataclasses import replace
 
@@ -418,7 +421,7 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
 
     config = TrainConfig(stage=stage, frames=frames, joint=joint, minutes=minutes, steps=steps,
                          batch=batch, patch=patch, lr=lr, motion_warmup=motion_warmup,
-                         init=init or None, device=device, threads=threads,
+                         width=width, init=init or None, device=device, threads=threads,
                          precision=precision).validate()
     run_dir = run_dir or config.run_dir()
     info = train(list(data), run_dir, replace(config, device=str(resolve_device(device))),

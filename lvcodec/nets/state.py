@@ -4,10 +4,10 @@ import torch
 
 from lvcodec.errors import ModelError
 
-__all__ = ["net_state", "load_net_state"]
+__all__ = ["net_state", "load_net_state", "LAZY_BUFFERS"]
 
 # Buffers CompressAI sizes lazily in update(); they are restored by assignment, not copy.
-_LAZY_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
+LAZY_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
 # CompressAI's likelihood bound (1e-9, training only) is a buffer: it underflows to 0 in fp16, and a
 # bound of 0 let training losses reach inf (log 0: 4 % of enhancement steps, 2 of 244 B steps).
 # It is the construction's constant, never learned: saved in float32 and not loaded from a file.
@@ -32,7 +32,7 @@ def load_net_state(net: torch.nn.Module, state: dict, strict: bool = True) -> No
     own = net.state_dict()
     for key, value in state.items():
         mod_name, _, attr = key.rpartition(".")
-        if attr in _LAZY_BUFFERS and mod_name in modules:
+        if attr in LAZY_BUFFERS and mod_name in modules:
             setattr(modules[mod_name], attr, value.clone())
     fixed = {}
     for key, value in state.items():

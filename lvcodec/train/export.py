@@ -82,8 +82,11 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
                     remap_qualities(other, kept.lambda_range, lambda_range)
         nets.update(inter=kept.inter, bi=kept.bi, enhance=kept.enhance)
     trainings = {key: old.get(key) for key in TRAINING_KEYS}
-    trainings["training"] = dict(training, data=INTRA_DATA, patch=128, batch=8, loss=INTRA_LOSS)
-    trainings["training"]["loss"] = INTRA_LOSS.format(*lambda_range)
+    trainings["training"] = dict(training, data=INTRA_DATA, patch=128, batch=8,
+                                 loss=INTRA_LOSS.format(*lambda_range))
+    stages = _history(old.get("training"), state)
+    if stages:
+        trainings["training"]["stages"] = stages
     return _write(stem, dtype, nets, trainings, old, lambda_range)
 
 
@@ -108,10 +111,10 @@ def _history(card_entry: dict | None, state: dict) -> list:
     """The net's training stages: those of the model the run started from (a run started from a
     model records only its own), then the run's."""
     stages = list(state.get("stages", []))
-    first = stages[0].get("from_step", 0) if stages else None
-    before = [s for s in (card_entry or {}).get("stages", [])
-              if first is not None and s.get("from_step", 0) < first]
-    return before + stages
+    kept = list((card_entry or {}).get("stages", []))
+    if not stages:
+        return kept
+    return [s for s in kept if s.get("from_step", 0) < stages[0].get("from_step", 0)] + stages
 
 
 def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict, lambda_range) -> Path:

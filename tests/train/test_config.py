@@ -11,7 +11,7 @@ def test_lvc_train_takes_its_defaults_from_trainconfig():
 
     defaults = {p.name: p.default for p in train.params}
     config = TrainConfig()
-    for name in ("stage", "frames", "batch", "patch", "lr", "init", "device", "precision"):
+    for name in ("stage", "frames", "batch", "patch", "lr", "width", "init", "device", "precision"):
         assert defaults[name] == getattr(config, name), name
 
 
@@ -21,6 +21,7 @@ def test_lvc_train_takes_its_defaults_from_trainconfig():
     ({"steps": 1, "stage": "bi", "joint": True}, "--joint is for --stage enhance"),
     ({"steps": 1, "stage": "gan"}, "no training stage 'gan'"),
     ({"steps": 1, "frames": 40}, "--frames 40 out of range"),
+    ({"steps": 1, "stage": "inter", "width": 96}, "--width is a positive channel count for --stage intra"),
 ])
 def test_a_bad_training_config_is_refused_in_one_line(changes, message):
     with pytest.raises(ConfigError, match=message):

@@ -293,3 +293,26 @@ def test_a_weights_only_fp16_checkpoint_resumes_with_a_fresh_optimizer(data_dir,
     lines = []
     info = train_intra([data_dir], run, steps=1, log=lines.append, **kw)
     assert info["step"] == 2 and any("optimizer state reset" in line for line in lines)
+
+
+def test_a_widened_intra_run_starts_from_its_init_model_and_exports_the_wider_net(
+        data_dir, tmp_path, tiny_models, monkeypatch):
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_intra
+    from lvcodec.weights import load_model
+
+    narrow = load_model("lvc-tiny")
+    n = narrow.intra.config["N"]
+    run = tmp_path / "run"
+    kw = dict(batch=2, patch=64, init="lvc-tiny", log=lambda *a: None)
+    info = train_intra([data_dir], run, steps=1, width=n + 8, **kw)
+    assert info["config"]["N"] == n + 8
+    assert info["stages"][0]["from_step"] == narrow.card["training"]["steps"]
+    with pytest.raises(ConfigError, match="new run"):
+        train_intra([data_dir], run, steps=1, width=n + 16, **kw)
+    models = tmp_path / "models"
+    export_model(run, models / "lvc-wide")
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    wide = load_model("lvc-wide")
+    assert wide.intra.config["N"] == n + 8 and "widened" in wide.card["training"]["stages"][0]["note"]
