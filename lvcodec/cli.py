@@ -402,6 +402,9 @@ def prepare_data_cmd(out_dir, packages_roots):
 @click.option("--width", type=click.IntRange(1), metavar="N", default=TRAIN.width,
               help="intra: hidden channels of a new run; the init model's net is widened to N "
                    "and starts computing what it did (benchmarks/notes/intra-ceiling-2026-12-02.md).")
+@click.option("--latent", type=click.IntRange(1), metavar="M", default=TRAIN.latent,
+              help="intra: latent channels of a new run; the init model's latent is widened to M, "
+                   "the new channels a context group of their own, silent at first.")
 @click.option("--init", default=TRAIN.init, show_default=True,
               help="Model to start from when the run directory is empty ('' for scratch).")
 @device_option(TRAIN.device)
@@ -412,7 +415,7 @@ def prepare_data_cmd(out_dir, packages_roots):
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
 def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
-          width, init, device, threads, precision, export):
+          width, latent, init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     from dataclasses import replace
 
@@ -421,7 +424,7 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
 
     config = TrainConfig(stage=stage, frames=frames, joint=joint, minutes=minutes, steps=steps,
                          batch=batch, patch=patch, lr=lr, motion_warmup=motion_warmup,
-                         width=width, init=init or None, device=device, threads=threads,
+                         width=width, latent=latent, init=init or None, device=device, threads=threads,
                          precision=precision).validate()
     run_dir = run_dir or config.run_dir()
     info = train(list(data), run_dir, replace(config, device=str(resolve_device(device))),

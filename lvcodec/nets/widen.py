@@ -16,16 +16,59 @@ from compressai.layers import GDN
 
 from lvcodec.nets.state import LAZY_BUFFERS
 
-__all__ = ["widen_into"]
+__all__ = ["widen_into", "widen_intra"]
+
+# A new latent channel starts silent: rounded to zero (its gain this small), coded at the scale
+# table's floor (free), so the widened intra net codes the old bits and pictures at step one.
+NEW_LATENT_GAIN = 0.05
+NEW_LATENT_RAW_SCALE = -8.0  # softplus(-8) + 1e-3 is below the table's smallest scale
+
+
+@torch.no_grad()
+def widen_intra(net: nn.Module, N: int | None = None, M: int | None = None) -> nn.Module:
+    """The intra net with N hidden channels and M latent channels (the new ones as one more
+    context group, coded last), starting as `net`."""
+    from lvcodec.nets.intra import IntraNet
+
+    config = dict(net.config)
+    m0 = config["M"]
+    if N is not None:
+        config["N"] = N
+    if M is not None and M != m0:
+        if M < m0:
+            raise ValueError(f"M={M} is narrower than the net's {m0}")
+        config["M"], config["groups"] = M, [*config["groups"], M - m0]
+    wider = widen_into(IntraNet(**config), net)
+    if config["M"] == m0:
+        return wider
+    # The synthesis sees the new latents only as zeros at first: its first convolutions keep
+    # random weights from them, so that their gradient is not zero (they would never start).
+    for unit in (wider.g_s[0].conv_a[0], wider.g_s[0].conv_b[0]):
+        fresh = nn.Conv2d(M, unit.conv[0].out_channels, 1).weight[:, m0:]
+        unit.conv[0].weight[:, m0:] = fresh
+    for bank in (wider.gain_a,):
+        bank.log_gain[:, m0:] = torch.log(torch.tensor(NEW_LATENT_GAIN))
+    last = wider.context.param_nets[-1][-1]
+    last.weight.zero_()
+    last.bias.zero_()
+    last.bias[last.out_channels // 2:] = NEW_LATENT_RAW_SCALE
+    # The old groups' parameter nets take the hyperprior's M channels first: the new ones are
+    # inserted after the old (zero weights), the other inputs move up.
+    for src, dst in zip(net.context.param_nets, wider.context.param_nets):
+        w, v = dst[0].weight, src[0].weight
+        w.zero_()
+        w[:, :m0] = v[:, :m0]
+        w[:, M:M + v.shape[1] - m0] = v[:, m0:]
+    return wider
 
 
 @torch.no_grad()
 def widen_into(wider: nn.Module, net: nn.Module) -> nn.Module:
     """Copy `net` into `wider`, the same architecture with at least as many channels in every
-    tensor dimension (old channels first). Returns `wider`."""
+    tensor dimension (old channels first) and perhaps more modules. Returns `wider`."""
     old = dict(net.state_dict())
     new = wider.state_dict()
-    if old.keys() != new.keys():
+    if not old.keys() <= new.keys():
         raise ValueError("widening needs the same architecture (the tensors' names differ)")
     gdn_gammas = {f"{name}.gamma" for name, m in wider.named_modules() if isinstance(m, GDN)}
     modules = dict(wider.named_modules())

@@ -28,6 +28,7 @@ class TrainConfig:
     motion_warmup: int | None = None  # inter: another motion warm-up of this many steps
     init: str | None = "lvc-base"  # the model a new run starts from (None: from scratch)
     width: int | None = None  # intra: hidden channels N of a new run (the init model widened)
+    latent: int | None = None  # intra: latent channels M of a new run (the init model widened)
     device: str = "auto"
     threads: int | None = None
     precision: str = "auto"
@@ -40,8 +41,10 @@ class TrainConfig:
             raise ConfigError("give --minutes or --steps")
         if self.stage == "intra" and self.motion_warmup:
             raise ConfigError("--motion-warmup is for --stage inter")
-        if self.width is not None and (self.stage != "intra" or self.width < 1):
-            raise ConfigError("--width is a positive channel count for --stage intra")
+        for name in ("width", "latent"):
+            value = getattr(self, name)
+            if value is not None and (self.stage != "intra" or value < 1):
+                raise ConfigError(f"--{name} is a positive channel count for --stage intra")
         if self.joint and self.stage != "enhance":
             raise ConfigError("--joint is for --stage enhance")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:

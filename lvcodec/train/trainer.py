@@ -233,7 +233,7 @@ def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
                   checkpoint_minutes=config.checkpoint_minutes, precision=config.precision,
                   threads=config.threads, log=log)
     if config.stage == "intra":
-        return train_intra(data_dirs, run_dir, width=config.width, **common)
+        return train_intra(data_dirs, run_dir, width=config.width, latent=config.latent, **common)
     return train_inter(data_dirs, run_dir, frames=config.frames, stage=config.stage,
                        joint=config.joint, motion_warmup=config.motion_warmup, **common)
 
@@ -242,13 +242,15 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
                 batch: int = _T.batch, patch: int = _T.patch, lr: float = _T.lr, device: str = "cpu",
                 init: str | None = None, config: dict | None = None,
                 checkpoint_minutes: float = _T.checkpoint_minutes, precision: str = _T.precision,
-                threads: int | None = None, width: int | None = None, log=print) -> dict:
+                threads: int | None = None, width: int | None = None, latent: int | None = None,
+                log=print) -> dict:
     """Train until `minutes` or `steps` (more) pass; resumes from run_dir when it holds a checkpoint.
 
     Without a checkpoint, starts from the weights of model `init` (so training accumulates across
     machines that only keep the shipped model) or from scratch. `config` applies to a run from
-    scratch only; a resumed run or an init model keeps its own architecture, except that `width`
-    widens a new run's hidden channels N (nets/widen.py: it starts as the init model's net).
+    scratch only; a resumed run or an init model keeps its own architecture, except that a new
+    run widens the init model's hidden channels to `width` and its latent to `latent` channels
+    (nets/widen.py: it starts as the init model's net).
     """
     rank, world = _distributed()
     if rank != 0:
@@ -257,16 +259,25 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     run_dir = Path(run_dir)
     # The net is built as what it continues: the run's checkpoint, else the init model.
     init_model = None
+    widened = None
     if (run_dir / "state.json").exists():
         config = json.loads((run_dir / "state.json").read_text())["config"]
-        if width is not None and width != config.get("N"):
-            raise ConfigError(f"{run_dir} holds a run with N={config.get('N')}; --width is for a new run")
+        if (width or config["N"], latent or config["M"]) != (config["N"], config["M"]):
+            raise ConfigError(f"{run_dir} holds a run with N={config['N']}, M={config['M']}; "
+                              "--width and --latent are for a new run")
     else:
         init_model = _load_init(init)
         if init_model is not None:
             config = init_model.intra.config
-    if width is not None and (config or {}).get("N") != width:
-        config = {**(config or {}), "N": width}
+            if (width, latent) != (None, None):
+                from lvcodec.nets.widen import widen_intra
+
+                widened = widen_intra(init_model.intra, N=width, M=latent)
+                config = widened.config
+        elif latent is not None:
+            raise ConfigError("--latent widens the init model's latent; a run from scratch has none")
+        elif width is not None:
+            config = {**(config or {}), "N": width}
     prec = _runtime(device, precision, threads, log)
     net = prec.module(IntraNet(**(config or {})).to(device))
     params, aux_params = _split_params(net)
@@ -281,17 +292,14 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
             training = init_model.card.get("training", {})
             info["step"] = int(training.get("steps", 0))
             info["seconds"] = float(training.get("seconds", 0.0))
-            narrow = init_model.intra.config["N"]
-            if net.config["N"] != narrow:
-                from lvcodec.nets.widen import widen_into
-
-                widen_into(net, init_model.intra)
-                info["stages"] = [{"from_step": info["step"], "N": net.config["N"],
-                                   "note": f"hidden channels widened {narrow} -> {net.config['N']}, "
-                                           "function-preserving (nets/widen.py)"}]
-                log(f"widened the intra net's hidden channels {narrow} -> {net.config['N']}")
-            else:
-                load_net_state(net, net_state(init_model.intra))
+            load_net_state(net, net_state(widened if widened is not None else init_model.intra))
+            if widened is not None:
+                before = init_model.intra.config
+                change = ", ".join(f"{k} {before[k]} -> {config[k]}" for k in ("N", "M")
+                                   if before[k] != config[k])
+                info["stages"] = [{"from_step": info["step"], "N": config["N"], "M": config["M"],
+                                   "note": f"widened ({change}), function-preserving (nets/widen.py)"}]
+                log(f"widened the intra net: {change}")
             _migrate_lambda([net], init_model.card, LAMBDA_RANGE, log)
             log(f"starting from model {init} ({info['step']} steps)")
     lambda_range = tuple(info.setdefault("lambda_range", list(LEGACY_LAMBDA_RANGE)))

@@ -47,3 +47,26 @@ def test_a_narrower_or_other_net_is_refused():
         widen_into(IntraNet(N=32, M=64, Nz=32, groups=(16, 16, 32)), wide)
     with pytest.raises(ValueError, match="names differ"):
         widen_into(IntraNet(N=48, M=64, Nz=32, groups=(32, 32)), narrow)
+
+
+def test_a_wider_latent_starts_silent_and_learns():
+    """New latent channels round to zero and cost no bits at step one (same pictures, same
+    likelihoods of the old channels), and the gradient reaches the analysis rows that make them."""
+    from lvcodec.nets.widen import widen_intra
+
+    narrow, _ = _nets()
+    wide = widen_intra(narrow, N=40, M=96).eval()
+    assert wide.config["groups"] == [16, 16, 32, 32]
+    torch.manual_seed(1)
+    x = torch.rand(2, 6, 64, 64) * 0.2 + 0.4
+    q = torch.tensor([0.0, 63.0])
+    with torch.no_grad():
+        a, b = narrow(x, q), wide(x, q)
+    assert (a["x_hat"] - b["x_hat"]).abs().max() < 1e-5
+    old = a["likelihoods"]["y"]
+    assert (b["likelihoods"]["y"][:, :64] - old).abs().max() < 1e-5
+    assert (-torch.log2(b["likelihoods"]["y"][:, 64:])).sum() < 1e-3 * (-torch.log2(old)).sum()
+    wide.train()
+    out = wide(x, q)
+    (out["x_hat"] - x).pow(2).mean().backward()
+    assert wide.g_a[4].weight.grad[64:].abs().max() > 0

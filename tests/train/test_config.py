@@ -22,6 +22,7 @@ def test_lvc_train_takes_its_defaults_from_trainconfig():
     ({"steps": 1, "stage": "gan"}, "no training stage 'gan'"),
     ({"steps": 1, "frames": 40}, "--frames 40 out of range"),
     ({"steps": 1, "stage": "inter", "width": 96}, "--width is a positive channel count for --stage intra"),
+    ({"steps": 1, "stage": "bi", "latent": 192}, "--latent is a positive channel count for --stage intra"),
 ])
 def test_a_bad_training_config_is_refused_in_one_line(changes, message):
     with pytest.raises(ConfigError, match=message):

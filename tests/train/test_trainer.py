@@ -296,7 +296,8 @@ def test_a_weights_only_fp16_checkpoint_resumes_with_a_fresh_optimizer(data_dir,
 
 
 def test_a_widened_intra_run_starts_from_its_init_model_and_exports_the_wider_net(
-        data_dir, tmp_path, tiny_models, monkeypatch):
+        data_dir, tmp_path, tiny_models, monkeypatch, make_clip):
+    from lvcodec.codec.api import decode_file, encode_file
     from lvcodec.errors import ConfigError
     from lvcodec.train.export import export_model
     from lvcodec.train.trainer import train_intra
@@ -316,3 +317,12 @@ def test_a_widened_intra_run_starts_from_its_init_model_and_exports_the_wider_ne
     monkeypatch.setenv("LVC_MODELS", str(models))
     wide = load_model("lvc-wide")
     assert wide.intra.config["N"] == n + 8 and "widened" in wide.card["training"]["stages"][0]["note"]
+
+    info = train_intra([data_dir], tmp_path / "run2", steps=1, latent=narrow.intra.config["M"] + 8, **kw)
+    assert info["config"]["groups"][-1] == 8 and info["stages"][0]["M"] == narrow.intra.config["M"] + 8
+    # A stream of the wider latent decodes to the encoder's pictures (the decoder checks hashes).
+    export_model(tmp_path / "run2", models / "lvc-wide-latent")
+    clip = make_clip(tmp_path / "c.y4m", frames=2)
+    encode_file(clip, tmp_path / "a.lvc", model="lvc-wide-latent", intra_period=1, progress=False)
+    stats = decode_file(tmp_path / "a.lvc", tmp_path / "a.y4m", progress=False)
+    assert stats["frames"] == 2
