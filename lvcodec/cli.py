@@ -396,6 +396,9 @@ def prepare_data_cmd(out_dir, packages_roots):
 @click.option("--batch", type=int, default=TRAIN.batch, show_default=True)
 @click.option("--patch", type=int, default=TRAIN.patch, show_default=True)
 @click.option("--lr", type=float, default=TRAIN.lr, show_default=True)
+@click.option("--warmup", type=click.IntRange(0), metavar="STEPS", default=TRAIN.warmup,
+              show_default=True, help="Learning-rate warm-up of a new optimizer state (a run "
+              "started from a model): from 0 to --lr over STEPS steps.")
 @click.option("--motion-warmup", type=click.IntRange(1), metavar="STEPS",
               help="inter: warm the motion up again from here, fading a warp loss on the decoded "
                    "motion over STEPS steps (every run does so over its first 3000).")
@@ -414,8 +417,8 @@ def prepare_data_cmd(out_dir, packages_roots):
               help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, motion_warmup,
-          width, latent, init, device, threads, precision, export):
+def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, warmup,
+          motion_warmup, width, latent, init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     from dataclasses import replace
 
@@ -423,7 +426,8 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
     from lvcodec.train.trainer import train
 
     config = TrainConfig(stage=stage, frames=frames, joint=joint, minutes=minutes, steps=steps,
-                         batch=batch, patch=patch, lr=lr, motion_warmup=motion_warmup,
+                         batch=batch, patch=patch, lr=lr, warmup=warmup,
+                         motion_warmup=motion_warmup,
                          width=width, latent=latent, init=init or None, device=device, threads=threads,
                          precision=precision).validate()
     run_dir = run_dir or config.run_dir()

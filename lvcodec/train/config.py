@@ -25,6 +25,7 @@ class TrainConfig:
     batch: int = 8
     patch: int = 128
     lr: float = 1e-4
+    warmup: int = 200  # steps over which a new optimizer state's learning rate rises from 0
     motion_warmup: int | None = None  # inter: another motion warm-up of this many steps
     init: str | None = "lvc-base"  # the model a new run starts from (None: from scratch)
     width: int | None = None  # intra: hidden channels N of a new run (the init model widened)
@@ -41,6 +42,8 @@ class TrainConfig:
             raise ConfigError("give --minutes or --steps")
         if self.stage == "intra" and self.motion_warmup:
             raise ConfigError("--motion-warmup is for --stage inter")
+        if self.warmup < 0:
+            raise ConfigError("--warmup must be >= 0 steps")
         for name in ("width", "latent"):
             value = getattr(self, name)
             if value is not None and (self.stage != "intra" or value < 1):

@@ -112,10 +112,34 @@ class BatchSize:
         return True
 
 
+class LrWarmup:
+    """A new Adam state's first steps are sign(gradient) x lr for every weight: from a trained
+    model one such step at lr 1e-4 cost 8 dB at q 63 (benchmarks/notes/lr-warmup-2026-12-02.md),
+    and every run started from a shipped model (which holds no optimizer state) began so. The
+    learning rate rises linearly from 0 over the optimizer's first `steps` steps; a resumed
+    optimizer continues where its state is."""
+
+    def __init__(self, opt: torch.optim.Optimizer, steps: int):
+        self.opt, self.steps = opt, steps
+        self.base = [g["lr"] for g in opt.param_groups]
+        self.done = max((int(st["step"]) for st in opt.state.values() if "step" in st), default=0)
+
+    def step(self) -> None:
+        """opt.step() at this step's learning rate."""
+        if self.done <= self.steps:
+            scale = min(1.0, (self.done + 1) / self.steps) if self.steps else 1.0
+            for g, lr in zip(self.opt.param_groups, self.base):
+                g["lr"] = lr * scale
+        self.opt.step()
+        self.done += 1
+
+
 def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn, *, minutes,
-          steps, checkpoint_minutes, rank, log, size: BatchSize | None = None) -> dict:
+          steps, checkpoint_minutes, rank, log, size: BatchSize | None = None,
+          warmup: int = 0) -> dict:
     """The loop every stage shares: steps, CSV log, periodic and final checkpoints, SIGTERM,
-    and (with `size`) a batch that halves when the GPU runs out of memory."""
+    a learning-rate warm-up for a new optimizer state, and (with `size`) a batch that halves
+    when the GPU runs out of memory."""
     log_path = run_dir / "log.csv"
     new_log = not log_path.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +154,9 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     done = 0
     acc = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "aux": 0.0, "n": 0}
+    schedule = LrWarmup(opt, warmup)
+    if schedule.done < warmup:
+        log(f"learning rate warms up over the optimizer's first {warmup} steps")
     try:
         while True:
             if stop["now"] or (steps is not None and done >= steps):
@@ -166,7 +193,7 @@ def _loop(run_dir: Path, net, params, opt, aux_opt, info: dict, step_fn, aux_fn,
                 log(f"step {info['step']}: non-finite gradient, skipped ({info['skipped']} so far)")
                 opt.zero_grad(set_to_none=True)
                 continue
-            opt.step()
+            schedule.step()
             aux = torch.zeros(())
             if aux_opt is not None:  # None: no entropy model trains in this stage
                 aux = aux_fn()
@@ -229,7 +256,8 @@ def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
     state (its step count, seconds, ...). `config.device` must be resolved ('cpu', 'cuda')."""
     config.validate()
     common = dict(minutes=config.minutes, steps=config.steps, batch=config.batch,
-                  patch=config.patch, lr=config.lr, device=config.device, init=config.init,
+                  patch=config.patch, lr=config.lr, warmup=config.warmup, device=config.device,
+                  init=config.init,
                   checkpoint_minutes=config.checkpoint_minutes, precision=config.precision,
                   threads=config.threads, log=log)
     if config.stage == "intra":
@@ -239,7 +267,8 @@ def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
 
 
 def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps: int | None = None,
-                batch: int = _T.batch, patch: int = _T.patch, lr: float = _T.lr, device: str = "cpu",
+                batch: int = _T.batch, patch: int = _T.patch, lr: float = _T.lr,
+                warmup: int = _T.warmup, device: str = "cpu",
                 init: str | None = None, config: dict | None = None,
                 checkpoint_minutes: float = _T.checkpoint_minutes, precision: str = _T.precision,
                 threads: int | None = None, width: int | None = None, latent: int | None = None,
@@ -326,14 +355,15 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
     try:
         return _loop(run_dir, net, params, opt, aux_opt, info, step, net.aux_loss, minutes=minutes,
                      steps=steps, checkpoint_minutes=checkpoint_minutes, rank=rank, log=log,
-                     size=size)
+                     size=size, warmup=warmup)
     finally:
         batches.close()
 
 
 def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: float | None = None,
                 steps: int | None = None, batch: int = _T.batch, patch: int = _T.patch,
-                lr: float = _T.lr, device: str = "cpu", init: str | None = None,
+                lr: float = _T.lr, warmup: int = _T.warmup, device: str = "cpu",
+                init: str | None = None,
                 checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
                 precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
@@ -452,6 +482,6 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     try:
         return _loop(run_dir, nets, params, opt, aux_opt, info, step, aux_loss,
                      minutes=minutes, steps=steps, checkpoint_minutes=checkpoint_minutes,
-                     rank=rank, log=log, size=size)
+                     rank=rank, log=log, size=size, warmup=warmup)
     finally:
         batches.close()

@@ -326,3 +326,20 @@ def test_a_widened_intra_run_starts_from_its_init_model_and_exports_the_wider_ne
     encode_file(clip, tmp_path / "a.lvc", model="lvc-wide-latent", intra_period=1, progress=False)
     stats = decode_file(tmp_path / "a.lvc", tmp_path / "a.y4m", progress=False)
     assert stats["frames"] == 2
+
+
+def test_a_new_optimizer_warms_its_learning_rate_up_and_a_resumed_one_does_not():
+    from lvcodec.train.trainer import LrWarmup
+
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.Adam([w], lr=1e-3)
+    schedule = LrWarmup(opt, 4)
+    seen = []
+    for _ in range(6):
+        w.grad = torch.ones(3)
+        schedule.step()
+        seen.append(opt.param_groups[0]["lr"])
+    assert seen == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3])
+    assert LrWarmup(opt, 4).done == 6  # the state's own step count: no second warm-up
+    # The first step of a new Adam moves every weight by lr whatever its gradient: warmed, by lr/4.
+    assert float((1 - w.detach())[0]) == pytest.approx(2.5e-4 + 5e-4 + 7.5e-4 + 3e-3, rel=1e-3)
