@@ -35,8 +35,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from compressai.layers import GDN, AttentionBlock
 
-__all__ = ["exact", "active", "exact_twin", "block_round", "block_scale", "sigmoid", "avg_pool2d", "channel_mean",
-           "upsample2x_bilinear", "exp_exact", "ACT_BITS"]
+__all__ = ["exact", "active", "exact_twin", "block_round", "block_scale", "sigmoid", "avg_pool2d",
+           "channel_mean", "upsample2x_bilinear", "exp_exact", "ACT_BITS"]
 
 ACT_BITS = 24  # |activation integer| <= 2^24 (per picture and convolution input)
 SUM_BITS = 52  # every exact sum stays below 2^52 < 2^53
@@ -100,7 +100,7 @@ def to_grid(x: torch.Tensor, scale: torch.Tensor, out=None) -> torch.Tensor:
     number (the same correctly rounded quotient, and a faster kernel), else the division."""
     _, e = torch.frexp(scale)
     if bool((e > -1021).all()):
-        x = torch.mul(x, pow2(1 - e), out=out)  # scale = 2^(e-1)
+        x = torch.mul(x, pow2(1 - e), out=out)  # frexp: scale = 0.5 * 2^e
     else:
         x = torch.div(x, scale, out=out)
     return x.round_()
@@ -158,7 +158,8 @@ class ExactConv2d(nn.Conv2d):
     def _integer_sums(self, x_int: torch.Tensor) -> torch.Tensor:
         """The convolution's exact integer sums of x_int (integers already: scale 1)."""
         if self._shifted(x_int):
-            return _shifted_gemms(x_int, torch.ones((), dtype=x_int.dtype), self._taps(), self.tap_padding, self.padding_mode)
+            one = torch.ones((), dtype=x_int.dtype)
+            return _shifted_gemms(x_int, one, self._taps(), self.tap_padding, self.padding_mode)
         return self._conv_forward(x_int, self.w_int, None)
 
     def _shifted(self, x: torch.Tensor) -> bool:
@@ -186,7 +187,7 @@ def _shifted_gemms(x: torch.Tensor, scale, taps: torch.Tensor, p: int,
     one GEMM on a view; outputs are made on the padded width and cropped."""
     b, c, h, w = x.shape
     if p == 0:  # 1x1: no padding, one GEMM per picture
-        return torch.matmul(taps[0], to_grid(x, scale).view(b, c, h * w)).view(b, -1, h, w)
+        return torch.matmul(taps[0], to_grid(x, scale).reshape(b, c, h * w)).view(b, -1, h, w)
     k = 2 * p + 1
     wp = w + 2 * p
     # One more row at the bottom, read only for the cropped columns: the last windows fit.
