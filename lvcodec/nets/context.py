@@ -182,7 +182,8 @@ class GroupCheckerboardContext(nn.Module):
 def load_widened(dst: GroupCheckerboardContext, src: GroupCheckerboardContext, at: int) -> None:
     """Copy `src` into `dst`, whose parameter nets take more inputs: the extra prior channels
     inserted at input position `at` (after the hyperprior features) and a latent prior at the end
-    start at zero, so `dst` computes what `src` did until training finds a use for them."""
+    start at zero, so `dst` computes what `src` did until training finds a use for them. Groups
+    `dst` has beyond `src`'s keep their own weights."""
     extra = dst.param_nets[0][0].in_channels - src.param_nets[0][0].in_channels
     if dst.latent_prior and not src.latent_prior:
         extra -= dst.groups[0]
@@ -195,6 +196,7 @@ def load_widened(dst: GroupCheckerboardContext, src: GroupCheckerboardContext, a
         d[0].bias.copy_(s[0].bias)
         for i in range(1, len(s)):
             d[i].load_state_dict(s[i].state_dict())
-    dst.spatial.load_state_dict(src.spatial.state_dict())
+    for s, d in zip(src.spatial, dst.spatial):
+        d.load_state_dict(s.state_dict())
     if dst.latent_prior and src.latent_prior:
         dst.ref_weight.copy_(src.ref_weight)

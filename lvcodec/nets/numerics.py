@@ -148,19 +148,14 @@ class ExactConv2d(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.double()
         x_scale = block_scale(x, self.act_bits)
-        if self._shifted(x):
-            sums = _shifted_gemms(x, x_scale, self._taps(), self.tap_padding, self.padding_mode)
-        else:
-            sums = self._conv_forward(to_grid(x, x_scale), self.w_int, None)
-        out = sums * (x_scale * self.w_scale)
+        out = self._integer_sums(x, x_scale) * (x_scale * self.w_scale)
         return out if self.b is None else out.add_(self.b)
 
-    def _integer_sums(self, x_int: torch.Tensor) -> torch.Tensor:
-        """The convolution's exact integer sums of x_int (integers already: scale 1)."""
-        if self._shifted(x_int):
-            one = torch.ones((), dtype=x_int.dtype)
-            return _shifted_gemms(x_int, one, self._taps(), self.tap_padding, self.padding_mode)
-        return self._conv_forward(x_int, self.w_int, None)
+    def _integer_sums(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """The convolution's exact integer sums of round(x / scale)."""
+        if self._shifted(x):
+            return _shifted_gemms(x, scale, self._taps(), self.tap_padding, self.padding_mode)
+        return self._conv_forward(to_grid(x, scale), self.w_int, None)
 
     def _shifted(self, x: torch.Tensor) -> bool:
         """Any algorithm that sums the products gives the same integers (they stay below 2^52), so

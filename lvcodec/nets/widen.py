@@ -12,8 +12,9 @@ finds a use for them (their outgoing weights get gradients at once: their inputs
 
 import torch
 import torch.nn as nn
-from compressai.layers import GDN
 
+from lvcodec.nets.context import load_widened
+from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.state import LAZY_BUFFERS
 
 __all__ = ["widen_into", "widen_intra"]
@@ -28,8 +29,6 @@ NEW_LATENT_RAW_SCALE = -8.0  # softplus(-8) + 1e-3 is below the table's smallest
 def widen_intra(net: nn.Module, N: int | None = None, M: int | None = None) -> nn.Module:
     """The intra net with N hidden channels and M latent channels (the new ones as one more
     context group, coded last), starting as `net`."""
-    from lvcodec.nets.intra import IntraNet
-
     config = dict(net.config)
     m0 = config["M"]
     if N is not None:
@@ -38,27 +37,24 @@ def widen_intra(net: nn.Module, N: int | None = None, M: int | None = None) -> n
         if M < m0:
             raise ValueError(f"M={M} is narrower than the net's {m0}")
         config["M"], config["groups"] = M, [*config["groups"], M - m0]
-    wider = widen_into(IntraNet(**config), net)
+    wider = IntraNet(**config)
+    # The synthesis sees the new latents only as zeros at first: its first convolutions keep
+    # their random weights from them, so that their gradient is not zero (they would never start).
+    firsts = [unit.conv[0].weight for unit in (wider.g_s[0].conv_a[0], wider.g_s[0].conv_b[0])]
+    fresh = [w[:, m0:].clone() for w in firsts]
+    widen_into(wider, net)
     if config["M"] == m0:
         return wider
-    # The synthesis sees the new latents only as zeros at first: its first convolutions keep
-    # random weights from them, so that their gradient is not zero (they would never start).
-    for unit in (wider.g_s[0].conv_a[0], wider.g_s[0].conv_b[0]):
-        fresh = nn.Conv2d(M, unit.conv[0].out_channels, 1).weight[:, m0:]
-        unit.conv[0].weight[:, m0:] = fresh
-    for bank in (wider.gain_a,):
-        bank.log_gain[:, m0:] = torch.log(torch.tensor(NEW_LATENT_GAIN))
+    for w, f in zip(firsts, fresh):
+        w[:, m0:] = f
+    wider.gain_a.log_gain[:, m0:] = torch.log(torch.tensor(NEW_LATENT_GAIN))
     last = wider.context.param_nets[-1][-1]
     last.weight.zero_()
     last.bias.zero_()
     last.bias[last.out_channels // 2:] = NEW_LATENT_RAW_SCALE
     # The old groups' parameter nets take the hyperprior's M channels first: the new ones are
     # inserted after the old (zero weights), the other inputs move up.
-    for src, dst in zip(net.context.param_nets, wider.context.param_nets):
-        w, v = dst[0].weight, src[0].weight
-        w.zero_()
-        w[:, :m0] = v[:, :m0]
-        w[:, M:M + v.shape[1] - m0] = v[:, m0:]
+    load_widened(wider.context, net.context, at=m0)
     return wider
 
 
@@ -70,7 +66,6 @@ def widen_into(wider: nn.Module, net: nn.Module) -> nn.Module:
     new = wider.state_dict()
     if not old.keys() <= new.keys():
         raise ValueError("widening needs the same architecture (the tensors' names differ)")
-    gdn_gammas = {f"{name}.gamma" for name, m in wider.named_modules() if isinstance(m, GDN)}
     modules = dict(wider.named_modules())
     for name, src in old.items():
         owner, _, attr = name.rpartition(".")
@@ -81,11 +76,9 @@ def widen_into(wider: nn.Module, net: nn.Module) -> nn.Module:
         if src.dim() != dst.dim() or any(a > b for a, b in zip(src.shape, dst.shape)):
             raise ValueError(f"{name}: {tuple(src.shape)} does not fit in {tuple(dst.shape)}")
         lead = tuple(slice(0, n) for n in src.shape)
+        # A GDN's gamma needs nothing: its fresh initialisation (0.1 on the diagonal) already
+        # keeps the old channels' normalisation from the new ones.
         if dst.dim() == 4 and dst.shape[1] > src.shape[1]:  # convolution with new inputs
             dst[: src.shape[0], src.shape[1]:] = 0
-        elif name in gdn_gammas:
-            # gamma's fresh initialisation (0.1 on the diagonal) has zero off-diagonal weights:
-            # the old channels' normalisation already ignores the new ones.
-            pass
         dst[lead] = src.to(dst.dtype)
     return wider

@@ -135,7 +135,8 @@ def test_shifted_gemms_give_the_convolutions_integer_sums(cin, cout, k, mode, ba
     x_int, _ = numerics.block_round(torch.randn(batch, cin, *size, dtype=torch.float64) * 3, 24)
     assert x_int.shape[2] * x_int.shape[3] >= numerics.SHIFTED_MIN_PIXELS
     with numerics.exact():
-        assert torch.equal(conv._integer_sums(x_int), conv._conv_forward(x_int, conv.w_int, None))
+        one = torch.ones((), dtype=torch.float64)
+        assert torch.equal(conv._integer_sums(x_int, one), conv._conv_forward(x_int, conv.w_int, None))
 
 
 @pytest.mark.parametrize("cin,cout,k,mode", [(48, 16, 3, "zeros"), (32, 8, 5, "replicate"),
