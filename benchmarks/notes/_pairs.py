@@ -14,6 +14,7 @@ import torch
 from lvcodec.codec.frame_coder import PAD, frame_to_tensor
 from lvcodec.eval._script import testset_clips
 from lvcodec.nets.layers import pad_to
+from lvcodec.rd import psnr_from_mse, yuv_mse
 from lvcodec.weights import load_model
 
 FRAMES = 9
@@ -22,6 +23,19 @@ FRAMES = 9
 def packed(frame) -> torch.Tensor:
     """A frame as the codec's padded packed picture."""
     return pad_to(frame_to_tensor(frame, "cpu"), PAD)
+
+
+def picture_psnr(x_hat: torch.Tensor, x: torch.Tensor, h: int, w: int) -> float:
+    """PSNR-YUV of a packed reconstruction, cropped to the h x w picture (padding excluded)."""
+    crop = (slice(None), slice(None), slice(0, h // 2), slice(0, w // 2))
+    return psnr_from_mse(float(yuv_mse(x_hat.clamp(0, 1)[crop], x[crop])), 1.0)
+
+
+def rate_psnr(out: dict, x: torch.Tensor, h: int, w: int) -> tuple:
+    """(bpp of the frame's own latents, motion excluded; PSNR-YUV) of a net's training pass."""
+    bits = sum(float(-torch.log2(v).sum()) for k, v in out["likelihoods"].items()
+               if not k.startswith("motion"))
+    return bits / (h * w), picture_psnr(out["x_hat"], x, h, w)
 
 
 def pair_study(name: str, make_measure, argv) -> list:

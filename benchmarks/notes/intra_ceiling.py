@@ -10,8 +10,7 @@ import sys
 
 import torch
 
-from _pairs import packed, pair_study
-from lvcodec.rd import psnr_from_mse, yuv_mse
+from _pairs import packed, pair_study, picture_psnr
 
 QUALITIES = (0, 32, 63)
 
@@ -21,15 +20,14 @@ def make_measure(model):
 
     def measure(_prev, cur, info):
         x = packed(cur)
-        crop = (slice(None), slice(None), slice(0, info.height // 2), slice(0, info.width // 2))
-        psnr = lambda x_hat: psnr_from_mse(float(yuv_mse(x_hat.clamp(0, 1)[crop], x[crop])), 1.0)  # noqa: E731
         r = {}
         for q in QUALITIES:
             qq = torch.tensor([float(q)])
             y = net.g_a(x) * net.gain_a(qq)
             for name, y_hat in (("coded", torch.round(y)), ("quarter", torch.round(y * 4) / 4),
                                 ("unquantised", y)):
-                r[f"{name}_psnr_q{q}"] = psnr(net.synthesise(y_hat, qq))
+                r[f"{name}_psnr_q{q}"] = picture_psnr(net.synthesise(y_hat, qq), x, info.height,
+                                                      info.width)
         return r
     return measure
 

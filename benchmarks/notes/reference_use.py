@@ -10,18 +10,9 @@ import sys
 
 import torch
 
-from _pairs import packed, pair_study
-from lvcodec.rd import psnr_from_mse, yuv_mse
+from _pairs import packed, pair_study, rate_psnr
 
 QUALITIES = (16, 32, 48)
-
-
-def _rate_psnr(out, x, h, w):
-    """bpp of the frame's own latents (motion excluded) and PSNR-YUV, cropped to the picture."""
-    bits = sum(float(-torch.log2(v).sum()) for k, v in out["likelihoods"].items()
-               if not k.startswith("motion"))
-    crop = (slice(None), slice(None), slice(0, h // 2), slice(0, w // 2))
-    return bits / (h * w), psnr_from_mse(float(yuv_mse(out["x_hat"].clamp(0, 1)[crop], x[crop])), 1.0)
 
 
 def make_measure(model):
@@ -36,7 +27,7 @@ def make_measure(model):
             coded = {"ref": inter(x, ref, inter.ref_features(ref), qq),
                      "grey": inter(x, grey, inter.ref_features(grey), qq), "intra": intra(x, qq)}
             for name, out in coded.items():
-                r[f"{name}_bpp_q{q}"], r[f"{name}_psnr_q{q}"] = _rate_psnr(out, x, info.height, info.width)
+                r[f"{name}_bpp_q{q}"], r[f"{name}_psnr_q{q}"] = rate_psnr(out, x, info.height, info.width)
         return r
 
     return measure
