@@ -96,14 +96,14 @@ def block_scale(x: torch.Tensor, bits: int, dims=(1, 2, 3)) -> torch.Tensor:
 
 
 def to_grid(x: torch.Tensor, scale: torch.Tensor, out=None) -> torch.Tensor:
-    """round(x / scale), scale a power of two: as a product with 1/scale where that is a normal
-    number (the same correctly rounded quotient, and a faster kernel), else the division."""
-    _, e = torch.frexp(scale)
-    if bool((e > -1021).all()):
-        x = torch.mul(x, pow2(1 - e), out=out)  # frexp: scale = 0.5 * 2^e
-    else:
-        x = torch.div(x, scale, out=out)
-    return x.round_()
+    """round(x / scale), scale a power of two: on a CPU as a product with 1/scale where that is a
+    normal number (the same correctly rounded quotient, and a faster kernel), else the division
+    (on a GPU the test would stop the stream at every convolution; its division is as fast)."""
+    if x.device.type == "cpu":
+        _, e = torch.frexp(scale)
+        if bool((e > -1021).all()):
+            return torch.mul(x, pow2(1 - e), out=out).round_()  # frexp: scale = 0.5 * 2^e
+    return torch.div(x, scale, out=out).round_()
 
 
 def block_round(x: torch.Tensor, bits: int, dims=(1, 2, 3)):
