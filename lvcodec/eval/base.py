@@ -28,6 +28,9 @@ class Codec:
     name = ""
     knob = "q"
     default_points: tuple = ()
+    # Whether the name is only a label (lvc: its version names the weights), so a point measured
+    # under another name with the same settings and version is the same measurement.
+    name_is_label = False
 
     def version(self) -> str:
         """A string that changes whenever the codec's output may change (goes into the cache key)."""

@@ -14,6 +14,7 @@ __all__ = ["LvcCodec"]
 class LvcCodec(Codec):
     name = "lvc"
     knob = "quality"
+    name_is_label = True
     default_points = (0, 16, 32, 48, 63)
 
     def __init__(self, model: str | None = None, device: str = "cpu", name: str = "lvc",

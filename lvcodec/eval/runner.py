@@ -43,25 +43,43 @@ def point_key(clip_sha: str, settings: dict, version: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _unlabelled(settings: dict) -> str:
+    return json.dumps({k: v for k, v in settings.items() if k != "codec"}, sort_keys=True)
+
+
 class PointCache:
     """points.jsonl: one measured point per line; a torn last line (killed run) is ignored."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.rows = {}
+        self._by_settings = {}  # (version, settings but the name) -> rows, for get_relabelled
         if self.path.exists():
             for line in self.path.read_text().splitlines():
                 try:
-                    row = json.loads(line)
-                    self.rows[row["key"]] = row
-                except (ValueError, KeyError, TypeError):
+                    self._index(json.loads(line))
+                except (ValueError, KeyError, TypeError, AttributeError):
                     continue
+
+    def _index(self, row):
+        self.rows[row["key"]] = row
+        if isinstance(row.get("settings"), dict):
+            k = (row.get("version"), _unlabelled(row["settings"]))
+            self._by_settings.setdefault(k, []).append(row)
 
     def get(self, key):
         return self.rows.get(key)
 
+    def get_relabelled(self, clip_sha: str, settings: dict, version: str):
+        """A point measured under another name with these settings and version on this input
+        (its key, recomputed from the input's hash, proves the input was the same)."""
+        for row in self._by_settings.get((version, _unlabelled(settings)), ()):
+            if point_key(clip_sha, row["settings"], version) == row["key"]:
+                return row
+        return None
+
     def add(self, row):
-        self.rows[row["key"]] = row
+        self._index(row)
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
 
@@ -144,14 +162,16 @@ def evaluate(inputs, codecs, points_by_codec=None, frames=8, intra_period=1,
                 key = point_key(clip.sha256, settings, versions[codec.name])
                 bar.set_postfix_str(f"{clip.name} {codec.name} {p}")
                 row = cache.get(key)
+                if row is None and codec.name_is_label:
+                    row = cache.get_relabelled(clip.sha256, settings, versions[codec.name])
                 if row is None:
                     row = measure(clip, codec, p, intra_period)
                     row.update(key=key, version=versions[codec.name], settings=settings)
                     cache.add(row)
                 else:
                     reused += 1
-                # The cached point may have been measured under another clip name.
-                rows.append(dict(row, clip=clip.name))
+                # The cached point may have been measured under another clip or codec name.
+                rows.append(dict(row, clip=clip.name, codec=codec.name))
                 bar.update(1)
     bar.close()
     info = {"frames": frames, "intra period": intra_period, "clips": len(clips),

@@ -71,3 +71,36 @@ def test_non_overlapping_curves_say_na(tiny_clip, tmp_path):
                    out_dir=tmp_path, progress=False, anchor_for_bd="near")
     assert res["bd"]["near"][0]["bd_rate"] is None
     assert "n/a (curves do not overlap)" in (tmp_path / "summary.md").read_text()
+
+
+class LabelledCodec(FakeCodec):
+    name_is_label = True  # as lvc: the version names the weights, the name is a label
+
+
+def test_points_are_reused_under_another_label_only_for_the_same_input(tmp_path):
+    from eval_synth import synth_frames
+
+    from lvcodec.eval.clips import make_clip
+
+    clip = make_clip("tiny", synth_frames())
+    base = LabelledCodec("candidate")
+    evaluate([clip], [base], None, frames=3, intra_period=1, out_dir=tmp_path, progress=False,
+             anchor_for_bd=[])
+    assert base.calls == 4
+    # The same weights compared under another name: nothing is measured again.
+    again = LabelledCodec("base")
+    res = evaluate([clip], [again], None, frames=3, intra_period=1, out_dir=tmp_path,
+                   progress=False, anchor_for_bd=[])
+    assert again.calls == 0 and res["reused"] == 4
+    assert {r["codec"] for r in res["points"]} == {"base"}
+    # Another picture under the same clip name is another input.
+    other = make_clip("tiny", [f.__class__(255 - f.y, f.u, f.v) for f in synth_frames()])
+    fresh = LabelledCodec("base")
+    evaluate([other], [fresh], None, frames=3, intra_period=1, out_dir=tmp_path, progress=False,
+             anchor_for_bd=[])
+    assert fresh.calls == 4
+    # A codec whose name is its identity (an anchor's preset) is never relabelled.
+    named = FakeCodec("other-fake")
+    evaluate([clip], [named], None, frames=3, intra_period=1, out_dir=tmp_path, progress=False,
+             anchor_for_bd=[])
+    assert named.calls == 4
