@@ -4,8 +4,9 @@ from enum import IntEnum
 
 MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels are caught early
 # Readers refuse another major. 2: every frame carries its picture hash; 3: the decoding process
-# is exact (docs/bitstream.md §9), so 2.x pictures are not what a 3.x decoder makes.
-VERSION_MAJOR = 3
+# is exact (docs/bitstream.md §9), so 2.x pictures are not what a 3.x decoder makes; 4: P and B
+# frames carry a block-prediction map (§4.6).
+VERSION_MAJOR = 4
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 

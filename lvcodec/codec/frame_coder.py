@@ -17,7 +17,10 @@ from functools import lru_cache
 import torch
 
 from lvcodec.codec.refine import Refinement, refine_latents
-from lvcodec.entropy import FactorizedCoder, GaussianCoder, finish, new_decoder, new_encoder
+from lvcodec.entropy import (
+    FactorizedCoder, GaussianCoder, decode_block_map, encode_block_map, finish, new_decoder,
+    new_encoder,
+)
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
 from lvcodec.nets.bi import BiNet
@@ -33,6 +36,10 @@ __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "En
            "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder"]
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
+BLOCK = 8  # block-prediction map: one flag per 8x8 of the packed frame (16x16 luma, §4.6)
+# The encoder's choice per block: the squared error weighted as MSE-YUV 6:1:1 (four packed luma
+# channels share the 6).
+_YUV_WEIGHTS = (1.5, 1.5, 1.5, 1.5, 1.0, 1.0)
 
 
 def frame_to_tensor(frame: Frame, device) -> torch.Tensor:
@@ -184,6 +191,21 @@ class EncodeChannel:
         self.substreams += streams
         return y_hat
 
+    def block_map(self, x, x_hat, pred, shape) -> torch.Tensor:
+        """Flags the blocks where the prediction is closer to the source than the synthesis
+        (the latents are coded already, so this only lowers distortion), writes them."""
+        h, w = shape
+        weights = torch.tensor(_YUV_WEIGHTS, dtype=torch.float64, device=x.device).view(1, -1, 1, 1)
+
+        def block_error(picture):
+            err = ((picture[..., :h, :w].clamp(0, 1).double() - x.double()) ** 2 * weights).sum(1)
+            err = torch.nn.functional.pad(err, (0, -w % BLOCK, 0, -h % BLOCK))
+            return err.view(-1, err.shape[-2] // BLOCK, BLOCK, err.shape[-1] // BLOCK, BLOCK).sum((2, 4))
+
+        flags = (block_error(pred) < block_error(x_hat))[0].cpu().numpy()
+        self.substreams.append(encode_block_map(flags))
+        return torch.from_numpy(flags)
+
 
 class DecodeChannel:
     """The decoder's end: each latent is read from the frame's next two substreams."""
@@ -196,6 +218,23 @@ class DecodeChannel:
     def latent(self, coder: LatentCoder, analyse, shape, extra=None, y_ref=None) -> torch.Tensor:
         streams, self.pending = self.pending[:2], self.pending[2:]
         return coder.decode(streams, _padded(shape), self.device, extra=extra, y_ref=y_ref)
+
+    def block_map(self, x, x_hat, pred, shape) -> torch.Tensor:
+        data, self.pending = self.pending[0], self.pending[1:]
+        return torch.from_numpy(decode_block_map(data, *_blocks(shape)))
+
+
+def _blocks(shape) -> tuple[int, int]:
+    return -(-shape[0] // BLOCK), -(-shape[1] // BLOCK)
+
+
+def _show_prediction(x_hat: torch.Tensor, pred: torch.Tensor, flags: torch.Tensor) -> torch.Tensor:
+    """x_hat with the flagged blocks replaced by the prediction's samples (a selection: exact)."""
+    full = flags.repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1).to(x_hat.device)
+    ph, pw = x_hat.shape[-2:]
+    full = torch.nn.functional.pad(full[:ph, :pw], (0, max(0, pw - full.shape[1]),
+                                                    0, max(0, ph - full.shape[0])))
+    return torch.where(full, pred.to(x_hat.dtype), x_hat)
 
 
 class _Effort:
@@ -291,22 +330,24 @@ class _ContextualCoder(_FrameCoder):
 
         return ch.latent(self.latent, analyse, shape, extra=extra, y_ref=y_ref)
 
-    def _reconstruct(self, y_hat, contexts, q, shape):
+    def _reconstruct(self, ch, x, y_hat, contexts, q, pred, shape):
+        """The synthesis, with the blocks of the block-prediction map showing the prediction."""
         x_hat, feat = self.dec.synthesise(y_hat, contexts, q)
+        x_hat = _show_prediction(x_hat, pred, ch.block_map(x, x_hat, pred, shape))
         x_hat, ref = _output(x_hat, shape)
         ref.feat = feat  # frame-recurrent: the next frame's reference feature
         return x_hat, ref
 
 
 class InterCoder(_ContextualCoder):
-    """P frames: substreams motion z, motion y, z, y (docs/bitstream.md §4).
+    """P frames: substreams motion z, motion y, z, y, block-prediction map (docs/bitstream.md §4).
 
     The motion is estimated and analysed in the encoder only; everything after the motion
     latents are decoded (motion synthesis, temporal contexts and prior, frame synthesis) is
     computed by both ends from the same decoded values, under exact().
     """
 
-    SUBSTREAMS, WHAT = 4, "a P frame"
+    SUBSTREAMS, WHAT = 5, "a P frame"
 
     def __init__(self, net: InterNet, refinement: Refinement | None = None, lambda_range=None):
         super().__init__(net, refinement, lambda_range)
@@ -314,11 +355,13 @@ class InterCoder(_ContextualCoder):
         self.latent = LatentCoder(self.dec)
 
     def _contexts(self, motion_hat, ref: Reference, q):
-        """Temporal contexts, temporal prior and latent prediction from the decoded motion."""
+        """Temporal contexts, temporal prior, the prediction and its latent from the decoded
+        motion."""
         flow_hat = self.dec.motion.synthesise(motion_hat, q)
         contexts = self.dec.contexts(self._features(ref), flow_hat)
-        y_ref = self.dec.latent_prediction(ref.x, flow_hat, contexts, q)
-        return contexts, self.dec.temporal_prior(contexts), y_ref
+        pred = self.dec.prediction(ref.x, flow_hat)
+        y_ref = self.dec.latent_of(pred, contexts, q)
+        return contexts, self.dec.temporal_prior(contexts), pred, y_ref
 
     def code(self, ch, x, ref: Reference, quality: int, shape):
         q = _q(quality, ch.device)
@@ -326,16 +369,17 @@ class InterCoder(_ContextualCoder):
         motion_hat = ch.latent(self.motion, lambda: self.net.motion.analyse(
             self.net.estimator(xp, ref.x), q), shape)
         with exact():
-            contexts, prior, y_ref = self._contexts(motion_hat, ref, q)
+            contexts, prior, pred, y_ref = self._contexts(motion_hat, ref, q)
         y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
                                    lambda z_hat: torch.cat([self.net.h_s(z_hat), _f32(prior)], 1),
                                    prior, y_ref)
         with exact():
-            return self._reconstruct(y_hat, contexts, q, shape)
+            return self._reconstruct(ch, x, y_hat, contexts, q, pred, shape)
 
 
 class BiCoder(_ContextualCoder):
-    """B frames: substreams motion-0 z, y; motion-1 z, y; z, y (docs/bitstream.md §4).
+    """B frames: substreams motion-0 z, y; motion-1 z, y; z, y; block-prediction map
+    (docs/bitstream.md §4).
 
     Motion branch 0 (to the past reference) is coded first; branch 1 (to the future one) is coded
     with branch 0's decoded latent as a further prior. As for P frames, everything after the
@@ -344,7 +388,7 @@ class BiCoder(_ContextualCoder):
     coder's enhancement uses.
     """
 
-    SUBSTREAMS, WHAT = 6, "a B frame"
+    SUBSTREAMS, WHAT = 7, "a B frame"
 
     def __init__(self, net: BiNet, refinement: Refinement | None = None, lambda_range=None):
         super().__init__(net, refinement, lambda_range)
@@ -352,11 +396,12 @@ class BiCoder(_ContextualCoder):
         self.latent = LatentCoder(self.dec)
 
     def _prediction(self, motion_hats, refs, q):
-        """Fused contexts, the two temporal priors and the latent prediction."""
+        """Fused contexts, the two temporal priors, the fused prediction and its latent."""
         flows_hat = self.dec.motion.synthesise(motion_hats, q)
         contexts, priors, w0 = self.dec.bi_contexts([self._features(r) for r in refs], flows_hat)
-        y_ref = self.dec.bi_latent_prediction([r.x for r in refs], flows_hat, w0, contexts, q)
-        return contexts, priors, y_ref, flows_hat
+        pred = self.dec.bi_prediction([r.x for r in refs], flows_hat, w0)
+        y_ref = self.dec.latent_of(pred, contexts, q)
+        return contexts, priors, pred, y_ref, flows_hat
 
     def _prior(self, z_hat, priors):
         """The entropy model's prior on the float nets (the encoder's refinement)."""
@@ -377,11 +422,11 @@ class BiCoder(_ContextualCoder):
         m0 = ch.latent(self.motion[0], lambda: motion(0), shape)
         m1 = ch.latent(self.motion[1], lambda: motion(1), shape, extra=m0)
         with exact():
-            contexts, priors, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
+            contexts, priors, pred, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
         y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
                                    lambda z_hat: self._prior(z_hat, priors), priors, y_ref)
         with exact():
-            return (*self._reconstruct(y_hat, contexts, q, shape), flows_hat)
+            return (*self._reconstruct(ch, x, y_hat, contexts, q, pred, shape), flows_hat)
 
 
 def half_reference(ref: Reference, shape: tuple[int, int]) -> Reference:

@@ -5,6 +5,7 @@ import time
 from dataclasses import replace
 
 from lvcodec.bitstream import CodingStructure
+from lvcodec.bitstream.syntax import VERSION_MAJOR
 from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
@@ -48,6 +49,7 @@ class LvcCodec(Codec):
     def settings(self, point, intra_period, frames) -> dict:
         s = super().settings(point, self._intra_period(intra_period), frames)
         s["model"] = self.version()
+        s["format"] = VERSION_MAJOR  # another major codes other streams from the same weights
         # Always False now that lvc codes P frames; kept so points measured before stay cached.
         s["intra_only"] = False
         config = self._config(point, intra_period)

@@ -143,10 +143,14 @@ class BiNet(InterNet):
         priors = torch.cat([self.prior_t(past[2]), self.prior_t(future[2])], dim=1)
         return contexts, priors, w0
 
+    def bi_prediction(self, ref_xs, flows_hat, w0) -> torch.Tensor:
+        """The selectively fused motion-compensated references."""
+        past, future = (warp(x, fl) for x, fl in zip(ref_xs, flows_hat))
+        return future + w0 * (past - future)
+
     def bi_latent_prediction(self, ref_xs, flows_hat, w0, contexts, q) -> torch.Tensor:
         """The latent of the selectively fused motion-compensated references."""
-        past, future = (warp(x, fl) for x, fl in zip(ref_xs, flows_hat))
-        return self._latent(future + w0 * (past - future), contexts, q)
+        return self.latent_of(self.bi_prediction(ref_xs, flows_hat, w0), contexts, q)
 
     # -- training ----------------------------------------------------------------------------------
 
@@ -159,11 +163,10 @@ class BiNet(InterNet):
         z_hat, z_lik = hyper_latent(self.entropy_bottleneck, z)
         hyper = self.h_s(z_hat)
         prior = torch.cat([hyper, self.align(hyper, priors)], dim=1)
-        y_ref = self.bi_latent_prediction(ref_xs, flows_hat, w0, contexts, q)
-        y_hat, y_lik = self.context(y, prior, y_ref)
+        pred = self.bi_prediction(ref_xs, flows_hat, w0)
+        y_hat, y_lik = self.context(y, prior, self.latent_of(pred, contexts, q))
         x_hat, feat = self.synthesise(y_hat, contexts, q)
-        warped = [warp(r, fl) for r, fl in zip(ref_xs, flows_hat)]
-        return {"x_hat": x_hat, "feat": feat, "warped": warped[1] + w0 * (warped[0] - warped[1]),
+        return {"x_hat": x_hat, "feat": feat, "warped": pred,
                 "flows_hat": flows_hat, "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
 
     def aux_loss(self) -> torch.Tensor:

@@ -77,15 +77,21 @@ class InterNet(nn.Module):
     def temporal_prior(self, contexts) -> torch.Tensor:
         return self.prior_t(contexts[2])
 
+    def prediction(self, ref_x: torch.Tensor, flow_hat: torch.Tensor) -> torch.Tensor:
+        """The motion-compensated reference (what the codec may show per block, docs/bitstream.md
+        §4.6)."""
+        return warp(ref_x, flow_hat)
+
     def latent_prediction(self, ref_x: torch.Tensor, flow_hat: torch.Tensor, contexts,
                           q: torch.Tensor) -> torch.Tensor:
         """The latent of the motion-compensated reference: what y would be if the frame were its
         prediction. A strong prior for static and well-predicted regions from the first step of
         training (the analysis starts as the intra one), and a path by which better motion
         directly saves bits."""
-        return self._latent(warp(ref_x, flow_hat), contexts, q)
+        return self.latent_of(self.prediction(ref_x, flow_hat), contexts, q)
 
-    def _latent(self, x: torch.Tensor, contexts, q: torch.Tensor) -> torch.Tensor:
+    def latent_of(self, x: torch.Tensor, contexts, q: torch.Tensor) -> torch.Tensor:
+        """The analysis of a picture x with these contexts (scaled latent)."""
         c0, c1, c2 = contexts
         h = self.a1(torch.cat([x, c0], dim=1)) + self.a_c1(c1)
         h = self.a2(h) + self.a_c2(c2)
@@ -93,7 +99,7 @@ class InterNet(nn.Module):
 
     def analyse(self, x: torch.Tensor, contexts, q: torch.Tensor):
         """Encoder side: scaled latent y and hyper-latent z."""
-        y = self._latent(x, contexts, q)
+        y = self.latent_of(x, contexts, q)
         return y, self.h_a(y)
 
     def synthesise(self, y_hat: torch.Tensor, contexts, q: torch.Tensor):
@@ -116,11 +122,11 @@ class InterNet(nn.Module):
         y, z = self.analyse(x, contexts, q)
         z_hat, z_lik = hyper_latent(self.entropy_bottleneck, z)
         prior = torch.cat([self.h_s(z_hat), self.temporal_prior(contexts)], dim=1)
-        y_ref = self.latent_prediction(ref_x, flow_hat, contexts, q)
-        y_hat, y_lik = self.context(y, prior, y_ref)
+        pred = self.prediction(ref_x, flow_hat)
+        y_hat, y_lik = self.context(y, prior, self.latent_of(pred, contexts, q))
         x_hat, feat = self.synthesise(y_hat, contexts, q)
         return {"x_hat": x_hat, "feat": feat, "flow": flow, "flow_hat": flow_hat,
-                "warped": warp(ref_x, flow_hat), "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
+                "warped": pred, "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
 
     def aux_loss(self) -> torch.Tensor:
         return self.entropy_bottleneck.loss() + self.motion.entropy_bottleneck.loss()

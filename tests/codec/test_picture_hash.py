@@ -27,8 +27,8 @@ from lvcodec.io import Frame, open_reader
 from lvcodec.weights import load_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN_STREAM = DATA / "golden_decode_v3.lvc"
-GOLDEN_SHA256 = DATA / "golden_decode_v3.sha256"  # sha256sum format, of the decoded .yuv
+GOLDEN_STREAM = DATA / "golden_decode_v4.lvc"
+GOLDEN_SHA256 = DATA / "golden_decode_v4.sha256"  # sha256sum format, of the decoded .yuv
 GOLDEN_MODEL = "lvc-ds"  # conftest.make_tiny_model(name="lvc-ds", enhance=True): I, P, B, half B
 V1_STREAM = DATA / "golden_v1.lvc"
 CPU = torch.device("cpu")
@@ -202,7 +202,7 @@ def test_cli_refuses_a_version_1_stream_in_one_line(command, tmp_path):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 1 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("lvc: error: ") and r.output.endswith(
-        "format version 1.0, this decoder reads 3.x; re-encode the source with this lvcodec, or "
+        "format version 1.0, this decoder reads 4.x; re-encode the source with this lvcodec, or "
         "decode with a release that reads 1.x\n")
     assert r.output.startswith(f"lvc: error: {V1_STREAM}: format version 1.0")  # named once
     assert r.output.count(str(V1_STREAM)) == 1
