@@ -30,7 +30,7 @@ from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
 from lvcodec.nets.numerics import exact, exact_twin
 from lvcodec.nets.resample import half_picture, half_size
-from lvcodec.rd import lambda_for
+from lvcodec.rd import lambda_for, yuv_mse
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "EncodeChannel",
            "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder"]
@@ -104,11 +104,12 @@ class LatentCoder:
         return torch.cat([prior, extra], dim=1)
 
     def encode(self, y: torch.Tensor, z: torch.Tensor, extra: torch.Tensor | None = None,
-               y_ref: torch.Tensor | None = None):
+               y_ref: torch.Tensor | None = None, zero: torch.Tensor | None = None):
         """Returns ([z bytes, y bytes], y_hat: integers + multiples of 1/16, binary64).
 
         extra: a further prior concatenated to the hyperprior's features; y_ref: a prediction of
-        y (the context model's latent prior). Both are decoder-side values."""
+        y (the context model's latent prior). Both are decoder-side values. zero: an (h, w)
+        mask of latent positions whose symbols are sent as 0 (y_hat at its mean) whatever y is."""
         z_enc, y_enc = new_encoder(), new_encoder()
         medians = self.medians.to(z.device)
         z_sym = self.z_coder.clamp(torch.round(z.double() - medians)[0].flatten(1).cpu().numpy())
@@ -121,6 +122,8 @@ class LatentCoder:
             c0, c1 = slices[k]
             idx = idx.cpu().numpy()
             sym = self.y_coder.clamp(torch.round(y[:, c0:c1, sel] - mu).cpu().numpy(), idx)
+            if zero is not None:
+                sym[..., zero[sel].cpu().numpy()] = 0
             self.y_coder.encode(y_enc, sym, idx)
             return torch.from_numpy(sym).to(mu.device)
 
@@ -181,13 +184,17 @@ def _output(x_hat: torch.Tensor, shape) -> tuple[torch.Tensor, Reference]:
 class EncodeChannel:
     """The encoder's end of a frame: each latent is analysed (and refined), then written."""
 
+    encoding = True
+
     def __init__(self, device):
         self.device, self.substreams = device, []
 
-    def latent(self, coder: LatentCoder, analyse, shape, extra=None, y_ref=None) -> torch.Tensor:
+    def latent(self, coder: LatentCoder, analyse, shape, extra=None, y_ref=None,
+               zero=None) -> torch.Tensor:
         """analyse() -> (y, z), called here only; returns y_hat as the decoder will have it.
-        shape: the packed (h, w) of the frame coded (the decoder sizes the latents from it)."""
-        streams, y_hat = coder.encode(*analyse(), extra=extra, y_ref=y_ref)
+        shape: the packed (h, w) of the frame coded (the decoder sizes the latents from it);
+        zero: latent positions sent at their means (LatentCoder.encode)."""
+        streams, y_hat = coder.encode(*analyse(), extra=extra, y_ref=y_ref, zero=zero)
         self.substreams += streams
         return y_hat
 
@@ -209,6 +216,8 @@ class EncodeChannel:
 
 class DecodeChannel:
     """The decoder's end: each latent is read from the frame's next two substreams."""
+
+    encoding = False
 
     def __init__(self, substreams: list[bytes], expected: int, what: str, device):
         if len(substreams) != expected:
@@ -244,6 +253,16 @@ class _Effort:
         self.refinement, self.lambda_range = refinement or Refinement(), lambda_range
         if self.refinement.steps > 0 and lambda_range is None:
             raise ValueError("latent refinement needs the model's lambda range")
+
+    def cost(self, x_hat, x, substreams, quality: int, shape) -> float | None:
+        """Bits per pixel of `substreams` + λ(q) · MSE-YUV (6:1:1, 8-bit scale) of the packed
+        picture x_hat against x, as the session weighs frames; None without a λ range."""
+        if self.lambda_range is None:
+            return None
+        h, w = shape
+        mse = float(yuv_mse(x_hat[..., :h, :w].clamp(0, 1).double(), x.double())) * 255 ** 2
+        bits = 8 * sum(len(s) for s in substreams)
+        return bits / (4 * h * w) + lambda_for(quality, self.lambda_range) * mse
 
     def refine(self, part, y, z, xp, shape, quality: int, prior_fn, synth, y_ref=None):
         """part, prior_fn, synth: the float nets (decoder-side inputs passed through _f32)."""
@@ -318,25 +337,74 @@ class _ContextualCoder(_FrameCoder):
             ref.own_feats[id(self.dec)] = self.dec.ref_features(ref.x)
         return ref.own_feats[id(self.dec)]
 
-    def _frame_latent(self, ch, xp, contexts, q, quality, shape, prior_fn, extra, y_ref):
-        """The conditional latent of the frame (after its motion): analysed, refined, coded.
-        prior_fn works on the float nets (refinement); contexts, extra, y_ref are decoder-side."""
+    def _picture(self, ch, x, xp, contexts, q, quality, shape, prior_fn, extra, y_ref, pred):
+        """The frame latent (after its motion), the synthesis and the block-prediction map ->
+        (x_hat, Reference). prior_fn works on the float nets (refinement); contexts, extra,
+        y_ref and pred are decoder-side.
+
+        The encoder codes the latent twice: as analysed, and with the symbols of the blocks that
+        coding flagged at zero (y_hat at its mean, which the latent of the prediction informs:
+        the fewest bits, for blocks that will show the prediction anyway); of these two, each
+        with its map, and the first with no block flagged, it keeps the one that codes the frame
+        at the lowest rate-distortion cost (the session's λ(q) cost)."""
+        def synthesis(y_hat):
+            with exact():
+                x_hat, feat = self.dec.synthesise(y_hat, contexts, q)
+                return x_hat, feat
+
+        if not ch.encoding:
+            x_hat, feat = synthesis(ch.latent(self.latent, None, shape, extra=extra, y_ref=y_ref))
+            flags = ch.block_map(None, x_hat, pred, shape)
+            return self._reference(_show_prediction(x_hat, pred, flags), feat, shape)
+
+        analysed = []
+
         def analyse():
-            ctx = _f32(contexts)
-            y, z = self.net.analyse(xp, ctx, q)
-            return self.effort.refine(self.net, y, z, xp, shape, quality, prior_fn,
-                                      lambda y_hat: self.net.synthesise(y_hat, ctx, q)[0],
-                                      y_ref=y_ref)
+            if not analysed:
+                ctx = _f32(contexts)
+                y, z = self.net.analyse(xp, ctx, q)
+                analysed.append(self.effort.refine(
+                    self.net, y, z, xp, shape, quality, prior_fn,
+                    lambda y_hat: self.net.synthesise(y_hat, ctx, q)[0], y_ref=y_ref))
+            return analysed[0]
 
-        return ch.latent(self.latent, analyse, shape, extra=extra, y_ref=y_ref)
+        def attempt(zero=None):
+            """(synthesis, features, block flags, latent substreams + map) of one coding."""
+            start = len(ch.substreams)
+            x_hat, feat = synthesis(ch.latent(self.latent, analyse, shape, extra=extra,
+                                              y_ref=y_ref, zero=zero))
+            flags = ch.block_map(x, x_hat, pred, shape)
+            streams = ch.substreams[start:]
+            del ch.substreams[start:]
+            return x_hat, feat, flags, streams
 
-    def _reconstruct(self, ch, x, y_hat, contexts, q, pred, shape):
-        """The synthesis, with the blocks of the block-prediction map showing the prediction."""
-        x_hat, feat = self.dec.synthesise(y_hat, contexts, q)
-        x_hat = _show_prediction(x_hat, pred, ch.block_map(x, x_hat, pred, shape))
+        x_hat, feat, flags, streams = attempt()
+        options = [(_show_prediction(x_hat, pred, flags), feat, streams)]
+        if flags.any() and self.effort.lambda_range is not None:
+            options.append((x_hat, feat, streams[:-1] + [_empty_map(shape)]))
+            x2, feat2, flags2, streams2 = attempt(_latent_mask(flags, y_ref.shape[-2:]))
+            options.append((_show_prediction(x2, pred, flags2), feat2, streams2))
+        shown, feat, coded = min(options, key=lambda o: self.effort.cost(o[0], x, o[2], quality,
+                                                                         shape))
+        ch.substreams += coded
+        return self._reference(shown, feat, shape)
+
+    @staticmethod
+    def _reference(x_hat, feat, shape):
         x_hat, ref = _output(x_hat, shape)
         ref.feat = feat  # frame-recurrent: the next frame's reference feature
         return x_hat, ref
+
+
+def _empty_map(shape) -> bytes:
+    return encode_block_map(torch.zeros(_blocks(shape), dtype=torch.bool).numpy())
+
+
+def _latent_mask(flags: torch.Tensor, latent_shape) -> torch.Tensor:
+    """Block flags (one per 8x8 of the packed frame) on the latent grid (1/8 of the padded packed
+    frame: the same positions, the padding's unflagged)."""
+    lh, lw = latent_shape
+    return torch.nn.functional.pad(flags, (0, lw - flags.shape[1], 0, lh - flags.shape[0]))
 
 
 class InterCoder(_ContextualCoder):
@@ -370,11 +438,9 @@ class InterCoder(_ContextualCoder):
             self.net.estimator(xp, ref.x), q), shape)
         with exact():
             contexts, prior, pred, y_ref = self._contexts(motion_hat, ref, q)
-        y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
-                                   lambda z_hat: torch.cat([self.net.h_s(z_hat), _f32(prior)], 1),
-                                   prior, y_ref)
-        with exact():
-            return self._reconstruct(ch, x, y_hat, contexts, q, pred, shape)
+        return self._picture(ch, x, xp, contexts, q, quality, shape,
+                             lambda z_hat: torch.cat([self.net.h_s(z_hat), _f32(prior)], 1),
+                             prior, y_ref, pred)
 
 
 class BiCoder(_ContextualCoder):
@@ -423,10 +489,9 @@ class BiCoder(_ContextualCoder):
         m1 = ch.latent(self.motion[1], lambda: motion(1), shape, extra=m0)
         with exact():
             contexts, priors, pred, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
-        y_hat = self._frame_latent(ch, xp, contexts, q, quality, shape,
-                                   lambda z_hat: self._prior(z_hat, priors), priors, y_ref)
-        with exact():
-            return (*self._reconstruct(ch, x, y_hat, contexts, q, pred, shape), flows_hat)
+        return (*self._picture(ch, x, xp, contexts, q, quality, shape,
+                               lambda z_hat: self._prior(z_hat, priors), priors, y_ref, pred),
+                flows_hat)
 
 
 def half_reference(ref: Reference, shape: tuple[int, int]) -> Reference:

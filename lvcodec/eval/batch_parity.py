@@ -51,12 +51,6 @@ def _tally(out: dict, name: str, single: list, batched):
     out[name] = (old[0] + same, old[1] + total)
 
 
-def _pair(reconstructed):
-    """(picture, propagated features) of a _reconstruct() result."""
-    ref = reconstructed[1]
-    return ref.x, ref.feat
-
-
 def _hyper(out, name, coder_latent, z_list):
     """The hyper synthesis on the quantized hyper-latents."""
     h_s, med = coder_latent.part.h_s, coder_latent.medians
@@ -65,18 +59,19 @@ def _hyper(out, name, coder_latent, z_list):
         _tally(out, name, [h_s(z) for z in z_hat], h_s(torch.cat(z_hat)))
 
 
-def _code_and_synthesise(out, tag, coder, xs, single, batched, q, shape):
+def _code_and_synthesise(out, tag, coder, xs, single, batched, q):
     """P and B frames after their prediction: each frame's latents coded as the encoder does,
     then the hyper synthesis and the frame synthesis, one at a time vs batched.
-    single/batched: the coder's (contexts, prior(s), latent prediction, ...) per frame / batched."""
+    single/batched: the coder's (contexts, prior(s), prediction, latent prediction, ...) per
+    frame / batched. The synthesis is compared before the block-prediction map (a selection)."""
     latents = [coder.net.analyse(x, _f32(s[0]), q) for x, s in zip(xs, single)]
     _hyper(out, f"{tag}: hyper synthesis", coder.latent, [z for _, z in latents])
-    y_hats = [coder.latent.encode(y, z, extra=s[1], y_ref=s[2])[1]
+    y_hats = [coder.latent.encode(y, z, extra=s[1], y_ref=s[3])[1]
               for (y, z), s in zip(latents, single)]
     with exact():
         _tally(out, f"{tag}: frame synthesis",
-               [_pair(coder._reconstruct(y, s[0], q, shape)) for y, s in zip(y_hats, single)],
-               _pair(coder._reconstruct(torch.cat(y_hats), batched[0], q, shape)))
+               [coder.dec.synthesise(y, s[0], q) for y, s in zip(y_hats, single)],
+               coder.dec.synthesise(torch.cat(y_hats), batched[0], q))
 
 
 @torch.no_grad()
@@ -107,8 +102,8 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
         with exact():
             single = [inter._contexts(m, refs[0], q) for m in motion]
             batched = inter._contexts(torch.cat(motion), _stack([refs[0]] * n), q)
-        _tally(out, "P: contexts, prior, latent prediction", single, batched)
-        _code_and_synthesise(out, "P", inter, mid, single, batched, q, shape)
+        _tally(out, "P: contexts, prior, prediction, latent prediction", single, batched)
+        _code_and_synthesise(out, "P", inter, mid, single, batched, q)
 
     if model.bi is not None:
         bi = BiCoder(model.bi)
@@ -122,8 +117,8 @@ def batch_invariance(model, frames: list, quality: int, device=torch.device("cpu
             single = [bi._prediction(m, refs, q) for m in motions]
             batched = bi._prediction([torch.cat([m[k] for m in motions]) for k in (0, 1)],
                                      stacked, q)
-        _tally(out, "B: fused contexts, priors, latent prediction", single, batched)
-        _code_and_synthesise(out, "B", bi, mid, single, batched, q, shape)
+        _tally(out, "B: fused contexts, priors, prediction, latent prediction", single, batched)
+        _code_and_synthesise(out, "B", bi, mid, single, batched, q)
 
         if model.enhance is not None:
             half = HalfScaleCoder(bi, model.enhance)

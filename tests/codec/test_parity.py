@@ -70,8 +70,8 @@ def test_decoder_side_nets_give_each_frame_the_same_bits_in_a_batch(tmp_path, ma
     torch.set_num_threads(threads)
     result = batch_invariance(model, frames, quality=30)
     assert {"I: frame synthesis", "I: hyper synthesis", "P: frame synthesis",
-            "P: contexts, prior, latent prediction", "B: frame synthesis",
-            "B: fused contexts, priors, latent prediction",
+            "P: contexts, prior, prediction, latent prediction", "B: frame synthesis",
+            "B: fused contexts, priors, prediction, latent prediction",
             "half-scale B: enhancement net"} <= set(result)
     for path, (same, total) in result.items():
         assert total > 0 and same == total, f"{path}: {total - same} of {total} elements differ"
