@@ -215,7 +215,8 @@ class EncodeChannel:
 
 
 class DecodeChannel:
-    """The decoder's end: each latent is read from the frame's next two substreams."""
+    """The decoder's end: each latent is read from the frame's next two substreams, the
+    block-prediction map from the next one."""
 
     encoding = False
 
