@@ -40,6 +40,11 @@ def equivalent_quality(q: float, from_range, to_range) -> float:
     return (log_lam - lo_f) / (hi_f - lo_f) * MAX_QUALITY
 
 
+# Per packed channel, the weights of MSE-YUV 6:1:1 (the four luma channels share the 6), as
+# yuv_mse weighs them, for per-sample errors (the encoder's block choice).
+PACKED_YUV_WEIGHTS = (1.5, 1.5, 1.5, 1.5, 1.0, 1.0)
+
+
 def yuv_mse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Per-sample (6*MSE_Y + MSE_U + MSE_V) / 8 on packed frames (channels 0-3 are luma)."""
     se = (x_hat - x).pow(2).mean(dim=(2, 3))

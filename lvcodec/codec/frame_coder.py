@@ -30,16 +30,13 @@ from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.layers import pack_yuv420, pad_to, unpack_yuv420
 from lvcodec.nets.numerics import exact, exact_twin
 from lvcodec.nets.resample import half_picture, half_size
-from lvcodec.rd import lambda_for, yuv_mse
+from lvcodec.rd import PACKED_YUV_WEIGHTS, lambda_for, yuv_mse
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "EncodeChannel",
            "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder"]
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 BLOCK = 8  # block-prediction map: one flag per 8x8 of the packed frame (16x16 luma, §4.6)
-# The encoder's choice per block: the squared error weighted as MSE-YUV 6:1:1 (four packed luma
-# channels share the 6).
-_YUV_WEIGHTS = (1.5, 1.5, 1.5, 1.5, 1.0, 1.0)
 
 
 def frame_to_tensor(frame: Frame, device) -> torch.Tensor:
@@ -184,8 +181,6 @@ def _output(x_hat: torch.Tensor, shape) -> tuple[torch.Tensor, Reference]:
 class EncodeChannel:
     """The encoder's end of a frame: each latent is analysed (and refined), then written."""
 
-    encoding = True
-
     def __init__(self, device):
         self.device, self.substreams = device, []
 
@@ -202,7 +197,8 @@ class EncodeChannel:
         """Flags the blocks where the prediction is closer to the source than the synthesis
         (the latents are coded already, so this only lowers distortion), writes them."""
         h, w = shape
-        weights = torch.tensor(_YUV_WEIGHTS, dtype=torch.float64, device=x.device).view(1, -1, 1, 1)
+        weights = torch.tensor(PACKED_YUV_WEIGHTS, dtype=torch.float64,
+                               device=x.device).view(1, -1, 1, 1)
 
         def block_error(picture):
             err = ((picture[..., :h, :w].clamp(0, 1).double() - x.double()) ** 2 * weights).sum(1)
@@ -213,12 +209,42 @@ class EncodeChannel:
         self.substreams.append(encode_block_map(flags))
         return torch.from_numpy(flags)
 
+    def picture(self, coder: LatentCoder, analyse, synthesis, pred, shape, *, x, cost,
+                extra=None, y_ref=None):
+        """The frame latent, its synthesis and the block-prediction map -> (x_hat, features).
+
+        The latent is coded twice: as analysed, and with the symbols of the blocks that coding
+        flagged at zero (y_hat at its mean, which the latent of the prediction informs: the
+        fewest bits, for blocks that will show the prediction anyway). Of these two, each with
+        its map, and the first with no block flagged, the lowest cost(picture, substreams) is
+        kept (cost None: no λ to weigh them by, the first is kept)."""
+        analysed = analyse()  # both codings send the same analysis
+
+        def attempt(zero=None):
+            start = len(self.substreams)
+            x_hat, feat = synthesis(self.latent(coder, lambda: analysed, shape, extra=extra,
+                                                y_ref=y_ref, zero=zero))
+            flags = self.block_map(x, x_hat, pred, shape)
+            streams = self.substreams[start:]
+            del self.substreams[start:]
+            return (_show_prediction(x_hat, pred, flags), feat, streams), x_hat, flags
+
+        first, x_hat, flags = attempt()
+        chosen, best = first, cost(first[0], first[2])
+        if best is not None and flags.any():
+            unflagged = (x_hat, first[1], first[2][:-1] + [_empty_map(shape)])
+            for option in (unflagged, attempt(_latent_mask(flags, shape))[0]):
+                c = cost(option[0], option[2])
+                if c < best:
+                    chosen, best = option, c
+        shown, feat, streams = chosen
+        self.substreams += streams
+        return shown, feat
+
 
 class DecodeChannel:
     """The decoder's end: each latent is read from the frame's next two substreams, the
     block-prediction map from the next one."""
-
-    encoding = False
 
     def __init__(self, substreams: list[bytes], expected: int, what: str, device):
         if len(substreams) != expected:
@@ -232,6 +258,12 @@ class DecodeChannel:
     def block_map(self, x, x_hat, pred, shape) -> torch.Tensor:
         data, self.pending = self.pending[0], self.pending[1:]
         return torch.from_numpy(decode_block_map(data, *_blocks(shape)))
+
+    def picture(self, coder: LatentCoder, analyse, synthesis, pred, shape, *, x, cost,
+                extra=None, y_ref=None):
+        """Mirror of EncodeChannel.picture: the latent, its synthesis, the map read and shown."""
+        x_hat, feat = synthesis(self.latent(coder, analyse, shape, extra=extra, y_ref=y_ref))
+        return _show_prediction(x_hat, pred, self.block_map(x, x_hat, pred, shape)), feat
 
 
 def _blocks(shape) -> tuple[int, int]:
@@ -340,55 +372,25 @@ class _ContextualCoder(_FrameCoder):
 
     def _picture(self, ch, x, xp, contexts, q, quality, shape, prior_fn, extra, y_ref, pred):
         """The frame latent (after its motion), the synthesis and the block-prediction map ->
-        (x_hat, Reference). prior_fn works on the float nets (refinement); contexts, extra,
-        y_ref and pred are decoder-side.
+        (x_hat, Reference), through the channel (EncodeChannel.picture chooses, the decoder's
+        reads). prior_fn works on the float nets (refinement); contexts, extra, y_ref and pred
+        are decoder-side."""
+        def analyse():
+            ctx = _f32(contexts)
+            y, z = self.net.analyse(xp, ctx, q)
+            return self.effort.refine(self.net, y, z, xp, shape, quality, prior_fn,
+                                      lambda y_hat: self.net.synthesise(y_hat, ctx, q)[0],
+                                      y_ref=y_ref)
 
-        The encoder codes the latent twice: as analysed, and with the symbols of the blocks that
-        coding flagged at zero (y_hat at its mean, which the latent of the prediction informs:
-        the fewest bits, for blocks that will show the prediction anyway); of these two, each
-        with its map, and the first with no block flagged, it keeps the one that codes the frame
-        at the lowest rate-distortion cost (the session's λ(q) cost)."""
         def synthesis(y_hat):
             with exact():
-                x_hat, feat = self.dec.synthesise(y_hat, contexts, q)
-                return x_hat, feat
+                return self.dec.synthesise(y_hat, contexts, q)
 
-        if not ch.encoding:
-            x_hat, feat = synthesis(ch.latent(self.latent, None, shape, extra=extra, y_ref=y_ref))
-            flags = ch.block_map(None, x_hat, pred, shape)
-            return self._reference(_show_prediction(x_hat, pred, flags), feat, shape)
-
-        analysed = []
-
-        def analyse():
-            if not analysed:
-                ctx = _f32(contexts)
-                y, z = self.net.analyse(xp, ctx, q)
-                analysed.append(self.effort.refine(
-                    self.net, y, z, xp, shape, quality, prior_fn,
-                    lambda y_hat: self.net.synthesise(y_hat, ctx, q)[0], y_ref=y_ref))
-            return analysed[0]
-
-        def attempt(zero=None):
-            """(synthesis, features, block flags, latent substreams + map) of one coding."""
-            start = len(ch.substreams)
-            x_hat, feat = synthesis(ch.latent(self.latent, analyse, shape, extra=extra,
-                                              y_ref=y_ref, zero=zero))
-            flags = ch.block_map(x, x_hat, pred, shape)
-            streams = ch.substreams[start:]
-            del ch.substreams[start:]
-            return x_hat, feat, flags, streams
-
-        x_hat, feat, flags, streams = attempt()
-        options = [(_show_prediction(x_hat, pred, flags), feat, streams)]
-        if flags.any() and self.effort.lambda_range is not None:
-            options.append((x_hat, feat, streams[:-1] + [_empty_map(shape)]))
-            x2, feat2, flags2, streams2 = attempt(_latent_mask(flags, y_ref.shape[-2:]))
-            options.append((_show_prediction(x2, pred, flags2), feat2, streams2))
-        shown, feat, coded = min(options, key=lambda o: self.effort.cost(o[0], x, o[2], quality,
-                                                                         shape))
-        ch.substreams += coded
-        return self._reference(shown, feat, shape)
+        x_hat, feat = ch.picture(self.latent, analyse, synthesis, pred, shape, x=x,
+                                 cost=lambda shown, streams: self.effort.cost(
+                                     shown, x, streams, quality, shape),
+                                 extra=extra, y_ref=y_ref)
+        return self._reference(x_hat, feat, shape)
 
     @staticmethod
     def _reference(x_hat, feat, shape):
@@ -401,10 +403,10 @@ def _empty_map(shape) -> bytes:
     return encode_block_map(torch.zeros(_blocks(shape), dtype=torch.bool).numpy())
 
 
-def _latent_mask(flags: torch.Tensor, latent_shape) -> torch.Tensor:
-    """Block flags (one per 8x8 of the packed frame) on the latent grid (1/8 of the padded packed
-    frame: the same positions, the padding's unflagged)."""
-    lh, lw = latent_shape
+def _latent_mask(flags: torch.Tensor, shape) -> torch.Tensor:
+    """Block flags (one per 8x8 of the packed frame) on the latent grid: 1/8 of the padded packed
+    frame, the same positions (the padding's unflagged)."""
+    lh, lw = (side // BLOCK for side in _padded(shape))
     return torch.nn.functional.pad(flags, (0, lw - flags.shape[1], 0, lh - flags.shape[0]))
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lvcodec.bitstream import LvcReader
-from lvcodec.codec.frame_coder import BLOCK, DecodeChannel, EncodeChannel, _show_prediction
+from lvcodec.codec.frame_coder import BLOCK, DecodeChannel, EncodeChannel, _blocks, _show_prediction
 from lvcodec.entropy import decode_block_map, encode_block_map
 from lvcodec.errors import CorruptStream
 
@@ -120,7 +120,7 @@ def test_the_map_lowers_the_rd_cost_and_decodes_exactly(tiny_models, make_clip, 
     maps = [c.substreams[-1] for c in coded[1:]]
 
     def nothing_flagged(self, x, x_hat, pred, shape):
-        blocks = (-(-shape[0] // BLOCK), -(-shape[1] // BLOCK))
+        blocks = _blocks(shape)
         self.substreams.append(encode_block_map(np.zeros(blocks, bool)))
         return torch.zeros(blocks, dtype=torch.bool)
 
