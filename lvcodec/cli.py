@@ -205,8 +205,9 @@ def main():
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULTS.preset,
               show_default=True,
               help="Encoder effort. slow: refines every frame's latents by gradient steps against "
-                   "its own rate-distortion cost: fewer bits at equal quality for many times the "
-                   "encode time (benchmarks/refinement.md); the decoder is the same.")
+                   "its own rate-distortion cost, and codes each P/B frame with the nets' motion "
+                   "and with none, keeping the cheaper: fewer bits at equal quality for many "
+                   "times the encode time (benchmarks/refinement.md); the decoder is the same.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @device_option()

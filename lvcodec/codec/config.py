@@ -17,10 +17,12 @@ MAX_INTRA_PERIOD = 0xFFFF  # the sequence header's intra_period is a u16
 DOWNSAMPLE_MODES = ("off", "on", "auto")
 # What the decoder does with a damaged unit: stop (no output), or report it and conceal its frames.
 ON_ERROR_MODES = ("fail", "conceal")
-# --preset: encoder effort, as gradient steps that refine each frame's latents against that
-# frame's own rate-distortion cost through the frozen decoder (codec/refine.py). The decoder and
-# the bitstream are the same for every preset; benchmarks/refinement.md measures what each buys.
-PRESETS = {"medium": 0, "slow": 20}
+# --preset: encoder effort (codec/refine.Refinement): the motions each P/B frame is coded with,
+# the lowest rate-distortion cost kept, and gradient steps that refine each frame's latents
+# against its own cost through the frozen decoder. The decoder and the bitstream are the same
+# for every preset; benchmarks/refinement.md measures what each buys.
+PRESETS = {"medium": {"steps": 0, "motion": ("net",)},
+           "slow": {"steps": 20, "motion": ("net", "zero")}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 

@@ -37,6 +37,7 @@ __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "En
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 BLOCK = 8  # block-prediction map: one flag per 8x8 of the packed frame (16x16 luma, §4.6)
+MOTIONS = ("net", "zero")  # the encoder's motion options (Refinement.motion)
 
 
 def frame_to_tensor(frame: Frame, device) -> torch.Tensor:
@@ -241,6 +242,21 @@ class EncodeChannel:
         self.substreams += streams
         return shown, feat
 
+    def choose(self, options: list, run, cost):
+        """Codes the frame once per option, run(option) -> (x_hat, …), and keeps the coding of
+        the lowest cost(x_hat, substreams) (cost None: the first)."""
+        best = None
+        for option in options:
+            start = len(self.substreams)
+            out = run(option)
+            streams = self.substreams[start:]
+            del self.substreams[start:]
+            c = cost(out[0], streams) if len(options) > 1 else None
+            if best is None or (c is not None and c < best[0]):
+                best = (c, out, streams)
+        self.substreams += best[2]
+        return best[1]
+
 
 class DecodeChannel:
     """The decoder's end: each latent is read from the frame's next two substreams, the
@@ -265,6 +281,10 @@ class DecodeChannel:
         x_hat, feat = synthesis(self.latent(coder, analyse, shape, extra=extra, y_ref=y_ref))
         return _show_prediction(x_hat, pred, self.block_map(x, x_hat, pred, shape)), feat
 
+    def choose(self, options: list, run, cost):
+        """The stream holds the coding the encoder chose; the option only analyses."""
+        return run(options[0])
+
 
 def _blocks(shape) -> tuple[int, int]:
     return -(-shape[0] // BLOCK), -(-shape[1] // BLOCK)
@@ -286,6 +306,13 @@ class _Effort:
         self.refinement, self.lambda_range = refinement or Refinement(), lambda_range
         if self.refinement.steps > 0 and lambda_range is None:
             raise ValueError("latent refinement needs the model's lambda range")
+        for m in self.refinement.motion:
+            if m not in MOTIONS:
+                raise ValueError(f"motion '{m}' unknown (expected {', '.join(MOTIONS)})")
+
+    def motions(self, estimate, zeros) -> list:
+        """The flows each P/B frame is coded with (Refinement.motion), as functions."""
+        return [{"net": estimate, "zero": zeros}[m] for m in self.refinement.motion]
 
     def cost(self, x_hat, x, substreams, quality: int, shape) -> float | None:
         """Bits per pixel of `substreams` + λ(q) · MSE-YUV (6:1:1, 8-bit scale) of the packed
@@ -392,6 +419,10 @@ class _ContextualCoder(_FrameCoder):
                                  extra=extra, y_ref=y_ref)
         return self._reference(x_hat, feat, shape)
 
+    def _frame_cost(self, x, quality, shape):
+        """A whole coding's cost (its motion included), for EncodeChannel.choose."""
+        return lambda x_hat, streams: self.effort.cost(x_hat, x, streams, quality, shape)
+
     @staticmethod
     def _reference(x_hat, feat, shape):
         x_hat, ref = _output(x_hat, shape)
@@ -437,13 +468,18 @@ class InterCoder(_ContextualCoder):
     def code(self, ch, x, ref: Reference, quality: int, shape):
         q = _q(quality, ch.device)
         xp = None if x is None else pad_to(x, PAD)
-        motion_hat = ch.latent(self.motion, lambda: self.net.motion.analyse(
-            self.net.estimator(xp, ref.x), q), shape)
-        with exact():
-            contexts, prior, pred, y_ref = self._contexts(motion_hat, ref, q)
-        return self._picture(ch, x, xp, contexts, q, quality, shape,
-                             lambda z_hat: torch.cat([self.net.h_s(z_hat), _f32(prior)], 1),
-                             prior, y_ref, pred)
+
+        def with_motion(flow):
+            motion_hat = ch.latent(self.motion, lambda: self.net.motion.analyse(flow(), q), shape)
+            with exact():
+                contexts, prior, pred, y_ref = self._contexts(motion_hat, ref, q)
+            return self._picture(ch, x, xp, contexts, q, quality, shape,
+                                 lambda z_hat: torch.cat([self.net.h_s(z_hat), _f32(prior)], 1),
+                                 prior, y_ref, pred)
+
+        flows = self.effort.motions(lambda: self.net.estimator(xp, ref.x),
+                                    lambda: xp.new_zeros(1, 2, *xp.shape[-2:]))
+        return ch.choose(flows, with_motion, self._frame_cost(x, quality, shape))
 
 
 class BiCoder(_ContextualCoder):
@@ -480,21 +516,27 @@ class BiCoder(_ContextualCoder):
     def code(self, ch, x, refs: tuple, quality: int, shape):
         q = _q(quality, ch.device)
         xp = None if x is None else pad_to(x, PAD)
-        analysed = []  # both branches' motion latents, analysed together once
 
-        def motion(i):
-            if not analysed:
-                analysed.append(self.net.motion.analyse([self.net.estimator(xp, r.x) for r in refs], q))
-            ys, zs = analysed[0]
-            return ys[i], zs[i]
+        def with_motion(flows):
+            analysed = []  # both branches' motion latents, analysed together once
 
-        m0 = ch.latent(self.motion[0], lambda: motion(0), shape)
-        m1 = ch.latent(self.motion[1], lambda: motion(1), shape, extra=m0)
-        with exact():
-            contexts, priors, pred, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
-        return (*self._picture(ch, x, xp, contexts, q, quality, shape,
-                               lambda z_hat: self._prior(z_hat, priors), priors, y_ref, pred),
-                flows_hat)
+            def motion(i):
+                if not analysed:
+                    analysed.append(self.net.motion.analyse(flows(), q))
+                ys, zs = analysed[0]
+                return ys[i], zs[i]
+
+            m0 = ch.latent(self.motion[0], lambda: motion(0), shape)
+            m1 = ch.latent(self.motion[1], lambda: motion(1), shape, extra=m0)
+            with exact():
+                contexts, priors, pred, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
+            return (*self._picture(ch, x, xp, contexts, q, quality, shape,
+                                   lambda z_hat: self._prior(z_hat, priors), priors, y_ref, pred),
+                    flows_hat)
+
+        flows = self.effort.motions(lambda: [self.net.estimator(xp, r.x) for r in refs],
+                                    lambda: [xp.new_zeros(1, 2, *xp.shape[-2:])] * len(refs))
+        return ch.choose(flows, with_motion, self._frame_cost(x, quality, shape))
 
 
 def half_reference(ref: Reference, shape: tuple[int, int]) -> Reference:

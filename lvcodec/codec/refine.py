@@ -25,10 +25,13 @@ __all__ = ["Refinement", "refine_latents"]
 
 @dataclass(frozen=True)
 class Refinement:
-    """How hard the encoder works on each frame's latents (0 steps: the analysis as it is)."""
+    """How hard the encoder works on each frame: gradient steps on its latents (0: the analysis
+    as it is), and the motions each P/B frame is coded with, the lowest RD cost kept ("net": the
+    nets' estimator; "zero": no motion, which static content codes for almost nothing)."""
 
     steps: int = 0
     lr: float = 0.03
+    motion: tuple[str, ...] = ("net",)
 
 
 def refine_latents(y: torch.Tensor, z: torch.Tensor, *, x: torch.Tensor, part, prior_fn, synth,

@@ -118,7 +118,7 @@ class Encoder:
         if config.downsample == "on" and model.enhance is None:
             raise ConfigError(f"model '{model.name}' has no enhancement net: use --downsample off")
         self.model, self.config, self.info, self.device = model, config, info, device
-        self.coders = _coders(model, Refinement(PRESETS[config.preset]))
+        self.coders = _coders(model, Refinement(**PRESETS[config.preset]))
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.pending = {}  # display index -> source frame not coded yet

@@ -49,7 +49,7 @@ def _part_md(title, res, speed) -> list:
 def _md(parts, meta) -> str:
     lines = ["# Encoder effort: latent refinement (--preset slow)", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()] + [""]
-    lines += [f"`lvc` is `--preset medium`, `lvc-slow` is `--preset slow`: {PRESETS['slow']} Adam "
+    lines += [f"`lvc` is `--preset medium`, `lvc-slow` is `--preset slow`: {PRESETS['slow']['steps']} Adam "
               "steps per frame on its latents y and z against λ·255²·MSE-YUV + bits per pixel "
               "through the frozen synthesis and entropy model, rounding straight-through with the "
               "coder's own mean grid and scale table, the best step kept. Same model, same "
@@ -99,7 +99,7 @@ def bench_refinement(testset, out, frames, intra_period, gop, qualities, ra_clip
         parts[title] = run(inputs, codecs(gop=gop, downsample="off"), qualities, frames,
                            intra_period, "bench_refinement")
     meta = {"test set": str(testset), "lvc model": intra[0].version(),
-            "slow": f"{PRESETS['slow']} refinement steps per frame",
+            "slow": f"{PRESETS['slow']['steps']} refinement steps per frame",
             "date": time.strftime("%Y-%m-%d %H:%M")}
     out.mkdir(parents=True, exist_ok=True)
     (out / "refinement.json").write_text(json.dumps(

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import VERSION_MAJOR
-from lvcodec.codec.config import EncoderConfig
+from lvcodec.codec.config import PRESETS, EncoderConfig
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
 __all__ = ["LvcCodec"]
@@ -60,6 +60,9 @@ class LvcCodec(Codec):
                 s["downsample"] = config.downsample
         if config.preset != EncoderConfig.preset:  # points measured before presets stay cached
             s["preset"] = config.preset
+        motion = PRESETS[config.preset]["motion"]  # what a preset means, not only its name
+        if tuple(motion) != ("net",):  # points measured before motion search stay cached
+            s["motion"] = list(motion)
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

@@ -66,7 +66,7 @@ def test_refinement_lowers_the_coded_rd_cost_of_a_real_picture(monkeypatch):
     frame = _small_demo(1)[0]
     for quality, at_most in ((56, 0.97), (8, 1.01)):
         base, _, _ = _intra_cost(model, frame, quality, 0)
-        refined, _, _ = _intra_cost(model, frame, quality, PRESETS["slow"])
+        refined, _, _ = _intra_cost(model, frame, quality, PRESETS["slow"]["steps"])
         assert refined <= at_most * base, (quality, refined, base)
 
 
@@ -88,4 +88,4 @@ def test_refinement_keeps_the_analysis_when_no_step_improves_it(monkeypatch):
 def test_unknown_presets_are_refused():
     with pytest.raises(ConfigError, match="preset 'turbo' unknown"):
         EncoderConfig(preset="turbo").validate()
-    assert EncoderConfig().preset == "medium" and PRESETS["medium"] == 0
+    assert EncoderConfig().preset == "medium" and PRESETS["medium"]["steps"] == 0
