@@ -12,7 +12,7 @@ nets: it only chooses which integers to send.
 """
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import torch
 
@@ -37,7 +37,6 @@ __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "En
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 BLOCK = 8  # block-prediction map: one flag per 8x8 of the packed frame (16x16 luma, §4.6)
-MOTIONS = ("net", "zero")  # the encoder's motion options (Refinement.motion)
 
 
 def frame_to_tensor(frame: Frame, device) -> torch.Tensor:
@@ -210,6 +209,15 @@ class EncodeChannel:
         self.substreams.append(encode_block_map(flags))
         return torch.from_numpy(flags)
 
+    def _trial(self, run):
+        """run() codes something into this channel; returns (its result, the substreams it
+        wrote), the channel as it was before."""
+        start = len(self.substreams)
+        out = run()
+        streams = self.substreams[start:]
+        del self.substreams[start:]
+        return out, streams
+
     def picture(self, coder: LatentCoder, analyse, synthesis, pred, shape, *, x, cost,
                 extra=None, y_ref=None):
         """The frame latent, its synthesis and the block-prediction map -> (x_hat, features).
@@ -222,12 +230,11 @@ class EncodeChannel:
         analysed = analyse()  # both codings send the same analysis
 
         def attempt(zero=None):
-            start = len(self.substreams)
-            x_hat, feat = synthesis(self.latent(coder, lambda: analysed, shape, extra=extra,
-                                                y_ref=y_ref, zero=zero))
-            flags = self.block_map(x, x_hat, pred, shape)
-            streams = self.substreams[start:]
-            del self.substreams[start:]
+            def run():
+                x_hat, feat = synthesis(self.latent(coder, lambda: analysed, shape, extra=extra,
+                                                    y_ref=y_ref, zero=zero))
+                return x_hat, feat, self.block_map(x, x_hat, pred, shape)
+            (x_hat, feat, flags), streams = self._trial(run)
             return (_show_prediction(x_hat, pred, flags), feat, streams), x_hat, flags
 
         first, x_hat, flags = attempt()
@@ -245,13 +252,12 @@ class EncodeChannel:
     def choose(self, options: list, run, cost):
         """Codes the frame once per option, run(option) -> (x_hat, …), and keeps the coding of
         the lowest cost(x_hat, substreams) (cost None: the first)."""
+        if len(options) == 1:
+            return run(options[0])
         best = None
         for option in options:
-            start = len(self.substreams)
-            out = run(option)
-            streams = self.substreams[start:]
-            del self.substreams[start:]
-            c = cost(out[0], streams) if len(options) > 1 else None
+            out, streams = self._trial(lambda: run(option))
+            c = cost(out[0], streams)
             if best is None or (c is not None and c < best[0]):
                 best = (c, out, streams)
         self.substreams += best[2]
@@ -306,13 +312,11 @@ class _Effort:
         self.refinement, self.lambda_range = refinement or Refinement(), lambda_range
         if self.refinement.steps > 0 and lambda_range is None:
             raise ValueError("latent refinement needs the model's lambda range")
-        for m in self.refinement.motion:
-            if m not in MOTIONS:
-                raise ValueError(f"motion '{m}' unknown (expected {', '.join(MOTIONS)})")
 
-    def motions(self, estimate, zeros) -> list:
-        """The flows each P/B frame is coded with (Refinement.motion), as functions."""
-        return [{"net": estimate, "zero": zeros}[m] for m in self.refinement.motion]
+    def motions(self, **flows) -> list:
+        """Of flows (each motion's name -> a function making it), the ones each P/B frame is
+        coded with (Refinement.motion)."""
+        return [flows[m] for m in self.refinement.motion]
 
     def cost(self, x_hat, x, substreams, quality: int, shape) -> float | None:
         """Bits per pixel of `substreams` + λ(q) · MSE-YUV (6:1:1, 8-bit scale) of the packed
@@ -414,13 +418,11 @@ class _ContextualCoder(_FrameCoder):
                 return self.dec.synthesise(y_hat, contexts, q)
 
         x_hat, feat = ch.picture(self.latent, analyse, synthesis, pred, shape, x=x,
-                                 cost=lambda shown, streams: self.effort.cost(
-                                     shown, x, streams, quality, shape),
-                                 extra=extra, y_ref=y_ref)
+                                 cost=self._cost(x, quality, shape), extra=extra, y_ref=y_ref)
         return self._reference(x_hat, feat, shape)
 
-    def _frame_cost(self, x, quality, shape):
-        """A whole coding's cost (its motion included), for EncodeChannel.choose."""
+    def _cost(self, x, quality, shape):
+        """cost(x_hat, substreams) of a coding of x, for the channel's choices."""
         return lambda x_hat, streams: self.effort.cost(x_hat, x, streams, quality, shape)
 
     @staticmethod
@@ -477,9 +479,9 @@ class InterCoder(_ContextualCoder):
                                  lambda z_hat: torch.cat([self.net.h_s(z_hat), _f32(prior)], 1),
                                  prior, y_ref, pred)
 
-        flows = self.effort.motions(lambda: self.net.estimator(xp, ref.x),
-                                    lambda: xp.new_zeros(1, 2, *xp.shape[-2:]))
-        return ch.choose(flows, with_motion, self._frame_cost(x, quality, shape))
+        flows = self.effort.motions(net=lambda: self.net.estimator(xp, ref.x),
+                                    zero=lambda: xp.new_zeros(1, 2, *xp.shape[-2:]))
+        return ch.choose(flows, with_motion, self._cost(x, quality, shape))
 
 
 class BiCoder(_ContextualCoder):
@@ -518,25 +520,19 @@ class BiCoder(_ContextualCoder):
         xp = None if x is None else pad_to(x, PAD)
 
         def with_motion(flows):
-            analysed = []  # both branches' motion latents, analysed together once
-
-            def motion(i):
-                if not analysed:
-                    analysed.append(self.net.motion.analyse(flows(), q))
-                ys, zs = analysed[0]
-                return ys[i], zs[i]
-
-            m0 = ch.latent(self.motion[0], lambda: motion(0), shape)
-            m1 = ch.latent(self.motion[1], lambda: motion(1), shape, extra=m0)
+            analysed = cache(lambda: self.net.motion.analyse(flows(), q))  # both branches, once
+            m0 = ch.latent(self.motion[0], lambda: (analysed()[0][0], analysed()[1][0]), shape)
+            m1 = ch.latent(self.motion[1], lambda: (analysed()[0][1], analysed()[1][1]), shape,
+                           extra=m0)
             with exact():
                 contexts, priors, pred, y_ref, flows_hat = self._prediction([m0, m1], refs, q)
             return (*self._picture(ch, x, xp, contexts, q, quality, shape,
                                    lambda z_hat: self._prior(z_hat, priors), priors, y_ref, pred),
                     flows_hat)
 
-        flows = self.effort.motions(lambda: [self.net.estimator(xp, r.x) for r in refs],
-                                    lambda: [xp.new_zeros(1, 2, *xp.shape[-2:])] * len(refs))
-        return ch.choose(flows, with_motion, self._frame_cost(x, quality, shape))
+        flows = self.effort.motions(net=lambda: [self.net.estimator(xp, r.x) for r in refs],
+                                    zero=lambda: [xp.new_zeros(1, 2, *xp.shape[-2:])] * len(refs))
+        return ch.choose(flows, with_motion, self._cost(x, quality, shape))
 
 
 def half_reference(ref: Reference, shape: tuple[int, int]) -> Reference:

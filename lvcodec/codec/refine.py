@@ -20,7 +20,9 @@ import torch
 from lvcodec.nets.layers import hyper_latent
 from lvcodec.rd import yuv_mse
 
-__all__ = ["Refinement", "refine_latents"]
+__all__ = ["Refinement", "MOTIONS", "refine_latents"]
+
+MOTIONS = ("net", "zero")  # the motions a P/B frame can be coded with
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class Refinement:
     steps: int = 0
     lr: float = 0.03
     motion: tuple[str, ...] = ("net",)
+
+    def __post_init__(self):
+        for m in self.motion:
+            if m not in MOTIONS:
+                raise ValueError(f"motion '{m}' unknown (expected {', '.join(MOTIONS)})")
 
 
 def refine_latents(y: torch.Tensor, z: torch.Tensor, *, x: torch.Tensor, part, prior_fn, synth,

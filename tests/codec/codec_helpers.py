@@ -12,14 +12,20 @@ from lvcodec.codec.session import Decoder, EncoderConfig
 from lvcodec.io import open_reader
 
 
-def encode(model, path, quality, threads, frames=None, intra_period=32, gop=1, downsample="off"):
-    """(stream bytes, encoder reconstructions, source frames) of the first `frames` of path; the
-    pictures in coding order, as the decoder makes them."""
+def encode_frames(model, path, quality, threads, frames=None, intra_period=32, gop=1,
+                  downsample="off"):
+    """(stream bytes, the encoder's CodedFrames in coding order) of the first `frames` of path."""
     torch.set_num_threads(threads)
     config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop,
                            downsample=downsample)
     with open_reader(path, frames=frames) as reader:
-        data, coded = encode_stream(model, reader, reader.info, config, torch.device("cpu"))
+        return encode_stream(model, reader, reader.info, config, torch.device("cpu"))
+
+
+def encode(model, path, quality, threads, frames=None, intra_period=32, gop=1, downsample="off"):
+    """(stream bytes, encoder reconstructions, source frames) of the first `frames` of path; the
+    pictures in coding order, as the decoder makes them."""
+    data, coded = encode_frames(model, path, quality, threads, frames, intra_period, gop, downsample)
     return data, [c.recon for c in coded], [c.source for c in coded]
 
 

@@ -88,19 +88,6 @@ def test_selection_takes_the_prediction_samples_exactly_in_flagged_blocks():
     assert torch.equal(out[keep], x_hat_p[keep])
 
 
-def _coded(model, clip, gop):
-    import torch as _torch
-
-    from lvcodec.codec.api import encode_stream
-    from lvcodec.codec.session import EncoderConfig
-    from lvcodec.io import open_reader
-
-    _torch.set_num_threads(1)
-    config = EncoderConfig(quality=32, intra_period=32, gop=gop, downsample="off")
-    with open_reader(clip) as reader:
-        return encode_stream(model, reader, reader.info, config, _torch.device("cpu"))
-
-
 @pytest.mark.parametrize("gop", [1, 2])
 def test_the_map_lowers_the_rd_cost_and_decodes_exactly(tiny_models, make_clip, tmp_path,
                                                          monkeypatch, gop):
@@ -108,14 +95,14 @@ def test_the_map_lowers_the_rd_cost_and_decodes_exactly(tiny_models, make_clip, 
     latents): the first inter frame, whose references are the same in both, costs no more in
     bits + λ·MSE, the stream costs less, and the decoder makes the encoder's pictures.
     (3 frames: I, P, P in low delay; I, P, B in random access.)"""
-    from codec_helpers import assert_identical, decode
+    from codec_helpers import assert_identical, decode, encode_frames
 
     from lvcodec.codec.session import _rd_cost
     from lvcodec.weights import load_model
 
     model = load_model("lvc-tiny")
     clip = make_clip(tmp_path / "c.y4m", frames=3)
-    data, coded = _coded(model, clip, gop)
+    data, coded = encode_frames(model, clip, 32, 1, gop=gop)
     assert_identical([c.recon for c in coded], decode(model, data, threads=1))
     maps = [c.substreams[-1] for c in coded[1:]]
 
@@ -125,7 +112,7 @@ def test_the_map_lowers_the_rd_cost_and_decodes_exactly(tiny_models, make_clip, 
         return torch.zeros(blocks, dtype=torch.bool)
 
     monkeypatch.setattr(EncodeChannel, "block_map", nothing_flagged)
-    _, plain = _coded(model, clip, gop)
+    _, plain = encode_frames(model, clip, 32, 1, gop=gop)
     assert any(m != p.substreams[-1] for m, p in zip(maps, plain[1:])), "nothing was flagged"
     lam = model.lambda_range
     assert _rd_cost(coded[1:2], lam) <= _rd_cost(plain[1:2], lam) * (1 + 1e-4)

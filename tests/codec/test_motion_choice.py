@@ -40,16 +40,13 @@ def test_the_decoder_codes_once():
 
 
 def _coded(model, clip, gop, monkeypatch, motion):
-    from lvcodec.codec import config as config_module
-    from lvcodec.codec.api import encode_stream
-    from lvcodec.codec.session import EncoderConfig
-    from lvcodec.io import open_reader
+    """The clip coded at q 32 by the default preset searching `motion`."""
+    from codec_helpers import encode_frames
 
-    torch.set_num_threads(1)
-    monkeypatch.setitem(config_module.PRESETS, "medium", {"steps": 0, "motion": motion})
-    config = EncoderConfig(quality=32, intra_period=32, gop=gop, downsample="off")
-    with open_reader(clip) as reader:
-        return encode_stream(model, reader, reader.info, config, torch.device("cpu"))
+    from lvcodec.codec import config
+
+    monkeypatch.setitem(config.PRESETS, "medium", {"steps": 0, "motion": motion})
+    return encode_frames(model, clip, 32, 1, gop=gop)
 
 
 @pytest.mark.parametrize("gop", [1, 2])
@@ -73,11 +70,10 @@ def test_motion_search_lowers_the_rd_cost_and_decodes_exactly(tiny_models, make_
 
 
 def test_unknown_motions_are_refused():
-    from lvcodec.codec.frame_coder import _Effort
     from lvcodec.codec.refine import Refinement
 
     with pytest.raises(ValueError, match="motion 'dis' unknown"):
-        _Effort(Refinement(motion=("net", "dis")), None)
+        Refinement(motion=("net", "dis"))
 
 
 def test_a_wrong_estimate_loses_to_no_motion_on_a_static_clip(make_clip, tmp_path, monkeypatch):
