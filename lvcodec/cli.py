@@ -392,6 +392,9 @@ def prepare_data_cmd(out_dir, packages_roots):
                    "bi, enhance: GOP length + 1 (3, 5, 9, 17).")
 @click.option("--joint", is_flag=True,
               help="enhance: fine-tune the B net with the enhancement net (rate + distortion).")
+@click.option("--block-map", is_flag=True,
+              help="inter, bi: score and reference each frame as the codec shows it, with the "
+                   "prediction in the blocks where it is closer (the block-prediction map).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
 @click.option("--batch", type=int, default=TRAIN.batch, show_default=True)
@@ -418,7 +421,7 @@ def prepare_data_cmd(out_dir, packages_roots):
               help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr, warmup,
+def train(data, run_dir, stage, frames, joint, block_map, minutes, steps, batch, patch, lr, warmup,
           motion_warmup, width, latent, init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     from dataclasses import replace
@@ -426,7 +429,8 @@ def train(data, run_dir, stage, frames, joint, minutes, steps, batch, patch, lr,
     from lvcodec.device import resolve_device
     from lvcodec.train.trainer import train
 
-    config = TrainConfig(stage=stage, frames=frames, joint=joint, minutes=minutes, steps=steps,
+    config = TrainConfig(stage=stage, frames=frames, joint=joint, block_map=block_map,
+                         minutes=minutes, steps=steps,
                          batch=batch, patch=patch, lr=lr, warmup=warmup,
                          motion_warmup=motion_warmup,
                          width=width, latent=latent, init=init or None, device=device, threads=threads,

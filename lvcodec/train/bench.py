@@ -72,7 +72,7 @@ class _Stage:
                     n.requires_grad_(False)
             nets.eval()
             trained.train()
-            cascade = spec.cascade(nets, lam, (0, 3000))
+            cascade = spec.cascade(nets, lam, (0, 3000), False)
             self.net = nets
             videos, stills = load_videos(data_dirs)
             data = SequencePatches(videos, stills, patch=patch, length=length, seed=seed)

@@ -20,6 +20,7 @@ class TrainConfig:
     stage: str = STAGE_NAMES[0]
     frames: int = 2  # sequence stages: sequence length (bi, enhance: GOP length + 1)
     joint: bool = False  # enhance: the B net trains too
+    block_map: bool = False  # inter, bi: frames scored as shown through the block-prediction map
     minutes: float | None = None  # stop after this many minutes ...
     steps: int | None = None  # ... or this many more steps (one of the two is needed)
     batch: int = 8
@@ -50,6 +51,8 @@ class TrainConfig:
                 raise ConfigError(f"--{name} is a positive channel count for --stage intra")
         if self.joint and self.stage != "enhance":
             raise ConfigError("--joint is for --stage enhance")
+        if self.block_map and self.stage not in ("inter", "bi"):
+            raise ConfigError("--block-map is for --stage inter or bi")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
             raise ConfigError(f"--frames {self.frames} out of range ({MIN_FRAMES}..{MAX_FRAMES})")
         return self

@@ -29,7 +29,8 @@ from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.resample import downsample2, half_picture, to_8bit
 from lvcodec.rd import LAMBDA_RANGE, lambda_for, yuv_mse
 from lvcodec.train import STAGE_NAMES
-from lvcodec.train.loss import rd_loss
+from lvcodec.codec.frame_coder import BLOCK
+from lvcodec.train.loss import rd_loss, show_prediction
 
 __all__ = ["CodecNets", "Stage", "STAGES", "STAGE_NAMES", "motion_warp_weight"]
 
@@ -68,12 +69,15 @@ class _Cascade(nn.Module):
     *decoded* motion should match the frame. End to end, motion earns its bits only through the
     contexts, weakly at first; without this term the motion coder can learn to send nothing (the
     shipped model did, at step ~2500: flow estimated, every motion latent rounded to zero). The
-    term's weight falls from 1 to 0 over `warmup = (first step, steps)`.
+    term's weight falls from 1 to 0 over `warmup = (first step, steps)`. With `block_map`, each
+    frame is scored (and referenced) as the codec shows it, through the block-prediction map.
     """
 
-    def __init__(self, nets: CodecNets, warmup=(0, 3000), lambda_range=LAMBDA_RANGE):
+    def __init__(self, nets: CodecNets, warmup=(0, 3000), lambda_range=LAMBDA_RANGE,
+                 block_map: bool = False):
         super().__init__()
         self.nets, self.warmup, self.lambda_range = nets, tuple(warmup), tuple(lambda_range)
+        self.block_map = block_map
 
     def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
         intra, inter = self.nets.intra, self.nets.inter
@@ -85,7 +89,7 @@ class _Cascade(nn.Module):
         n = seq.shape[1] - 1
         for t in range(1, seq.shape[1]):
             x = seq[:, t]
-            out = inter(x, ref_x, ref_feat, q)
+            out = _shown(inter(x, ref_x, ref_feat, q), x, self.block_map)
             rd = rd_loss(out, x, q, self.lambda_range)
             loss = rd["loss"]
             if warp_weight > 0:
@@ -100,11 +104,12 @@ class _Cascade(nn.Module):
 class _BiCascade(nn.Module):
     """A hierarchical GOP: both ends intra-coded, then the B frames between them in the encoder's
     coding order, each from its two decoded references (gradients flow through the B frames that
-    later ones reference). Returns the mean RD loss terms over the B frames."""
+    later ones reference). Returns the mean RD loss terms over the B frames. With `block_map`,
+    each B frame is scored (and referenced) as the codec shows it, through the block map."""
 
-    def __init__(self, nets: CodecNets, lambda_range=LAMBDA_RANGE):
+    def __init__(self, nets: CodecNets, lambda_range=LAMBDA_RANGE, block_map: bool = False):
         super().__init__()
-        self.nets, self.lambda_range = nets, tuple(lambda_range)
+        self.nets, self.lambda_range, self.block_map = nets, tuple(lambda_range), block_map
 
     def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
         intra, bi = self.nets.intra, self.nets.bi
@@ -119,12 +124,20 @@ class _BiCascade(nn.Module):
         for m, a, b, layer in frames:
             x = seq[:, m]
             qm = torch.tensor([float(layer_quality(int(v), layer)) for v in q], device=q.device)
-            out = bi(x, (decoded[a][0], decoded[b][0]), (decoded[a][1], decoded[b][1]), qm)
+            out = _shown(bi(x, (decoded[a][0], decoded[b][0]), (decoded[a][1], decoded[b][1]), qm),
+                         x, self.block_map)
             rd = rd_loss(out, x, qm, self.lambda_range)
             for k in terms:
                 terms[k] = terms[k] + rd[k] / len(frames)
             decoded[m] = (out["x_hat"].float().clamp(0, 1), out["feat"])
         return terms
+
+
+def _shown(out: dict, x: torch.Tensor, block_map: bool) -> dict:
+    """out with x_hat as the codec shows it (block_map: the prediction where it is better)."""
+    if not block_map:
+        return out
+    return {**out, "x_hat": show_prediction(out["x_hat"], out["warped"], x, BLOCK)}
 
 
 def _to_8bit_ste(x: torch.Tensor) -> torch.Tensor:
@@ -187,12 +200,13 @@ class Stage:
     needs: str | None  # the net the init model must have trained (besides the intra net)
     below: tuple  # the frozen nets it codes with, reloaded from the init model on resume
     fresh: Callable  # nets -> a new net to train, when the init model has none
-    cascade: Callable  # (nets, lambda_range, warmup) -> the module one step runs
+    cascade: Callable  # (nets, lambda_range, warmup, block_map) -> the module one step runs
     loss: str  # the model card's description of the loss
     gop: bool = False  # sequences are hierarchical GOPs of 2^k + 1 frames
     patch_multiple: int = 1
     motion_warmup: bool = False  # the run warms its motion up (_Cascade)
     aux_net: str | None = None  # whose entropy bottlenecks the aux optimizer fits (default: net)
+    block_map: bool = False  # its frames can train through the block-prediction map
 
     @property
     def card_key(self) -> str:
@@ -222,16 +236,16 @@ class Stage:
 STAGES = {
     "inter": Stage("inter", net="inter", title="P-frame", needs=None, below=("intra",),
                    fresh=lambda nets: InterNet.from_intra(nets.intra),
-                   cascade=lambda nets, lam, warmup: _Cascade(nets, warmup, lam),
-                   loss=INTER_LOSS, motion_warmup=True),
+                   cascade=lambda nets, lam, warmup, bmap: _Cascade(nets, warmup, lam, bmap),
+                   loss=INTER_LOSS, motion_warmup=True, block_map=True),
     # its motion coder starts trained (the P net's): no warm-up
     "bi": Stage("bi", net="bi", title="B-frame", needs="inter", below=("intra", "inter"),
                 fresh=lambda nets: BiNet.from_inter(nets.inter),
-                cascade=lambda nets, lam, warmup: _BiCascade(nets, lam),
-                loss=BI_LOSS, gop=True),
+                cascade=lambda nets, lam, warmup, bmap: _BiCascade(nets, lam, bmap),
+                loss=BI_LOSS, gop=True, block_map=True),
     "enhance": Stage("enhance", net="enhance", title="enhancement", needs="bi",
                      below=("intra", "inter", "bi"), fresh=lambda nets: EnhanceNet(),
-                     cascade=lambda nets, lam, warmup: _EnhanceCascade(nets, lam),
+                     cascade=lambda nets, lam, warmup, bmap: _EnhanceCascade(nets, lam),
                      loss=ENHANCE_LOSS, gop=True, patch_multiple=128, aux_net="bi"),
 }
 assert STAGE_NAMES == ("intra", *STAGES), "lvcodec.train.STAGE_NAMES lists the stages in order"

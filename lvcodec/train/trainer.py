@@ -263,7 +263,8 @@ def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
     if config.stage == "intra":
         return train_intra(data_dirs, run_dir, width=config.width, latent=config.latent, **common)
     return train_inter(data_dirs, run_dir, frames=config.frames, stage=config.stage,
-                       joint=config.joint, motion_warmup=config.motion_warmup, **common)
+                       joint=config.joint, block_map=config.block_map,
+                       motion_warmup=config.motion_warmup, **common)
 
 
 def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps: int | None = None,
@@ -366,7 +367,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
                 init: str | None = None,
                 checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
-                precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
+                block_map: bool = False, precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
     """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
     sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 
@@ -374,11 +375,14 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     the stage's fresh net (the P net as a copy of the intra codec, the B net as the P net in both
     branches, a new enhancement net). A P run warms the motion up over its first 3000 steps;
     `motion_warmup=N` starts another warm-up of N steps here. `joint` (enhance): the B net trains
-    too.
+    too. `block_map` (inter, bi): every frame is scored and referenced as the codec shows it,
+    with the prediction in the blocks where it is better (train/loss.show_prediction).
     """
     if stage not in STAGES:
         raise ConfigError(f"no training stage {stage!r} (one of {', '.join(STAGES)})")
     spec = STAGES[stage]
+    if block_map and not spec.block_map:
+        raise ConfigError(f"{spec.title} training has no block-prediction map")
     problem = spec.check_frames(frames, patch)
     if problem:
         raise ConfigError(problem)
@@ -452,9 +456,12 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     if will_train and motion_warmup:
         info["motion_warmup"] = [info["step"], motion_warmup]
     if will_train and (not stages or stages[-1]["frames"] != frames
-                       or stages[-1].get("lr", 1e-4) != lr or motion_warmup):
+                       or stages[-1].get("lr", 1e-4) != lr or motion_warmup
+                       or stages[-1].get("block_map", False) != block_map):
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch,
                        "lr": lr})
+        if block_map:
+            stages[-1]["block_map"] = True
         if motion_warmup:
             stages[-1]["motion_warmup"] = motion_warmup
     for g, scale in zip(opt.param_groups, (1, 10)):
@@ -462,7 +469,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     nets.eval()
     for net in trained_nets:
         net.train()
-    cascade = spec.cascade(nets, lambda_range, info.get("motion_warmup", (0, 3000)))
+    cascade = spec.cascade(nets, lambda_range, info.get("motion_warmup", (0, 3000)), block_map)
     model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
     videos, stills = load_videos(data_dirs)
     data = SequencePatches(videos, stills, patch=patch, length=frames,

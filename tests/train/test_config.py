@@ -20,6 +20,7 @@ def test_lvc_train_takes_its_defaults_from_trainconfig():
     ({"steps": 1, "stage": "intra", "motion_warmup": 5}, "--motion-warmup is for --stage inter"),
     ({"steps": 1, "stage": "bi", "joint": True}, "--joint is for --stage enhance"),
     ({"steps": 1, "stage": "gan"}, "no training stage 'gan'"),
+    ({"steps": 1, "stage": "enhance", "block_map": True}, "--block-map is for --stage inter or bi"),
     ({"steps": 1, "frames": 40}, "--frames 40 out of range"),
     ({"steps": 1, "stage": "inter", "width": 96}, "--width is a positive channel count for --stage intra"),
     ({"steps": 1, "stage": "bi", "latent": 192}, "--latent is a positive channel count for --stage intra"),

@@ -343,3 +343,38 @@ def test_a_new_optimizer_warms_its_learning_rate_up_and_a_resumed_one_does_not()
     assert LrWarmup(opt, 4).done == 6  # the state's own step count: no second warm-up
     # The first step of a new Adam moves every weight by lr whatever its gradient: warmed, by lr/4.
     assert float((1 - w.detach())[0]) == pytest.approx(2.5e-4 + 5e-4 + 7.5e-4 + 3e-3, rel=1e-3)
+
+
+def test_training_shows_the_prediction_in_the_blocks_where_the_codec_would():
+    from lvcodec.codec.frame_coder import BLOCK, EncodeChannel, _show_prediction
+    from lvcodec.train.loss import show_prediction
+
+    torch.manual_seed(0)
+    x = torch.rand(1, 6, 32, 48, dtype=torch.float64)
+    bad = (torch.rand(4, 6) < 0.5).repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1)
+    pred = (x + 0.2 * torch.randn_like(x) * bad).clamp(0, 1)  # exact in some blocks
+    x_hat = (x + 0.05 * torch.randn_like(x)).requires_grad_()
+    shown = show_prediction(x_hat, pred, x, BLOCK)
+    channel = EncodeChannel("cpu")
+    flags = channel.block_map(x, x_hat.detach(), pred, (32, 48))
+    assert 0 < flags.sum() < flags.numel()  # both kinds of block occur
+    assert torch.equal(shown.detach(), _show_prediction(x_hat.detach(), pred, flags))
+    shown.sum().backward()  # the synthesis learns only where it is shown
+    full = flags.repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1)
+    assert torch.equal(x_hat.grad[0, 0] == 0, full)
+
+
+def test_a_block_map_run_records_its_stage(data_dir, tmp_path, monkeypatch, make_model):
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.trainer import train_inter
+
+    models = tmp_path / "models"
+    _on_current_lambda_range(make_model(models, name="lvc-p", bi=False))
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    run = tmp_path / "run"
+    kw = dict(batch=2, patch=64, init="lvc-p", frames=3, log=lambda *a: None)
+    with pytest.raises(ConfigError, match="no block-prediction map"):
+        train_inter([data_dir], tmp_path / "enh", steps=1, stage="enhance", block_map=True, **kw)
+    train_inter([data_dir], run, steps=1, stage="bi", **kw)
+    state = train_inter([data_dir], run, steps=1, stage="bi", block_map=True, **kw)
+    assert [s.get("block_map", False) for s in state["stages"]] == [False, True]
