@@ -105,7 +105,7 @@ class _Stage:
             self.aux_opt.zero_grad(set_to_none=True)
             aux.backward()
             self.aux_opt.step()
-        return {k: float(out[k]) for k in ("loss", "bpp", "psnr")}
+        return {k: float(out[k].detach()) for k in ("loss", "bpp", "psnr")}
 
     def close(self):
         if self.prefetch:
