@@ -475,7 +475,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     data = SequencePatches(videos, stills, patch=patch, length=frames,
                            seed=info["step"] * world + rank)
     log(f"{len(videos)} videos + {len(stills)} stills; batch {batch} of {frames} x {patch}x{patch}; "
-        f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}")
+        f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}"
+        + ("; frames scored as shown through the block-prediction map" if block_map else ""))
     size = BatchSize(batch, log)
     batches = Prefetcher(lambda: data.batch(size.value))
 
