@@ -33,7 +33,8 @@ from lvcodec.nets.resample import half_picture, half_size
 from lvcodec.rd import PACKED_YUV_WEIGHTS, lambda_for, yuv_mse
 
 __all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "EncodeChannel",
-           "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder"]
+           "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder",
+           "prediction_flags", "show_prediction"]
 
 PAD = 32  # packed-frame sides are padded to this (hyper-latents at 1/32 of the packed frame)
 BLOCK = 8  # block-prediction map: one flag per 8x8 of the packed frame (16x16 luma, §4.6)
@@ -196,16 +197,7 @@ class EncodeChannel:
     def block_map(self, x, x_hat, pred, shape) -> torch.Tensor:
         """Flags the blocks where the prediction is closer to the source than the synthesis
         (the latents are coded already, so this only lowers distortion), writes them."""
-        h, w = shape
-        weights = torch.tensor(PACKED_YUV_WEIGHTS, dtype=torch.float64,
-                               device=x.device).view(1, -1, 1, 1)
-
-        def block_error(picture):
-            err = ((picture[..., :h, :w].clamp(0, 1).double() - x.double()) ** 2 * weights).sum(1)
-            err = torch.nn.functional.pad(err, (0, -w % BLOCK, 0, -h % BLOCK))
-            return err.view(-1, err.shape[-2] // BLOCK, BLOCK, err.shape[-1] // BLOCK, BLOCK).sum((2, 4))
-
-        flags = (block_error(pred) < block_error(x_hat))[0].cpu().numpy()
+        flags = prediction_flags(x, x_hat, pred, shape)[0].cpu().numpy()
         self.substreams.append(encode_block_map(flags))
         return torch.from_numpy(flags)
 
@@ -235,7 +227,7 @@ class EncodeChannel:
                                                     y_ref=y_ref, zero=zero))
                 return x_hat, feat, self.block_map(x, x_hat, pred, shape)
             (x_hat, feat, flags), streams = self._trial(run)
-            return (_show_prediction(x_hat, pred, flags), feat, streams), x_hat, flags
+            return (show_prediction(x_hat, pred, flags), feat, streams), x_hat, flags
 
         first, x_hat, flags = attempt()
         chosen, best = first, cost(first[0], first[2])
@@ -285,7 +277,7 @@ class DecodeChannel:
                 extra=None, y_ref=None):
         """Mirror of EncodeChannel.picture: the latent, its synthesis, the map read and shown."""
         x_hat, feat = synthesis(self.latent(coder, analyse, shape, extra=extra, y_ref=y_ref))
-        return _show_prediction(x_hat, pred, self.block_map(x, x_hat, pred, shape)), feat
+        return show_prediction(x_hat, pred, self.block_map(x, x_hat, pred, shape)), feat
 
     def choose(self, options: list, run, cost):
         """The stream holds the coding the encoder chose; the option only analyses."""
@@ -296,13 +288,32 @@ def _blocks(shape) -> tuple[int, int]:
     return -(-shape[0] // BLOCK), -(-shape[1] // BLOCK)
 
 
-def _show_prediction(x_hat: torch.Tensor, pred: torch.Tensor, flags: torch.Tensor) -> torch.Tensor:
-    """x_hat with the flagged blocks replaced by the prediction's samples (a selection: exact)."""
-    full = flags.repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1).to(x_hat.device)
+def prediction_flags(x: torch.Tensor, x_hat: torch.Tensor, pred: torch.Tensor,
+                     shape) -> torch.Tensor:
+    """(B, rows, cols): whether each block's prediction is closer to the source x than the
+    synthesis x_hat (6:1:1-weighted squared error of the clamped pictures, summed in binary64
+    over the block). shape: the packed (h, w) of x; x_hat and pred may be padded beyond it."""
+    h, w = shape
+    with torch.no_grad():
+        weights = torch.tensor(PACKED_YUV_WEIGHTS, dtype=torch.float64,
+                               device=x.device).view(1, -1, 1, 1)
+
+        def block_error(picture):
+            err = ((picture[..., :h, :w].clamp(0, 1).double() - x.double()) ** 2 * weights).sum(1)
+            err = torch.nn.functional.pad(err, (0, -w % BLOCK, 0, -h % BLOCK))
+            return err.view(-1, err.shape[-2] // BLOCK, BLOCK, err.shape[-1] // BLOCK, BLOCK).sum((2, 4))
+
+        return block_error(pred) < block_error(x_hat)
+
+
+def show_prediction(x_hat: torch.Tensor, pred: torch.Tensor, flags: torch.Tensor) -> torch.Tensor:
+    """x_hat with the flagged blocks replaced by the prediction's samples (a selection: exact).
+    flags: (rows, cols), or (B, rows, cols) per picture."""
+    full = flags.repeat_interleave(BLOCK, -2).repeat_interleave(BLOCK, -1).to(x_hat.device)
     ph, pw = x_hat.shape[-2:]
-    full = torch.nn.functional.pad(full[:ph, :pw], (0, max(0, pw - full.shape[1]),
-                                                    0, max(0, ph - full.shape[0])))
-    return torch.where(full, pred.to(x_hat.dtype), x_hat)
+    full = torch.nn.functional.pad(full[..., :ph, :pw], (0, max(0, pw - full.shape[-1]),
+                                                         0, max(0, ph - full.shape[-2])))
+    return torch.where(full.unsqueeze(-3), pred.to(x_hat.dtype), x_hat)
 
 
 class _Effort:

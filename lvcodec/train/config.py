@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lvcodec.errors import ConfigError
-from lvcodec.train import STAGE_NAMES
+from lvcodec.train import BLOCK_MAP_STAGES, STAGE_NAMES
 
 __all__ = ["TrainConfig", "MIN_FRAMES", "MAX_FRAMES", "DEFAULT_RUN_ROOT"]
 
@@ -51,8 +51,8 @@ class TrainConfig:
                 raise ConfigError(f"--{name} is a positive channel count for --stage intra")
         if self.joint and self.stage != "enhance":
             raise ConfigError("--joint is for --stage enhance")
-        if self.block_map and self.stage not in ("inter", "bi"):
-            raise ConfigError("--block-map is for --stage inter or bi")
+        if self.block_map and self.stage not in BLOCK_MAP_STAGES:
+            raise ConfigError(f"--block-map is for --stage {' or '.join(BLOCK_MAP_STAGES)}")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
             raise ConfigError(f"--frames {self.frames} out of range ({MIN_FRAMES}..{MAX_FRAMES})")
         return self

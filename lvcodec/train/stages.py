@@ -21,6 +21,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
+from lvcodec.codec.frame_coder import prediction_flags, show_prediction
 from lvcodec.codec.gop import hierarchy, layer_quality
 from lvcodec.nets.bi import BiNet
 from lvcodec.nets.enhance import EnhanceNet
@@ -28,9 +29,8 @@ from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
 from lvcodec.nets.resample import downsample2, half_picture, to_8bit
 from lvcodec.rd import LAMBDA_RANGE, lambda_for, yuv_mse
-from lvcodec.train import STAGE_NAMES
-from lvcodec.codec.frame_coder import BLOCK
-from lvcodec.train.loss import rd_loss, show_prediction
+from lvcodec.train import BLOCK_MAP_STAGES, STAGE_NAMES
+from lvcodec.train.loss import rd_loss
 
 __all__ = ["CodecNets", "Stage", "STAGES", "STAGE_NAMES", "motion_warp_weight"]
 
@@ -134,10 +134,14 @@ class _BiCascade(nn.Module):
 
 
 def _shown(out: dict, x: torch.Tensor, block_map: bool) -> dict:
-    """out with x_hat as the codec shows it (block_map: the prediction where it is better)."""
+    """out with x_hat as the codec shows it (block_map: the prediction in the blocks the
+    encoder's map would flag). The choice carries no gradient; each block carries the gradient
+    of the picture shown there, so the synthesis is not pulled towards blocks the prediction
+    wins anyway, and the rate term learns that their latents can go."""
     if not block_map:
         return out
-    return {**out, "x_hat": show_prediction(out["x_hat"], out["warped"], x, BLOCK)}
+    flags = prediction_flags(x, out["x_hat"], out["warped"], x.shape[-2:])
+    return {**out, "x_hat": show_prediction(out["x_hat"], out["warped"], flags)}
 
 
 def _to_8bit_ste(x: torch.Tensor) -> torch.Tensor:
@@ -249,3 +253,5 @@ STAGES = {
                      loss=ENHANCE_LOSS, gop=True, patch_multiple=128, aux_net="bi"),
 }
 assert STAGE_NAMES == ("intra", *STAGES), "lvcodec.train.STAGE_NAMES lists the stages in order"
+assert BLOCK_MAP_STAGES == tuple(n for n, s in STAGES.items() if s.block_map), \
+    "lvcodec.train.BLOCK_MAP_STAGES lists the stages that train through the map"

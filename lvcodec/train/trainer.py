@@ -367,7 +367,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
                 init: str | None = None,
                 checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
-                block_map: bool = False, precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
+                block_map: bool = False, precision: str = _T.precision, threads: int | None = None,
+                log=print) -> dict:
     """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
     sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 
@@ -376,7 +377,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     branches, a new enhancement net). A P run warms the motion up over its first 3000 steps;
     `motion_warmup=N` starts another warm-up of N steps here. `joint` (enhance): the B net trains
     too. `block_map` (inter, bi): every frame is scored and referenced as the codec shows it,
-    with the prediction in the blocks where it is better (train/loss.show_prediction).
+    with the prediction in the blocks where it is better (stages._shown).
     """
     if stage not in STAGES:
         raise ConfigError(f"no training stage {stage!r} (one of {', '.join(STAGES)})")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lvcodec.bitstream import LvcReader
-from lvcodec.codec.frame_coder import BLOCK, DecodeChannel, EncodeChannel, _blocks, _show_prediction
+from lvcodec.codec.frame_coder import BLOCK, DecodeChannel, EncodeChannel, _blocks, show_prediction
 from lvcodec.entropy import decode_block_map, encode_block_map
 from lvcodec.errors import CorruptStream
 
@@ -78,7 +78,7 @@ def test_selection_takes_the_prediction_samples_exactly_in_flagged_blocks():
     pred_p = torch.nn.functional.pad(pred, (0, 4, 0, 12), value=0.5)
     flags = torch.zeros(3, 4, dtype=torch.bool)
     flags[0, 0] = flags[2, 3] = True
-    out = _show_prediction(x_hat_p, pred_p, flags)
+    out = show_prediction(x_hat_p, pred_p, flags)
     assert out.shape == x_hat_p.shape
     assert torch.equal(out[..., :BLOCK, :BLOCK], pred_p[..., :BLOCK, :BLOCK])
     assert torch.equal(out[..., 16:20, 24:28], pred_p[..., 16:20, 24:28])  # the partial corner

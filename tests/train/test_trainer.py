@@ -346,22 +346,25 @@ def test_a_new_optimizer_warms_its_learning_rate_up_and_a_resumed_one_does_not()
 
 
 def test_training_shows_the_prediction_in_the_blocks_where_the_codec_would():
-    from lvcodec.codec.frame_coder import BLOCK, EncodeChannel, _show_prediction
-    from lvcodec.train.loss import show_prediction
+    from lvcodec.codec.frame_coder import BLOCK, EncodeChannel, show_prediction
+    from lvcodec.train.stages import _shown
 
     torch.manual_seed(0)
-    x = torch.rand(1, 6, 32, 48, dtype=torch.float64)
-    bad = (torch.rand(4, 6) < 0.5).repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1)
+    x = torch.rand(2, 6, 32, 48, dtype=torch.float64)
+    bad = (torch.rand(2, 1, 4, 6) < 0.5).repeat_interleave(BLOCK, 2).repeat_interleave(BLOCK, 3)
     pred = (x + 0.2 * torch.randn_like(x) * bad).clamp(0, 1)  # exact in some blocks
     x_hat = (x + 0.05 * torch.randn_like(x)).requires_grad_()
-    shown = show_prediction(x_hat, pred, x, BLOCK)
-    channel = EncodeChannel("cpu")
-    flags = channel.block_map(x, x_hat.detach(), pred, (32, 48))
-    assert 0 < flags.sum() < flags.numel()  # both kinds of block occur
-    assert torch.equal(shown.detach(), _show_prediction(x_hat.detach(), pred, flags))
+    shown = _shown({"x_hat": x_hat, "warped": pred}, x, True)["x_hat"]
     shown.sum().backward()  # the synthesis learns only where it is shown
-    full = flags.repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1)
-    assert torch.equal(x_hat.grad[0, 0] == 0, full)
+    for i in range(2):  # each picture of the batch as the encoder flags and shows it alone
+        flags = EncodeChannel("cpu").block_map(x[i:i + 1], x_hat[i:i + 1].detach(), pred[i:i + 1],
+                                               (32, 48))
+        assert 0 < flags.sum() < flags.numel()  # both kinds of block occur
+        assert torch.equal(shown[i:i + 1].detach(),
+                           show_prediction(x_hat[i:i + 1].detach(), pred[i:i + 1], flags))
+        full = flags.repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1)
+        assert torch.equal(x_hat.grad[i, 0] == 0, full)
+    assert _shown({"x_hat": x_hat}, x, False)["x_hat"] is x_hat
 
 
 def test_a_block_map_run_records_its_stage(data_dir, tmp_path, monkeypatch, make_model):
