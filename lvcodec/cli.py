@@ -17,7 +17,7 @@ from lvcodec.codec.config import (DOWNSAMPLE_MODES, MAX_QUALITY, ON_ERROR_MODES,
                                   EncoderConfig)
 from lvcodec.errors import FormatError, InputError, LvcError, printable
 from lvcodec.train import STAGE_NAMES
-from lvcodec.train.config import MAX_FRAMES, MIN_FRAMES, TrainConfig
+from lvcodec.train.config import MAX_FRAMES, MAX_STEP, MIN_FRAMES, TrainConfig
 
 TRAIN = TrainConfig()  # `lvc train`'s defaults
 
@@ -395,6 +395,10 @@ def prepare_data_cmd(out_dir, packages_roots):
 @click.option("--block-map", is_flag=True,
               help="inter, bi: score and reference each frame as the codec shows it, with the "
                    "prediction in the blocks where it is closer (the block-prediction map).")
+@click.option("--max-step", type=click.IntRange(1, MAX_STEP), default=TRAIN.max_step,
+              show_default=True, metavar="N",
+              help="inter: frame distances of the real clips up to N (above 3: half of them at "
+                   "4..N, as random access's anchors, 8 frames apart at GOP 8).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
 @click.option("--batch", type=int, default=TRAIN.batch, show_default=True)
@@ -421,8 +425,8 @@ def prepare_data_cmd(out_dir, packages_roots):
               help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, stage, frames, joint, block_map, minutes, steps, batch, patch, lr, warmup,
-          motion_warmup, width, latent, init, device, threads, precision, export):
+def train(data, run_dir, stage, frames, joint, block_map, max_step, minutes, steps, batch, patch,
+          lr, warmup, motion_warmup, width, latent, init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     from dataclasses import replace
 
@@ -430,6 +434,7 @@ def train(data, run_dir, stage, frames, joint, block_map, minutes, steps, batch,
     from lvcodec.train.trainer import train
 
     config = TrainConfig(stage=stage, frames=frames, joint=joint, block_map=block_map,
+                         max_step=max_step,
                          minutes=minutes, steps=steps,
                          batch=batch, patch=patch, lr=lr, warmup=warmup,
                          motion_warmup=motion_warmup,

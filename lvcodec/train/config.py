@@ -7,9 +7,10 @@ from pathlib import Path
 from lvcodec.errors import ConfigError
 from lvcodec.train import BLOCK_MAP_STAGES, STAGE_NAMES
 
-__all__ = ["TrainConfig", "MIN_FRAMES", "MAX_FRAMES", "DEFAULT_RUN_ROOT"]
+__all__ = ["TrainConfig", "MIN_FRAMES", "MAX_FRAMES", "MAX_STEP", "DEFAULT_RUN_ROOT"]
 
 MIN_FRAMES, MAX_FRAMES = 2, 33  # sequence stages: pairs up to a GOP of 32 + 1
+MAX_STEP = 32  # the longest frame distance a P frame is coded at (an anchor of a GOP of 32)
 DEFAULT_RUN_ROOT = Path.home() / ".cache" / "lvcodec" / "runs"  # one run directory per stage
 
 
@@ -21,6 +22,7 @@ class TrainConfig:
     frames: int = 2  # sequence stages: sequence length (bi, enhance: GOP length + 1)
     joint: bool = False  # enhance: the B net trains too
     block_map: bool = False  # inter, bi: frames scored as shown through the block-prediction map
+    max_step: int = 3  # inter: real clips sampled at frame distances up to this (RA anchors: 8)
     minutes: float | None = None  # stop after this many minutes ...
     steps: int | None = None  # ... or this many more steps (one of the two is needed)
     batch: int = 8
@@ -53,6 +55,10 @@ class TrainConfig:
             raise ConfigError("--joint is for --stage enhance")
         if self.block_map and self.stage not in BLOCK_MAP_STAGES:
             raise ConfigError(f"--block-map is for --stage {' or '.join(BLOCK_MAP_STAGES)}")
+        if self.max_step != 3 and self.stage != "inter":
+            raise ConfigError("--max-step is for --stage inter")
+        if not 1 <= self.max_step <= MAX_STEP:
+            raise ConfigError(f"--max-step {self.max_step} out of range (1..{MAX_STEP})")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
             raise ConfigError(f"--frames {self.frames} out of range ({MIN_FRAMES}..{MAX_FRAMES})")
         return self

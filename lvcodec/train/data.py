@@ -363,18 +363,21 @@ def load_videos(dirs, max_frames_per_video: int = 400):
 class SequencePatches:
     """Short co-located crops of frame sequences for inter training, as (B, L, 6, p/2, p/2).
 
-    Half come from the real clips (random start, frame step 1-3, flips, time reversal); the other
+    Half come from the real clips (random start, frame step 1-3, flips, time reversal; with
+    `max_step` > 3 half of those at a step of 4..`max_step`, the distances of random access's
+    anchors); the other
     half is synthesised from any frame (DESIGN §7), for motion a dozen clips do not cover: a window panning at a constant speed over the picture (global motion) plus a
     patch of another picture moving on its own (local motion and occlusion, as FlyingChairs).
     """
 
-    def __init__(self, videos, stills=(), patch: int = 128, length: int = 2, seed: int = 0):
+    def __init__(self, videos, stills=(), patch: int = 128, length: int = 2, seed: int = 0,
+                 max_step: int = 3):
         self.videos = [v for v in videos if len(v) >= length and min(v[0][0].shape) >= patch]
         self.pictures = [f for f in stills if min(f[0].shape) >= patch]
         self.pictures += [f for v in self.videos for f in v[:: max(1, len(v) // 20)]]
         if not self.videos and not self.pictures:
             raise InputError(f"no training video or picture is at least {patch}x{patch}")
-        self.patch, self.length = patch, length
+        self.patch, self.length, self.max_step = patch, length, max_step
         self.rng = random.Random(seed + 1000 * int(os.environ.get("RANK", 0)))
         # Half-size versions (less detail, larger apparent motion) are made once, not per sample.
         self.halves = [_half_frame(f) for f in self.pictures if min(f[0].shape) >= 2 * patch + 64]
@@ -382,7 +385,11 @@ class SequencePatches:
     def _real(self):
         rng, n = self.rng, self.length
         video = rng.choice(self.videos)
-        step = rng.choice([s for s in (1, 1, 2, 3) if (n - 1) * s < len(video)])
+        if self.max_step <= 3 or rng.random() < 0.5:
+            steps = [s for s in (1, 1, 2, 3) if s <= self.max_step]
+        else:
+            steps = range(4, self.max_step + 1)
+        step = rng.choice([s for s in steps if (n - 1) * s < len(video)] or [1])
         start = rng.randrange(0, len(video) - (n - 1) * step)
         seq = [video[start + i * step] for i in range(n)]
         if rng.random() < 0.5:

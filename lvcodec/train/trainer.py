@@ -263,7 +263,7 @@ def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
     if config.stage == "intra":
         return train_intra(data_dirs, run_dir, width=config.width, latent=config.latent, **common)
     return train_inter(data_dirs, run_dir, frames=config.frames, stage=config.stage,
-                       joint=config.joint, block_map=config.block_map,
+                       joint=config.joint, block_map=config.block_map, max_step=config.max_step,
                        motion_warmup=config.motion_warmup, **common)
 
 
@@ -367,8 +367,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
                 init: str | None = None,
                 checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
-                block_map: bool = False, precision: str = _T.precision, threads: int | None = None,
-                log=print) -> dict:
+                block_map: bool = False, max_step: int = _T.max_step, precision: str = _T.precision,
+                threads: int | None = None, log=print) -> dict:
     """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
     sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 
@@ -377,7 +377,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     branches, a new enhancement net). A P run warms the motion up over its first 3000 steps;
     `motion_warmup=N` starts another warm-up of N steps here. `joint` (enhance): the B net trains
     too. `block_map` (inter, bi): every frame is scored and referenced as the codec shows it,
-    with the prediction in the blocks where it is better (stages._shown).
+    with the prediction in the blocks where it is better (stages._shown). `max_step` (inter):
+    the real clips' frame distances reach this (half of them above 3).
     """
     if stage not in STAGES:
         raise ConfigError(f"no training stage {stage!r} (one of {', '.join(STAGES)})")
@@ -458,11 +459,14 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
         info["motion_warmup"] = [info["step"], motion_warmup]
     if will_train and (not stages or stages[-1]["frames"] != frames
                        or stages[-1].get("lr", 1e-4) != lr or motion_warmup
-                       or stages[-1].get("block_map", False) != block_map):
+                       or stages[-1].get("block_map", False) != block_map
+                       or stages[-1].get("max_step", 3) != max_step):
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch,
                        "lr": lr})
         if block_map:
             stages[-1]["block_map"] = True
+        if max_step != 3:
+            stages[-1]["max_step"] = max_step
         if motion_warmup:
             stages[-1]["motion_warmup"] = motion_warmup
     for g, scale in zip(opt.param_groups, (1, 10)):
@@ -474,10 +478,11 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
     videos, stills = load_videos(data_dirs)
     data = SequencePatches(videos, stills, patch=patch, length=frames,
-                           seed=info["step"] * world + rank)
+                           seed=info["step"] * world + rank, max_step=max_step)
     log(f"{len(videos)} videos + {len(stills)} stills; batch {batch} of {frames} x {patch}x{patch}; "
         f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}"
-        + ("; frames scored as shown through the block-prediction map" if block_map else ""))
+        + ("; frames scored as shown through the block-prediction map" if block_map else "")
+        + (f"; real clips at frame distances up to {max_step}" if max_step != 3 else ""))
     size = BatchSize(batch, log)
     batches = Prefetcher(lambda: data.batch(size.value))
 

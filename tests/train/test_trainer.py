@@ -121,6 +121,31 @@ def test_sequence_patches_are_co_located_crops_of_consecutive_frames(data_dir):
     assert 0 < (seq[:, 1] - seq[:, 0]).abs().mean() < 0.2  # moving, but the same place
 
 
+def test_sequence_patches_reach_the_frame_distances_of_random_access_anchors():
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.config import TrainConfig
+    from lvcodec.train.data import SequencePatches
+
+    # Frame i is flat at value 4 i: a patch's value names its frame, its neighbour's the step.
+    video = [tuple(np.full(s, 4 * i, np.uint8) for s in ((64, 64), (32, 32), (32, 32)))
+             for i in range(40)]
+
+    def steps(max_step):
+        data = SequencePatches([video], patch=32, length=2, seed=3, max_step=max_step)
+        seen = set()
+        for _ in range(100):
+            a, b = data._real()
+            seen.add(abs(int(b[0][0, 0]) - int(a[0][0, 0])) // 4)
+        return seen
+
+    assert steps(3) == {1, 2, 3}  # the default: today's short steps only
+    assert steps(8) == set(range(1, 9))
+    with pytest.raises(ConfigError, match="--max-step is for --stage inter"):
+        TrainConfig(stage="bi", steps=1, max_step=8).validate()
+    with pytest.raises(ConfigError, match="out of range"):
+        TrainConfig(stage="inter", steps=1, max_step=0).validate()
+
+
 def test_exporting_an_intra_run_keeps_the_models_p_frame_net(data_dir, tmp_path, monkeypatch,
                                                              make_model):
     from lvcodec.train.export import export_model
