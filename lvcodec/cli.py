@@ -383,7 +383,9 @@ def prepare_data_cmd(out_dir, packages_roots):
                    "[default: ~/.cache/lvcodec/runs/STAGE]")
 @click.option("--stage", type=click.Choice(list(STAGE_NAMES)), default=TRAIN.stage,
               show_default=True,
-              help="intra: I-frame net on patches; inter: P-frame net on sequences (intra frozen); "
+              help="intra: I-frame net on patches; motion: the P and B nets' motion estimators "
+                   "against OpenCV's DIS flow (encoder side only; needs opencv-python-headless); "
+                   "inter: P-frame net on sequences (intra frozen); "
                    "bi: B-frame net on hierarchical GOPs (intra and P nets frozen); enhance: the "
                    "enhancement net on GOPs of half-scale B frames (B net frozen unless --joint).")
 @click.option("--frames", type=click.IntRange(MIN_FRAMES, MAX_FRAMES), default=TRAIN.frames,
@@ -397,7 +399,7 @@ def prepare_data_cmd(out_dir, packages_roots):
                    "prediction in the blocks where it is closer (the block-prediction map).")
 @click.option("--max-step", type=click.IntRange(1, MAX_STEP), default=TRAIN.max_step,
               show_default=True, metavar="N",
-              help="inter: frame distances of the real clips up to N (above 3: half of them at "
+              help="inter, motion: frame distances of the real clips up to N (above 3: half at "
                    "4..N, as random access's anchors, 8 frames apart at GOP 8).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")

@@ -2,5 +2,5 @@
 
 # The training stages in order (torch-free, for the CLI): each sequence stage is declared in
 # lvcodec/train/stages.py, which checks that it lists them in this order.
-STAGE_NAMES = ("intra", "inter", "bi", "enhance")
+STAGE_NAMES = ("intra", "motion", "inter", "bi", "enhance")
 BLOCK_MAP_STAGES = ("inter", "bi")  # those that can train through the block-prediction map

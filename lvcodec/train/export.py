@@ -130,8 +130,8 @@ def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict, lambda_ran
         "lambda_range": list(lambda_range),
         "training": trainings["training"],
     }
-    for key, kind in (("inter", "training_inter"), ("bi", "training_bi"),
-                      ("enhance", "training_enhance")):
+    for key, kind in (("inter", "training_motion"), ("inter", "training_inter"),
+                      ("bi", "training_bi"), ("enhance", "training_enhance")):
         if nets[key] is not None and trainings.get(kind):
             card[kind] = trainings[kind]
     for key, net in (("measured", "intra"), ("measured_inter", "inter"), ("measured_bi", "bi"),

@@ -133,6 +133,38 @@ class _BiCascade(nn.Module):
         return terms
 
 
+class _FlowCascade(nn.Module):
+    """Frame pairs: each estimator's flow from the frame to its intra-decoded reference against
+    DIS's flow between the originals, as the mean end-point error in packed-frame pixels. Logs
+    the warp PSNR-YUV of the reference by the estimated flow in place of a coded picture's."""
+
+    def __init__(self, nets: CodecNets):
+        super().__init__()
+        self.nets = nets
+
+    def estimators(self) -> list:
+        return [net.estimator for net in (self.nets.inter, self.nets.bi) if net is not None]
+
+    def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
+        from lvcodec.nets.motion import warp
+        from lvcodec.train.teacher import dis_flow
+
+        x, ref = seq[:, 1], seq[:, 0]
+        with torch.no_grad():
+            ref_hat = self.nets.intra(ref, q)["x_hat"].float().clamp(0, 1)
+            target = dis_flow(x, ref)
+        estimators = self.estimators()
+        loss, mse = 0.0, 0.0
+        for est in estimators:
+            flow = est(x, ref_hat).float()
+            loss = loss + ((flow - target).square().sum(dim=1) + 1e-6).sqrt().mean() / len(estimators)
+            with torch.no_grad():
+                mse = mse + yuv_mse(warp(ref_hat, flow.detach()), x) / len(estimators)
+        zero = x.new_zeros(())
+        return {"loss": loss, "bpp": zero, "mse": mse.mean(),
+                "psnr": (-10 * torch.log10(mse.clamp_min(1e-10))).mean()}
+
+
 def _shown(out: dict, x: torch.Tensor, block_map: bool) -> dict:
     """out with x_hat as the codec shows it (block_map: the prediction in the blocks the
     encoder's map would flag). The choice carries no gradient; each block carries the gradient
@@ -185,6 +217,9 @@ class _EnhanceCascade(nn.Module):
         return terms
 
 
+MOTION_LOSS = ("mean end-point error (packed-frame pixels) of the P and B nets' motion estimators, "
+               "frame to intra-decoded reference, against OpenCV DIS (medium) on the original pair; "
+               "every other net frozen")
 INTER_LOSS = ("mean over the P frames of a sequence of lambda(q)*255^2*MSE-YUV + bpp (motion + "
               "latents); intra net frozen")
 BI_LOSS = ("mean over the B frames of a hierarchical GOP of lambda(q_layer)*255^2*MSE-YUV + bpp "
@@ -211,6 +246,7 @@ class Stage:
     motion_warmup: bool = False  # the run warms its motion up (_Cascade)
     aux_net: str | None = None  # whose entropy bottlenecks the aux optimizer fits (default: net)
     block_map: bool = False  # its frames can train through the block-prediction map
+    parts: Callable | None = None  # nets -> the modules it trains, when not the whole net
 
     @property
     def card_key(self) -> str:
@@ -218,6 +254,8 @@ class Stage:
 
     def trained(self, nets, joint: bool = False) -> tuple:
         """The nets this stage's optimizer updates (enhance with joint: the B net too)."""
+        if self.parts is not None:
+            return tuple(self.parts(nets))
         net = getattr(nets, self.net)
         return (net, nets.bi) if joint and self.name == "enhance" else (net,)
 
@@ -228,6 +266,8 @@ class Stage:
         """Why `frames` x `patch` cannot train this stage (None: they can)."""
         if frames < 2:
             return "inter training needs sequences of at least 2 frames"
+        if self.name == "motion" and frames != 2:
+            return f"motion training takes frame pairs (--frames 2), not {frames}"
         if self.gop and (frames < 3 or (frames - 1) & (frames - 2)):
             return f"B-frame training takes GOPs of 2^k + 1 frames (3, 5, 9, 17), not {frames}"
         if patch % self.patch_multiple:
@@ -238,6 +278,11 @@ class Stage:
 
 
 STAGES = {
+    "motion": Stage("motion", net="inter", title="motion-estimator", needs=None, below=("intra",),
+                    fresh=lambda nets: InterNet.from_intra(nets.intra),
+                    cascade=lambda nets, lam, warmup, bmap: _FlowCascade(nets),
+                    loss=MOTION_LOSS,
+                    parts=lambda nets: [n.estimator for n in (nets.inter, nets.bi) if n is not None]),
     "inter": Stage("inter", net="inter", title="P-frame", needs=None, below=("intra",),
                    fresh=lambda nets: InterNet.from_intra(nets.intra),
                    cascade=lambda nets, lam, warmup, bmap: _Cascade(nets, warmup, lam, bmap),

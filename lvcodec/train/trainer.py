@@ -414,8 +414,10 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
                           "own --run-dir")
     trained_nets = spec.trained(nets, joint)
     for net in (nets.intra, nets.inter, nets.bi, nets.enhance):
-        if net is not None and net not in trained_nets:
+        if net is not None:
             net.requires_grad_(False)
+    for net in trained_nets:  # whole nets, or parts of one (the motion stage's estimators)
+        net.requires_grad_(True)
     params, aux_params = _split_params(nets)
     # The factorized priors' densities learn 10x faster: a new motion hyper-latent starts with a
     # broad density that cost ~5 bits a symbol (0.04 bpp, half a P frame at low rates) for
@@ -483,6 +485,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
         f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}"
         + ("; frames scored as shown through the block-prediction map" if block_map else "")
         + (f"; real clips at frame distances up to {max_step}" if max_step != 3 else ""))
+    if spec.parts is not None:  # a stage that trains parts of a net names what it optimises
+        log(f"loss: {spec.loss}")
     size = BatchSize(batch, log)
     batches = Prefetcher(lambda: data.batch(size.value))
 

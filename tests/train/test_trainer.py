@@ -140,10 +140,61 @@ def test_sequence_patches_reach_the_frame_distances_of_random_access_anchors():
 
     assert steps(3) == {1, 2, 3}  # the default: today's short steps only
     assert steps(8) == set(range(1, 9))
-    with pytest.raises(ConfigError, match="--max-step is for --stage inter"):
+    with pytest.raises(ConfigError, match="--max-step is for --stage inter or motion"):
         TrainConfig(stage="bi", steps=1, max_step=8).validate()
     with pytest.raises(ConfigError, match="out of range"):
         TrainConfig(stage="inter", steps=1, max_step=0).validate()
+
+
+def test_motion_stage_teaches_only_the_estimators_and_exports_the_rest_unchanged(
+        data_dir, tmp_path, monkeypatch, make_model):
+    pytest.importorskip("cv2")
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_inter
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    _on_current_lambda_range(make_model(models, name="lvc-pb", bi=True))
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    before = load_model("lvc-pb")
+    run = tmp_path / "run"
+    lines = []
+    info = train_inter([data_dir], run, stage="motion", frames=2, steps=2, batch=2, patch=64,
+                       init="lvc-pb", log=lines.append)
+    assert info["step"] == 2 and any("DIS" in line for line in lines)
+    export_model(run, models / "lvc-pb")
+    after = load_model("lvc-pb")
+    assert after.card["training_motion"]["steps"] == 2
+    assert after.card.get("training_inter") == before.card.get("training_inter")
+    for name in ("intra", "inter", "bi"):
+        old, new = getattr(before, name).state_dict(), getattr(after, name).state_dict()
+        moved = {k for k in old if not torch.equal(old[k], new[k])}
+        if name == "intra":
+            assert not moved
+        else:  # the estimator learnt; the frame coder (decoder side) is bit for bit the same
+            assert moved and all(k.startswith("estimator.") for k in moved), moved
+
+
+def test_dis_teacher_finds_a_known_shift():
+    pytest.importorskip("cv2")
+    from lvcodec.nets.layers import pack_yuv420
+    from lvcodec.nets.motion import warp
+    from lvcodec.train.teacher import dis_flow
+
+    rng = np.random.default_rng(0)
+    big = torch.from_numpy(rng.random((1, 1, 96, 104)).astype(np.float32))
+    big = torch.nn.functional.avg_pool2d(big, 5, 1, 2)  # smooth texture DIS can track
+    big = (big - big.min()) / (big.max() - big.min())
+    ref_y, cur_y = big[..., 8:72, 8:72], big[..., 8:72, 12:76]  # cur(p) = ref(p + 4 luma px in x)
+    chroma = torch.full((1, 1, 32, 32), 0.5)
+    ref, cur = pack_yuv420(ref_y, chroma, chroma), pack_yuv420(cur_y, chroma, chroma)
+    flow = dis_flow(cur, ref)
+    assert flow.shape == (1, 2, 32, 32)
+    inner = flow[..., 4:-4, 4:-8]  # away from the borders the shift leaves unseen
+    assert abs(float(inner[:, 0].median()) - 2.0) < 0.25  # 4 luma px = 2 packed px
+    assert abs(float(inner[:, 1].median())) < 0.25
+    assert float((warp(ref, flow) - cur)[..., 4:-4, 4:-8].abs().mean()) < \
+        float((ref - cur)[..., 4:-4, 4:-8].abs().mean()) / 3
 
 
 def test_exporting_an_intra_run_keeps_the_models_p_frame_net(data_dir, tmp_path, monkeypatch,
