@@ -4,3 +4,4 @@
 # lvcodec/train/stages.py, which checks that it lists them in this order.
 STAGE_NAMES = ("intra", "motion", "inter", "bi", "enhance")
 BLOCK_MAP_STAGES = ("inter", "bi")  # those that can train through the block-prediction map
+MAX_STEP_STAGES = ("motion", "inter")  # those whose real clips --max-step reaches

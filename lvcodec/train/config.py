@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lvcodec.errors import ConfigError
-from lvcodec.train import BLOCK_MAP_STAGES, STAGE_NAMES
+from lvcodec.train import BLOCK_MAP_STAGES, MAX_STEP_STAGES, STAGE_NAMES
 
 __all__ = ["TrainConfig", "MIN_FRAMES", "MAX_FRAMES", "MAX_STEP", "DEFAULT_RUN_ROOT"]
 
@@ -55,8 +55,8 @@ class TrainConfig:
             raise ConfigError("--joint is for --stage enhance")
         if self.block_map and self.stage not in BLOCK_MAP_STAGES:
             raise ConfigError(f"--block-map is for --stage {' or '.join(BLOCK_MAP_STAGES)}")
-        if self.max_step != 3 and self.stage not in ("inter", "motion"):
-            raise ConfigError("--max-step is for --stage inter or motion")
+        if self.max_step != TrainConfig.max_step and self.stage not in MAX_STEP_STAGES:
+            raise ConfigError(f"--max-step is for --stage {' or '.join(MAX_STEP_STAGES)}")
         if not 1 <= self.max_step <= MAX_STEP:
             raise ConfigError(f"--max-step {self.max_step} out of range (1..{MAX_STEP})")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:

@@ -27,10 +27,12 @@ from lvcodec.nets.bi import BiNet
 from lvcodec.nets.enhance import EnhanceNet
 from lvcodec.nets.inter import InterNet
 from lvcodec.nets.intra import IntraNet
+from lvcodec.nets.motion import warp
 from lvcodec.nets.resample import downsample2, half_picture, to_8bit
 from lvcodec.rd import LAMBDA_RANGE, lambda_for, yuv_mse
 from lvcodec.train import BLOCK_MAP_STAGES, STAGE_NAMES
 from lvcodec.train.loss import rd_loss
+from lvcodec.train.teacher import dis_flow
 
 __all__ = ["CodecNets", "Stage", "STAGES", "STAGE_NAMES", "motion_warp_weight"]
 
@@ -133,6 +135,11 @@ class _BiCascade(nn.Module):
         return terms
 
 
+def _estimators(nets: CodecNets) -> list:
+    """The motion estimators the motion stage trains: the P net's, and the B net's if any."""
+    return [net.estimator for net in (nets.inter, nets.bi) if net is not None]
+
+
 class _FlowCascade(nn.Module):
     """Frame pairs: each estimator's flow from the frame to its intra-decoded reference against
     DIS's flow between the originals, as the mean end-point error in packed-frame pixels. Logs
@@ -142,18 +149,12 @@ class _FlowCascade(nn.Module):
         super().__init__()
         self.nets = nets
 
-    def estimators(self) -> list:
-        return [net.estimator for net in (self.nets.inter, self.nets.bi) if net is not None]
-
     def forward(self, seq: torch.Tensor, q: torch.Tensor, step: int) -> dict:
-        from lvcodec.nets.motion import warp
-        from lvcodec.train.teacher import dis_flow
-
         x, ref = seq[:, 1], seq[:, 0]
         with torch.no_grad():
             ref_hat = self.nets.intra(ref, q)["x_hat"].float().clamp(0, 1)
             target = dis_flow(x, ref)
-        estimators = self.estimators()
+        estimators = _estimators(self.nets)
         loss, mse = 0.0, 0.0
         for est in estimators:
             flow = est(x, ref_hat).float()
@@ -282,7 +283,7 @@ STAGES = {
                     fresh=lambda nets: InterNet.from_intra(nets.intra),
                     cascade=lambda nets, lam, warmup, bmap: _FlowCascade(nets),
                     loss=MOTION_LOSS,
-                    parts=lambda nets: [n.estimator for n in (nets.inter, nets.bi) if n is not None]),
+                    parts=_estimators),
     "inter": Stage("inter", net="inter", title="P-frame", needs=None, below=("intra",),
                    fresh=lambda nets: InterNet.from_intra(nets.intra),
                    cascade=lambda nets, lam, warmup, bmap: _Cascade(nets, warmup, lam, bmap),

@@ -7,6 +7,8 @@ a supervised target; it is a training-time dependency only (opencv-python-headle
 never calls it.
 """
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -16,18 +18,14 @@ from lvcodec.nets.motion import downscale_flow
 
 __all__ = ["dis_flow"]
 
-_DIS = {}
-
-
+@lru_cache(maxsize=1)
 def _dis():
     try:
         import cv2
     except ImportError:
         raise ConfigError("the motion stage's teacher needs OpenCV: "
                           "pip install opencv-python-headless") from None
-    if "dis" not in _DIS:
-        _DIS["dis"] = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    return _DIS["dis"]
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 
 
 def _luma8(x: torch.Tensor) -> np.ndarray:

@@ -462,12 +462,12 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     if will_train and (not stages or stages[-1]["frames"] != frames
                        or stages[-1].get("lr", 1e-4) != lr or motion_warmup
                        or stages[-1].get("block_map", False) != block_map
-                       or stages[-1].get("max_step", 3) != max_step):
+                       or stages[-1].get("max_step", _T.max_step) != max_step):
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch,
                        "lr": lr})
         if block_map:
             stages[-1]["block_map"] = True
-        if max_step != 3:
+        if max_step != _T.max_step:
             stages[-1]["max_step"] = max_step
         if motion_warmup:
             stages[-1]["motion_warmup"] = motion_warmup
@@ -484,7 +484,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     log(f"{len(videos)} videos + {len(stills)} stills; batch {batch} of {frames} x {patch}x{patch}; "
         f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}"
         + ("; frames scored as shown through the block-prediction map" if block_map else "")
-        + (f"; real clips at frame distances up to {max_step}" if max_step != 3 else ""))
+        + (f"; real clips at frame distances up to {max_step}" if max_step != _T.max_step else ""))
     if spec.parts is not None:  # a stage that trains parts of a net names what it optimises
         log(f"loss: {spec.loss}")
     size = BatchSize(batch, log)

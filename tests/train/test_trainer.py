@@ -140,7 +140,7 @@ def test_sequence_patches_reach_the_frame_distances_of_random_access_anchors():
 
     assert steps(3) == {1, 2, 3}  # the default: today's short steps only
     assert steps(8) == set(range(1, 9))
-    with pytest.raises(ConfigError, match="--max-step is for --stage inter or motion"):
+    with pytest.raises(ConfigError, match="--max-step is for --stage motion or inter"):
         TrainConfig(stage="bi", steps=1, max_step=8).validate()
     with pytest.raises(ConfigError, match="out of range"):
         TrainConfig(stage="inter", steps=1, max_step=0).validate()
