@@ -401,6 +401,10 @@ def prepare_data_cmd(out_dir, packages_roots):
               show_default=True, metavar="N",
               help="inter, motion: frame distances of the real clips up to N (above 3: half at "
                    "4..N, as random access's anchors, 8 frames apart at GOP 8).")
+@click.option("--pred-skip", is_flag=True,
+              help="inter, bi: a new run gives the stage's net (P or B) the prediction skip (the "
+                   "prediction added to the synthesis through a gate that starts at zero: the same "
+                   "pictures at step one).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
 @click.option("--batch", type=int, default=TRAIN.batch, show_default=True)
@@ -427,7 +431,8 @@ def prepare_data_cmd(out_dir, packages_roots):
               help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, stage, frames, joint, block_map, max_step, minutes, steps, batch, patch,
+def train(data, run_dir, stage, frames, joint, block_map, max_step, pred_skip, minutes, steps,
+          batch, patch,
           lr, warmup, motion_warmup, width, latent, init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
     from dataclasses import replace
@@ -436,7 +441,7 @@ def train(data, run_dir, stage, frames, joint, block_map, max_step, minutes, ste
     from lvcodec.train.trainer import train
 
     config = TrainConfig(stage=stage, frames=frames, joint=joint, block_map=block_map,
-                         max_step=max_step,
+                         max_step=max_step, pred_skip=pred_skip,
                          minutes=minutes, steps=steps,
                          batch=batch, patch=patch, lr=lr, warmup=warmup,
                          motion_warmup=motion_warmup,

@@ -418,15 +418,15 @@ class _ContextualCoder(_FrameCoder):
         reads). prior_fn works on the float nets (refinement); contexts, extra, y_ref and pred
         are decoder-side."""
         def analyse():
-            ctx = _f32(contexts)
+            ctx, pred32 = _f32(contexts), _f32(pred)
             y, z = self.net.analyse(xp, ctx, q)
             return self.effort.refine(self.net, y, z, xp, shape, quality, prior_fn,
-                                      lambda y_hat: self.net.synthesise(y_hat, ctx, q)[0],
+                                      lambda y_hat: self.net.synthesise(y_hat, ctx, q, pred32)[0],
                                       y_ref=y_ref)
 
         def synthesis(y_hat):
             with exact():
-                return self.dec.synthesise(y_hat, contexts, q)
+                return self.dec.synthesise(y_hat, contexts, q, pred)
 
         x_hat, feat = ch.picture(self.latent, analyse, synthesis, pred, shape, x=x,
                                  cost=self._cost(x, quality, shape), extra=extra, y_ref=y_ref)

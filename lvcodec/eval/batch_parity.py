@@ -70,8 +70,8 @@ def _code_and_synthesise(out, tag, coder, xs, single, batched, q):
               for (y, z), s in zip(latents, single)]
     with exact():
         _tally(out, f"{tag}: frame synthesis",
-               [coder.dec.synthesise(y, s[0], q) for y, s in zip(y_hats, single)],
-               coder.dec.synthesise(torch.cat(y_hats), batched[0], q))
+               [coder.dec.synthesise(y, s[0], q, s[2]) for y, s in zip(y_hats, single)],
+               coder.dec.synthesise(torch.cat(y_hats), batched[0], q, batched[2]))
 
 
 @torch.no_grad()

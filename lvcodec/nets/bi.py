@@ -165,7 +165,7 @@ class BiNet(InterNet):
         prior = torch.cat([hyper, self.align(hyper, priors)], dim=1)
         pred = self.bi_prediction(ref_xs, flows_hat, w0)
         y_hat, y_lik = self.context(y, prior, self.latent_of(pred, contexts, q))
-        x_hat, feat = self.synthesise(y_hat, contexts, q)
+        x_hat, feat = self.synthesise(y_hat, contexts, q, pred)
         return {"x_hat": x_hat, "feat": feat, "warped": pred,
                 "flows_hat": flows_hat, "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
 

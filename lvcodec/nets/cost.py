@@ -60,7 +60,7 @@ def inter_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
     compensation = count(lambda: (net.motion.synthesise(torch.zeros_like(my), q),
                                   net.contexts(feat, flow),
                                   net.latent_prediction(x, flow, contexts, q)))
-    synthesis = count(lambda: net.synthesise(torch.zeros_like(y), contexts, q))
+    synthesis = count(lambda: net.synthesise(torch.zeros_like(y), contexts, q, x))
     decoder = entropy + compensation + synthesis
     return {"encoder": estimation + analysis + decoder, "decoder": decoder,
             "estimation": estimation, "analysis": analysis, "entropy_params": entropy,
@@ -92,7 +92,7 @@ def bi_macs_per_pixel(net, width: int = 640, height: int = 384) -> dict:
     entropy_params = count(entropy)
     compensation = count(lambda: (net.motion.synthesise([my0, my1], q), net.bi_contexts(feats, flows),
                                   net.bi_latent_prediction([x, x], flows, w0, contexts, q)))
-    synthesis = count(lambda: net.synthesise(torch.zeros_like(y), contexts, q))
+    synthesis = count(lambda: net.synthesise(torch.zeros_like(y), contexts, q, x))
     decoder = entropy_params + compensation + synthesis
     return {"encoder": estimation + analysis + decoder, "decoder": decoder,
             "estimation": estimation, "analysis": analysis, "entropy_params": entropy_params,

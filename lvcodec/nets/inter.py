@@ -6,11 +6,18 @@
     entropy parameters of y: hyperprior h_s(z_hat) ⊕ temporal prior(C2) ⊕ channel groups ⊕
         checkerboard (the spatial-temporal-channel context model of MASTC-VC)
     y_hat ⊕ C2,C1 ──g_s──▶ x_base; x_base ⊕ C0 ──head──▶ F (propagated) ──▶ x_hat
+    with pred_skip: x_hat += gate(F) ⊙ x_pred (the motion-compensated reference, pixel domain)
 
 The conditional autoencoder has the intra net's shape with zero-initialised context inputs, so
 `from_intra()` starts it as exactly the intra codec and training only has to learn what the
 temporal context is worth. F, the decoder's last feature map, is the next frame's reference
 feature (frame-recurrent decoding); after an I frame it comes from `ref_features(x_hat)`.
+
+Without the skip, a P frame coded against a perfect reference (its own I reconstruction, zero
+motion) comes back *worse* than the reference at any rate: whatever the prediction holds must
+pass through the synthesis, and the synthesis has the intra net's ceiling. The skip (conditional
+*residual* coding) lets the prediction through unchanged where the gate says so; the gate starts
+at zero, so `with_prediction_skip()` turns a trained net into one that computes what it did.
 """
 
 import torch
@@ -32,11 +39,14 @@ class InterNet(nn.Module):
     pad_multiple = 32  # as intra: hyper-latents sit at 1/32 of the packed frame
 
     def __init__(self, N: int = 64, M: int = 128, Nz: int = 64, groups=(16, 16, 32, 64),
-                 ctx=(48, 64, 96), temporal_prior: int = 64, motion=(64, 64, 32)):
+                 ctx=(48, 64, 96), temporal_prior: int = 64, motion=(64, 64, 32),
+                 pred_skip: bool = False):
         super().__init__()
         c0, c1, c2 = ctx
         self.config = {"N": N, "M": M, "Nz": Nz, "groups": list(groups), "ctx": list(ctx),
                        "temporal_prior": temporal_prior, "motion": list(motion)}
+        if pred_skip:  # only then in the config: models without it keep their exact config
+            self.config["pred_skip"] = True
         self.estimator = MotionEstimator()
         self.motion = MotionCoder(*motion)
         self.feat_in = nn.Sequential(conv3x3(6, c0), ResidualBlock(c0, c0))
@@ -55,6 +65,7 @@ class InterNet(nn.Module):
         self.s3 = nn.Sequential(ResidualBlock(N, N), subpel_conv3x3(N, 6, 2))
         self.head = nn.Sequential(conv3x3(6 + c0, c0), ResidualBlock(c0, c0))
         self.head_out = zero_init(conv3x3(c0, 6))
+        self.pred_gate = zero_init(conv3x3(c0, 6)) if pred_skip else None
         self.prior_t = nn.Sequential(conv3x3(c2, 96, stride=2), nn.LeakyReLU(inplace=True),
                                      conv3x3(96, temporal_prior))
         self.h_a = hyper_analysis(M, N, Nz)
@@ -102,14 +113,18 @@ class InterNet(nn.Module):
         y = self.latent_of(x, contexts, q)
         return y, self.h_a(y)
 
-    def synthesise(self, y_hat: torch.Tensor, contexts, q: torch.Tensor):
-        """Returns (x_hat, feature): the picture and the feature map the next frame references."""
+    def synthesise(self, y_hat: torch.Tensor, contexts, q: torch.Tensor, pred: torch.Tensor):
+        """Returns (x_hat, feature): the picture and the feature map the next frame references.
+        pred: the prediction (`prediction()`, `BiNet.bi_prediction()`), for the skip."""
         c0, c1, c2 = contexts
         h = self.s1(y_hat * self.gain_s(q)) + self.s_c2(c2)
         h = self.s2(h) + self.s_c1(c1)
         base = self.s3(h)
         feat = self.head(torch.cat([base, c0], dim=1))
-        return base + self.head_out(feat), feat
+        x_hat = base + self.head_out(feat)
+        if self.pred_gate is not None:
+            x_hat = x_hat + self.pred_gate(feat) * pred
+        return x_hat, feat
 
     # -- training ----------------------------------------------------------------------------------
 
@@ -124,12 +139,22 @@ class InterNet(nn.Module):
         prior = torch.cat([self.h_s(z_hat), self.temporal_prior(contexts)], dim=1)
         pred = self.prediction(ref_x, flow_hat)
         y_hat, y_lik = self.context(y, prior, self.latent_of(pred, contexts, q))
-        x_hat, feat = self.synthesise(y_hat, contexts, q)
+        x_hat, feat = self.synthesise(y_hat, contexts, q, pred)
         return {"x_hat": x_hat, "feat": feat, "flow": flow, "flow_hat": flow_hat,
                 "warped": pred, "likelihoods": dict(motion_lik, y=y_lik, z=z_lik)}
 
     def aux_loss(self) -> torch.Tensor:
         return self.entropy_bottleneck.loss() + self.motion.entropy_bottleneck.loss()
+
+    def with_prediction_skip(self) -> "InterNet":
+        """This net with the prediction skip (a zero gate: the same pictures and bits)."""
+        from lvcodec.nets.state import load_net_state, net_state
+
+        if self.pred_gate is not None:
+            return self
+        net = type(self)(**dict(self.config, pred_skip=True))
+        load_net_state(net, net_state(self), strict=False)
+        return net.to(next(self.parameters()).device)
 
     @classmethod
     def from_intra(cls, intra: IntraNet, **config) -> "InterNet":

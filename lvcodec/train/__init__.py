@@ -5,3 +5,4 @@
 STAGE_NAMES = ("intra", "motion", "inter", "bi", "enhance")
 BLOCK_MAP_STAGES = ("inter", "bi")  # those that can train through the block-prediction map
 MAX_STEP_STAGES = ("motion", "inter")  # those whose real clips --max-step reaches
+PRED_SKIP_STAGES = ("inter", "bi")  # those whose new runs --pred-skip changes

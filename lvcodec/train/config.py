@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lvcodec.errors import ConfigError
-from lvcodec.train import BLOCK_MAP_STAGES, MAX_STEP_STAGES, STAGE_NAMES
+from lvcodec.train import BLOCK_MAP_STAGES, MAX_STEP_STAGES, PRED_SKIP_STAGES, STAGE_NAMES
 
 __all__ = ["TrainConfig", "MIN_FRAMES", "MAX_FRAMES", "MAX_STEP", "DEFAULT_RUN_ROOT"]
 
@@ -23,6 +23,7 @@ class TrainConfig:
     joint: bool = False  # enhance: the B net trains too
     block_map: bool = False  # inter, bi: frames scored as shown through the block-prediction map
     max_step: int = 3  # inter: real clips sampled at frame distances up to this (RA anchors: 8)
+    pred_skip: bool = False  # inter, bi: a new run adds the prediction skip to the stage's net
     minutes: float | None = None  # stop after this many minutes ...
     steps: int | None = None  # ... or this many more steps (one of the two is needed)
     batch: int = 8
@@ -59,6 +60,8 @@ class TrainConfig:
             raise ConfigError(f"--max-step is for --stage {' or '.join(MAX_STEP_STAGES)}")
         if not 1 <= self.max_step <= MAX_STEP:
             raise ConfigError(f"--max-step {self.max_step} out of range (1..{MAX_STEP})")
+        if self.pred_skip and self.stage not in PRED_SKIP_STAGES:
+            raise ConfigError(f"--pred-skip is for --stage {' or '.join(PRED_SKIP_STAGES)}")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
             raise ConfigError(f"--frames {self.frames} out of range ({MIN_FRAMES}..{MAX_FRAMES})")
         return self

@@ -264,6 +264,7 @@ def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
         return train_intra(data_dirs, run_dir, width=config.width, latent=config.latent, **common)
     return train_inter(data_dirs, run_dir, frames=config.frames, stage=config.stage,
                        joint=config.joint, block_map=config.block_map, max_step=config.max_step,
+                       pred_skip=config.pred_skip,
                        motion_warmup=config.motion_warmup, **common)
 
 
@@ -367,8 +368,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
                 init: str | None = None,
                 checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
-                block_map: bool = False, max_step: int = _T.max_step, precision: str = _T.precision,
-                threads: int | None = None, log=print) -> dict:
+                block_map: bool = False, max_step: int = _T.max_step, pred_skip: bool = False,
+                precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
     """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
     sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 
@@ -378,7 +379,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     `motion_warmup=N` starts another warm-up of N steps here. `joint` (enhance): the B net trains
     too. `block_map` (inter, bi): every frame is scored and referenced as the codec shows it,
     with the prediction in the blocks where it is better (stages._shown). `max_step` (inter):
-    the real clips' frame distances reach this (half of them above 3).
+    the real clips' frame distances reach this (half of them above 3). `pred_skip` (a new run):
+    the P and B nets get the prediction skip (InterNet.with_prediction_skip).
     """
     if stage not in STAGES:
         raise ConfigError(f"no training stage {stage!r} (one of {', '.join(STAGES)})")
@@ -397,6 +399,10 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     init_model = _load_init(init)
     if (run_dir / "state.json").exists():
         nets = CodecNets.from_config(json.loads((run_dir / "state.json").read_text())["config"])
+        resumed = getattr(nets, spec.net)
+        pred_skip = pred_skip and resumed is not None and "pred_skip" not in resumed.config
+        if pred_skip:
+            raise ConfigError(f"--pred-skip is for a new run ({run_dir} holds one without it)")
     else:
         if init_model is None:
             raise ConfigError("inter training starts from a model with a trained intra net (--init)")
@@ -408,6 +414,9 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
             nets.inter = STAGES["inter"].fresh(nets)
         if getattr(nets, spec.net) is None:
             setattr(nets, spec.net, spec.fresh(nets))
+        if pred_skip:
+            setattr(nets, spec.net, getattr(nets, spec.net).with_prediction_skip())
+            log(f"the {spec.title} net gets the prediction skip (its gate zero at first)")
         _migrate_lambda([nets], init_model.card, LAMBDA_RANGE, log)
     if getattr(nets, spec.net) is None:
         raise ConfigError(f"{run_dir} holds another stage's run: give {spec.title} training its "
@@ -471,6 +480,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
             stages[-1]["max_step"] = max_step
         if motion_warmup:
             stages[-1]["motion_warmup"] = motion_warmup
+        if pred_skip:
+            stages[-1]["note"] = "prediction skip added, its gate zero (function-preserving)"
     for g, scale in zip(opt.param_groups, (1, 10)):
         g["lr"] = scale * lr
     nets.eval()

@@ -457,3 +457,41 @@ def test_a_block_map_run_records_its_stage(data_dir, tmp_path, monkeypatch, make
     train_inter([data_dir], run, steps=1, stage="bi", **kw)
     state = train_inter([data_dir], run, steps=1, stage="bi", block_map=True, **kw)
     assert [s.get("block_map", False) for s in state["stages"]] == [False, True]
+
+
+def test_a_pred_skip_run_exports_a_model_whose_streams_decode_to_the_encoders_pictures(
+        data_dir, tmp_path, monkeypatch, make_model, make_clip):
+    """--pred-skip: the stage's net gains the gate on a new run (recorded in its stage history),
+    only there; the exported model's P and B frames, gate no longer zero, decode hash-checked."""
+    from lvcodec.codec.api import decode_file, encode_file
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.config import TrainConfig
+    from lvcodec.train.export import export_model
+    from lvcodec.train.trainer import train_inter
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    _on_current_lambda_range(make_model(models, name="lvc-pb", bi=True))
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    kw = dict(batch=2, patch=64, init="lvc-pb", log=lambda *a: None)
+    with pytest.raises(ConfigError, match="--pred-skip is for --stage"):
+        TrainConfig(stage="intra", pred_skip=True, steps=1).validate()
+    train_inter([data_dir], tmp_path / "plain", steps=1, frames=2, **kw)
+    with pytest.raises(ConfigError, match="new run"):
+        train_inter([data_dir], tmp_path / "plain", steps=1, frames=2, pred_skip=True, **kw)
+
+    for stage, frames in (("inter", 2), ("bi", 3)):
+        run = tmp_path / stage
+        info = train_inter([data_dir], run, steps=2, frames=frames, stage=stage, pred_skip=True,
+                           lr=1e-2, **kw)
+        assert "prediction skip" in info["stages"][0]["note"]
+        export_model(run, models / "lvc-pb")
+    model = load_model("lvc-pb")
+    for net in (model.inter, model.bi):
+        assert net.config.get("pred_skip") and net.pred_gate.weight.abs().max() > 0
+    clip = make_clip(tmp_path / "c.y4m", frames=5)
+    for structure in ({"gop": 1}, {"gop": 4}):
+        encode_file(clip, tmp_path / "a.lvc", model="lvc-pb", intra_period=4, progress=False,
+                    overwrite=True, **structure)
+        stats = decode_file(tmp_path / "a.lvc", tmp_path / "a.y4m", progress=False, overwrite=True)
+        assert stats["frames"] == 5
