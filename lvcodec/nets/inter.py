@@ -6,7 +6,8 @@
     entropy parameters of y: hyperprior h_s(z_hat) ⊕ temporal prior(C2) ⊕ channel groups ⊕
         checkerboard (the spatial-temporal-channel context model of MASTC-VC)
     y_hat ⊕ C2,C1 ──g_s──▶ x_base; x_base ⊕ C0 ──head──▶ F (propagated) ──▶ x_hat
-    with pred_skip: x_hat += gate(F) ⊙ x_pred (the motion-compensated reference, pixel domain)
+    with pred_skip: x_hat += a ⊙ x_pred − b ⊙ x_hat, (a, b) = gate(F) (x_pred: the motion-
+        compensated reference, pixel domain)
 
 The conditional autoencoder has the intra net's shape with zero-initialised context inputs, so
 `from_intra()` starts it as exactly the intra codec and training only has to learn what the
@@ -15,9 +16,13 @@ feature (frame-recurrent decoding); after an I frame it comes from `ref_features
 
 Without the skip, a P frame coded against a perfect reference (its own I reconstruction, zero
 motion) comes back *worse* than the reference at any rate: whatever the prediction holds must
-pass through the synthesis, and the synthesis has the intra net's ceiling. The skip (conditional
-*residual* coding) lets the prediction through unchanged where the gate says so; the gate starts
-at zero, so `with_prediction_skip()` turns a trained net into one that computes what it did.
+pass through the synthesis, and the synthesis has the intra net's ceiling. The skip lets the
+prediction through where the gate says so: a = b blends the prediction in (what the block map
+does per block, here per sample and learned at once), a = 1, b = 0 makes the synthesis code a
+residual (conditional residual coding: detail can accumulate over frames). The gate starts at
+zero, so `with_prediction_skip()` turns a trained net into one that computes what it did; its
+output is scaled by GATE_GAIN because Adam moves a weight by about the learning rate per step,
+and the gate must travel to ~1 in hundreds of steps, not tens of thousands.
 """
 
 import torch
@@ -32,7 +37,9 @@ from lvcodec.nets.layers import (
 )
 from lvcodec.nets.motion import MotionCoder, MotionEstimator, TemporalContext, warp
 
-__all__ = ["InterNet"]
+__all__ = ["InterNet", "GATE_GAIN"]
+
+GATE_GAIN = 32.0  # a power of two: the scaling is exact (docs/bitstream.md §9.3)
 
 
 class InterNet(nn.Module):
@@ -65,7 +72,7 @@ class InterNet(nn.Module):
         self.s3 = nn.Sequential(ResidualBlock(N, N), subpel_conv3x3(N, 6, 2))
         self.head = nn.Sequential(conv3x3(6 + c0, c0), ResidualBlock(c0, c0))
         self.head_out = zero_init(conv3x3(c0, 6))
-        self.pred_gate = zero_init(conv3x3(c0, 6)) if pred_skip else None
+        self.pred_gate = zero_init(conv3x3(c0, 12)) if pred_skip else None  # (a, b) per plane
         self.prior_t = nn.Sequential(conv3x3(c2, 96, stride=2), nn.LeakyReLU(inplace=True),
                                      conv3x3(96, temporal_prior))
         self.h_a = hyper_analysis(M, N, Nz)
@@ -123,7 +130,8 @@ class InterNet(nn.Module):
         feat = self.head(torch.cat([base, c0], dim=1))
         x_hat = base + self.head_out(feat)
         if self.pred_gate is not None:
-            x_hat = x_hat + self.pred_gate(feat) * pred
+            a, b = (self.pred_gate(feat) * GATE_GAIN).chunk(2, dim=1)
+            x_hat = x_hat + (a * pred - b * x_hat)
         return x_hat, feat
 
     # -- training ----------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_the_skip_starts_as_the_net_it_was_added_to():
 
 
 def test_the_gate_learns_and_lets_the_prediction_through():
-    """Its weights start at zero but get a gradient; a gate of one adds the prediction."""
+    """Its weights start at zero but get a gradient; a = 1, b = 0 adds the prediction."""
     torch.manual_seed(2)
     net = _trained_looking(InterNet(**CONFIG)).with_prediction_skip().train()
     x, ref, q = torch.rand(1, 6, 64, 64), torch.rand(1, 6, 64, 64), torch.tensor([40.0])
@@ -53,6 +53,6 @@ def test_the_gate_learns_and_lets_the_prediction_through():
         contexts = net.contexts(net.ref_features(ref), torch.zeros(1, 2, 64, 64))
         pred = net.prediction(ref, torch.zeros(1, 2, 64, 64))
         without, _ = net.synthesise(y, contexts, q, pred)
-        net.pred_gate.bias.fill_(1.0)
+        net.pred_gate.bias[:6].fill_(1.0 / 32)  # a = 1, b = 0
         with_gate, _ = net.synthesise(y, contexts, q, pred)
     assert torch.allclose(with_gate - without, pred, atol=1e-6)
