@@ -51,6 +51,11 @@ def pair_study(name: str, make_measure, argv) -> list:
                 acc.setdefault(k, []).append(v)
         rows.append({"clip": clip.name, **{k: float(np.mean(v)) for k, v in acc.items()}})
         print(json.dumps(rows[-1]), flush=True)
+    return write_rows(name, model, rows)
+
+
+def write_rows(name: str, model: str, rows: list) -> list:
+    """The study's rows as NAME_MODEL.jsonl beside these scripts (the model's path made a label)."""
     label = model.strip("/").replace("/", "_")
     Path(__file__).with_name(f"{name}_{label}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return rows

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from _pairs import packed, picture_psnr
+from _pairs import packed, picture_psnr, write_rows
 from lvcodec.eval._script import testset_clips
 from lvcodec.weights import load_model
 
@@ -47,9 +47,7 @@ def main(argv):
             row[f"p{d}_of_intra"] = row[f"p{d}_bpp"] / row["intra_bpp"]
         rows.append(row)
         print(json.dumps(row), flush=True)
-    label = model.strip("/").replace("/", "_")
-    Path(__file__).with_name(f"reference_distance_{label}.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in rows))
+    write_rows("reference_distance", model, rows)
 
 
 if __name__ == "__main__":

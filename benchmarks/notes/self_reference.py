@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from _pairs import packed, rate_psnr
+from _pairs import packed, rate_psnr, write_rows
 from lvcodec.eval._script import testset_clips
 from lvcodec.weights import load_model
 
@@ -42,9 +42,7 @@ def main(argv):
                 ref, feat = out["x_hat"].clamp(0, 1), out["feat"]
             rows.append(row)
             print(json.dumps(row), flush=True)
-    label = name.strip("/").replace("/", "_")
-    Path(__file__).with_name(f"self_reference_{label}.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in rows))
+    write_rows("self_reference", name, rows)
 
 
 if __name__ == "__main__":
