@@ -24,7 +24,7 @@ $(STAMP): requirements.txt setup.cfg
 install: $(STAMP) ## Create .venv with the pinned stack and lvcodec (editable)
 
 test: $(STAMP) ## Run the fast tests (what CI runs)
-	$(PY) -m pytest -q -m "not slow and not gpu"
+	$(PY) -m pytest -q -m "not slow and not gpu" --durations=15
 
 test-all: $(STAMP) ## Run every test, slow ones included
 	$(PY) -m pytest -q
