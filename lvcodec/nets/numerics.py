@@ -43,6 +43,7 @@ SUM_BITS = 52  # every exact sum stays below 2^52 < 2^53
 MAX_WEIGHT_BITS = 24  # |weight integer| <= 2^bits per output channel, bits from what the sum
 MIN_WEIGHT_BITS = 12  # leaves: 52 - 24 - ceil(log2(products + 1)), 16..20 in these nets
 SHIFTED_MIN_PIXELS = 2048  # from here on shifted GEMMs beat PyTorch's convolution (any channels)
+TAP_TILE = 2048  # output columns summed per tile in _shifted_gemms
 SIGMOID_STEP = 256  # sigmoid table: inputs on a 1/256 grid over [-16, 16], linear in between
 SIGMOID_RANGE = 16
 DECIMAL_DIGITS = 40
@@ -195,10 +196,15 @@ def _shifted_gemms(x: torch.Tensor, scale, taps: torch.Tensor, p: int,
     n = h * wp
     out = x.new_empty(b, taps.shape[1], n)
     for i in range(b):
-        torch.mm(taps[0], flat[i, :, :n], out=out[i])
-        for t in range(1, k * k):
-            off = (t // k) * wp + t % k
-            out[i].addmm_(taps[t], flat[i, :, off:off + n])
+        # Column tiles: a tile's sums stay in cache over the k*k taps (1.1-3x faster than whole
+        # rows, most where the outputs are few); the integers are the same for any tiling.
+        for s in range(0, n, TAP_TILE):
+            e = min(n, s + TAP_TILE)
+            tile = out[i, :, s:e]
+            torch.mm(taps[0], flat[i, :, s:e], out=tile)
+            for t in range(1, k * k):
+                off = (t // k) * wp + t % k
+                tile.addmm_(taps[t], flat[i, :, s + off:e + off])
     return out.view(b, -1, h, wp)[..., :w]
 
 
