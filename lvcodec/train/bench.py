@@ -41,13 +41,14 @@ FP32 = Precision(None, False, "the trainer before mixed precision")
 class _Stage:
     """One stage's nets, data and a step function, set up the way the trainer sets them up."""
 
-    def __init__(self, stage: str, model, data_dirs, fast: bool, patch: int, seed: int):
+    def __init__(self, stage: str, model, data_dirs, fast: bool, patch: int, seed: int,
+                 prec: Precision | None = None):
         from lvcodec.nets.intra import IntraNet
         from lvcodec.weights import load_net_state, net_state
 
         length, self.batch = STAGES[stage]
         self.stage, self.length, self.patch = stage, length, patch
-        self.prec = choose_precision("cpu") if fast else FP32
+        self.prec = prec or (choose_precision("cpu") if fast else FP32)
         lam = model.lambda_range
         if stage == "intra":
             net = IntraNet(**model.intra.config)

@@ -1,8 +1,10 @@
 """The arithmetic training runs in, chosen at run time from what the device offers.
 
-bf16 autocast pays where the hardware multiplies bf16 natively (AMX tiles on recent Xeons, tensor
-cores on CUDA): there a training step of these nets runs ~2x faster than in float32. On CPUs
-without AMX, bf16 is emulated and runs at about half speed, so float32 stays. channels_last is
+bf16 autocast pays where the hardware multiplies bf16 natively (AMX tiles on recent Xeons, the
+AVX-512 BF16 dot products of Zen 4 and later, tensor cores on CUDA): there a training step of
+these nets runs 1.7-2x faster than in float32 (benchmarks/training.md,
+benchmarks/notes/bf16-cpu-2026-12-04.md). Elsewhere bf16 is emulated and runs at about half
+speed, so float32 stays. channels_last is
 what oneDNN's bf16 kernels want (bf16 in the default layout was 20x slower here). Entropy models,
 likelihoods and the loss always run in float32 (nets/layers.hyper_latent, nets/context, loss).
 """
@@ -58,6 +60,10 @@ class Precision:
         return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
 
 
+# CPU flags (/proc/cpuinfo) of native bf16 arithmetic, and what the log calls them.
+NATIVE_BF16 = (("amx_bf16", "AMX bf16 tiles"), ("avx512_bf16", "AVX-512 BF16 dot products"))
+
+
 def choose_precision(device: str, requested: str = "auto") -> Precision:
     """`requested`: auto (bf16 where the hardware has native bf16 units), bf16 or fp32."""
     device_type = torch.device(device).type
@@ -69,9 +75,10 @@ def choose_precision(device: str, requested: str = "auto") -> Precision:
         return Precision(torch.bfloat16, False, why) if native or requested == "bf16" \
             else Precision(None, False, why)
     flags = cpu_flags()
-    native = "amx_bf16" in flags
-    why = "CPU has AMX bf16 tiles" if native else (
-        "CPU has no AMX bf16 units (bf16 would be emulated, slower)")
+    units = [name for flag, name in NATIVE_BF16 if flag in flags]
+    native = bool(units)
+    why = f"CPU has {units[0]}" if native else (
+        "CPU has no native bf16 units (bf16 would be emulated, slower)")
     if native or requested == "bf16":
         return Precision(torch.bfloat16, True, why if native else "requested")
     return Precision(None, False, why)
