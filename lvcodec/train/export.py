@@ -14,7 +14,7 @@ from lvcodec.train import STAGE_NAMES
 from lvcodec.train.data import VIDEO_PACKAGES
 from lvcodec.weights import load_net_state, save_model
 
-__all__ = ["export_model", "settle_quantiles"]
+__all__ = ["export_model", "graft_nets", "settle_quantiles"]
 
 
 def settle_quantiles(eb, steps: int = 3000, lr: float = 1e-2) -> float:
@@ -142,3 +142,25 @@ def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict, lambda_ran
     save_model(stem, nets["intra"], card, dtype=dtype, inter=nets["inter"], bi=nets["bi"],
                enhance=nets["enhance"])
     return stem.with_suffix(".safetensors")
+
+
+# The card entries that describe each net's training.
+NET_TRAINING_KEYS = {"intra": ("training",), "inter": ("training_motion", "training_inter"),
+                     "bi": ("training_bi",), "enhance": ("training_enhance",)}
+
+
+def graft_nets(base: str, donor: str, nets: tuple, stem: Path) -> Path:
+    """Write model `stem`: the nets of model `base`, those named in `nets` taken from `donor`
+    with their training records. Two runs of different stages from the same model (a P run and
+    a B run side by side) become one bundle; its hash is new, so streams name it apart."""
+    from lvcodec.weights import load_model
+
+    a, b = load_model(base), load_model(donor)
+    if a.lambda_range != b.lambda_range:
+        raise ValueError(f"{donor} was trained for lambda {b.lambda_range}, {base} for {a.lambda_range}")
+    bundle = {k: getattr(b if k in nets else a, k) for k in ("intra", "inter", "bi", "enhance")}
+    trainings = {key: a.card.get(key) for key in TRAINING_KEYS}
+    for net in nets:
+        for key in NET_TRAINING_KEYS[net]:
+            trainings[key] = b.card.get(key)
+    return _write(Path(stem), torch.float16, bundle, trainings, a.card, a.lambda_range)

@@ -495,3 +495,23 @@ def test_a_pred_skip_run_exports_a_model_whose_streams_decode_to_the_encoders_pi
                     overwrite=True, **structure)
         stats = decode_file(tmp_path / "a.lvc", tmp_path / "a.y4m", progress=False, overwrite=True)
         assert stats["frames"] == 5
+
+
+def test_graft_takes_the_named_nets_and_their_records_from_the_donor(tmp_path, monkeypatch, make_model):
+    from lvcodec.train.export import graft_nets
+    from lvcodec.weights import load_model
+
+    models = tmp_path / "models"
+    make_model(models, name="lvc-a", seed=0)
+    make_model(models, name="lvc-b", seed=1)
+    monkeypatch.setenv("LVC_MODELS", str(models))
+    a, b = load_model("lvc-a"), load_model("lvc-b")
+    b.card["training_inter"] = {"steps": 7}
+    (models / "lvc-b.json").write_text(json.dumps(b.card))
+    graft_nets("lvc-a", "lvc-b", ("inter",), models / "lvc-ab")
+    ab = load_model("lvc-ab")  # loads: the card's hash is the new file's
+    assert ab.sha256 not in (a.sha256, b.sha256)
+    for mine, want in ((ab.intra, a.intra), (ab.inter, b.inter)):
+        for (k, v), w in zip(mine.state_dict().items(), want.state_dict().values()):
+            assert torch.equal(v, w), k
+    assert ab.card["training_inter"] == {"steps": 7} and ab.card["training"] == a.card["training"]
