@@ -26,7 +26,7 @@ import torch
 from lvcodec.rd import NUM_QUALITIES
 from lvcodec.train.data import IntraPatches, Prefetcher, SequencePatches, load_frames, load_videos
 from lvcodec.train.loss import rd_loss
-from lvcodec.train.precision import Precision, choose_precision, cpu_flags
+from lvcodec.train.precision import NATIVE_BF16, Precision, choose_precision, cpu_flags
 from lvcodec.train import stages
 from lvcodec.train.stages import CodecNets
 from lvcodec.train.trainer import _adam, _split_params
@@ -174,7 +174,8 @@ def _markdown(result: dict) -> str:
         "# Training throughput and the fast path",
         "",
         f"- date: {result['date']}; model: {result['model']}; `python -m lvcodec.train.bench`",
-        f"- machine: {m['cpu']}; {m['threads']} torch thread(s); AMX bf16: {m['amx_bf16']}; "
+        f"- machine: {m['cpu']}; {m['threads']} torch thread(s); native bf16: "
+        f"{', '.join(m.get('bf16_units', [])) or 'none'}; "
         f"torch {m['torch']}",
         f"- load: {m['note']}",
         "",
@@ -245,7 +246,8 @@ def main(data_dir, out, model, stages, patch, steps, blocks, ab_steps, threads, 
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "model": f"{m.name}@{m.sha256[:16]}",
         "machine": {"cpu": platform.processor() or platform.machine(),
-                    "threads": torch.get_num_threads(), "amx_bf16": "amx_bf16" in cpu_flags(),
+                    "threads": torch.get_num_threads(),
+                    "bf16_units": [f for f, _ in NATIVE_BF16 if f in cpu_flags()],
                     "torch": torch.__version__, "note": note or "none recorded"},
         "throughput": rows, "loss_ab": ab,
     }
