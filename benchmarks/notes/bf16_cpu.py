@@ -7,12 +7,11 @@ Decides what `--precision auto` picks from the CPU's flags (lvcodec/train/precis
 
 import statistics
 import sys
-import time
 
 import torch
 
-from lvcodec.train.bench import _Stage
-from lvcodec.train.precision import Precision, cpu_flags
+from lvcodec.train.bench import _Stage, time_steps
+from lvcodec.train.precision import NATIVE_BF16, Precision, cpu_flags
 from lvcodec.weights import load_model
 
 PRECISIONS = {"fp32": Precision(None, False, "fp32"),
@@ -23,25 +22,13 @@ DATA = ["out/train-data3"]
 def main(threads: int = 1, stages: str = "intra,inter,bi,enhance", steps: int = 2, blocks: int = 2):
     torch.set_num_threads(threads)
     model = load_model("lvc-base")
-    bf16 = sorted(f for f in cpu_flags() if "bf16" in f or f.startswith("amx"))
-    print(f"CPU bf16 flags: {', '.join(bf16) or 'none'}; {threads} thread(s); torch {torch.__version__}")
+    bf16 = [f for f, _ in NATIVE_BF16 if f in cpu_flags()]
+    print(f"CPU native bf16: {', '.join(bf16) or 'none'}; {threads} thread(s); torch {torch.__version__}")
     print("\n| stage | fp32 s/step | bf16 s/step | bf16 speed-up |\n|---|---:|---:|---:|")
     for stage in stages.split(","):
         runners = {k: _Stage(stage, model, DATA, True, 128, seed=1, prec=p)
                    for k, p in PRECISIONS.items()}
-        times = {k: [] for k in runners}
-        try:
-            for r in runners.values():  # oneDNN builds its kernels on the first step
-                r.step()
-            for b in range(blocks):
-                for k in (list(runners) if b % 2 == 0 else list(runners)[::-1]):
-                    for _ in range(steps):
-                        t0 = time.perf_counter()
-                        runners[k].step()
-                        times[k].append(time.perf_counter() - t0)
-        finally:
-            for r in runners.values():
-                r.close()
+        times = time_steps(runners, steps, blocks, warmup=1)
         a, b = (statistics.median(times[k]) for k in PRECISIONS)
         print(f"| {stage} | {a:.3f} | {b:.3f} | x{a / b:.2f} |", flush=True)
 

