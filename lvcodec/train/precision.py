@@ -1,10 +1,11 @@
 """The arithmetic training runs in, chosen at run time from what the device offers.
 
-bf16 autocast pays where the hardware multiplies bf16 natively (AMX tiles on recent Xeons, the
-AVX-512 BF16 dot products of Zen 4 and later, tensor cores on CUDA): there a training step of
-these nets runs 1.7-2x faster than in float32 (benchmarks/training.md,
-benchmarks/notes/bf16-cpu-2026-12-04.md). Elsewhere bf16 is emulated and runs at about half
-speed, so float32 stays. channels_last is
+bf16 autocast pays where the hardware multiplies bf16 natively (AMX tiles on recent Xeons, tensor
+cores on CUDA): there a training step of these nets runs ~2x faster than in float32
+(benchmarks/training.md). AVX-512 BF16 (Zen 4) is 1.4-1.8x faster too, but with torch 2.14.1 the
+joint enhancement stage's backward corrupts the heap there (glibc aborts), so auto keeps float32
+and `--precision bf16` is the user's choice (benchmarks/notes/bf16-cpu-2026-12-04.md). Elsewhere
+bf16 is emulated and runs at about half speed, so float32 stays. channels_last is
 what oneDNN's bf16 kernels want (bf16 in the default layout was 20x slower here). Entropy models,
 likelihoods and the loss always run in float32 (nets/layers.hyper_latent, nets/context, loss).
 """
@@ -60,8 +61,8 @@ class Precision:
         return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
 
 
-# CPU flags (/proc/cpuinfo) of native bf16 arithmetic, and what the log calls them.
-NATIVE_BF16 = (("amx_bf16", "AMX bf16 tiles"), ("avx512_bf16", "AVX-512 BF16 dot products"))
+# CPU flags (/proc/cpuinfo) of native bf16 arithmetic that auto uses, and what the log calls them.
+NATIVE_BF16 = (("amx_bf16", "AMX bf16 tiles"),)
 
 
 def choose_precision(device: str, requested: str = "auto") -> Precision:
@@ -78,6 +79,8 @@ def choose_precision(device: str, requested: str = "auto") -> Precision:
     units = [name for flag, name in NATIVE_BF16 if flag in flags]
     native = bool(units)
     why = f"CPU has {units[0]}" if native else (
+        "CPU has AVX-512 BF16 only (faster, but oneDNN corrupts memory in one stage's backward; "
+        "--precision bf16 to use it)" if "avx512_bf16" in flags else
         "CPU has no native bf16 units (bf16 would be emulated, slower)")
     if native or requested == "bf16":
         return Precision(torch.bfloat16, True, why if native else "requested")

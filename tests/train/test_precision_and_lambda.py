@@ -56,8 +56,8 @@ def test_precision_follows_the_cpu_features(monkeypatch):
     p = precision.choose_precision("cpu")
     assert p.dtype == torch.bfloat16 and p.channels_last and "AMX" in p.reason
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
-    p = precision.choose_precision("cpu")  # Zen 4: AVX-512 BF16, no AMX
-    assert p.dtype == torch.bfloat16 and p.channels_last and "AVX-512 BF16" in p.reason
+    p = precision.choose_precision("cpu")  # Zen 4: AVX-512 BF16, no AMX: fp32 unless asked
+    assert p.dtype is None and "AVX-512 BF16" in p.reason
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f"})
     p = precision.choose_precision("cpu")
     assert p.dtype is None and not p.channels_last and "no native bf16" in p.reason
