@@ -1,13 +1,17 @@
 """The arithmetic training runs in, chosen at run time from what the device offers.
 
-bf16 autocast pays where the hardware multiplies bf16 natively (AMX tiles on recent Xeons, tensor
-cores on CUDA): there a training step of these nets runs ~2x faster than in float32
-(benchmarks/training.md). AVX-512 BF16 (Zen 4) is 1.4-1.8x faster too, but with torch 2.14.1 the
-joint enhancement stage's backward corrupts the heap there (glibc aborts), so auto keeps float32
-and `--precision bf16` is the user's choice (benchmarks/notes/bf16-cpu-2026-12-04.md). Elsewhere
-bf16 is emulated and runs at about half speed, so float32 stays. channels_last is
-what oneDNN's bf16 kernels want (bf16 in the default layout was 20x slower here). Entropy models,
-likelihoods and the loss always run in float32 (nets/layers.hyper_latent, nets/context, loss).
+bf16 autocast pays where the hardware multiplies bf16 natively (AMX tiles on recent Xeons,
+AVX-512 BF16 dot products on Zen 4, tensor cores on CUDA): a training step of these nets runs
+1.4-2.3x faster than in float32 there (benchmarks/training.md). Elsewhere bf16 is emulated and runs
+at about half speed, so float32 stays. channels_last is what oneDNN's bf16 kernels want (bf16 in
+the default layout was 20x slower here). Entropy models, likelihoods and the loss always run in
+float32 (nets/layers.hyper_latent, nets/context, loss).
+
+oneDNN's AVX-512 BF16 kernel for the weight gradient of a *strided* 1x1 convolution (the skip of
+a down-sampling residual block) corrupts the heap with more than one thread when the batch is
+odd and the input has fewer than 16 channels (torch 2.14.1; benchmarks/notes/bf16-cpu-2026-12-04.md).
+`Precision.module` computes those convolutions as the unit-stride convolution of the subsampled
+input, the same function, which never reaches that kernel.
 """
 
 from contextlib import nullcontext
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
 __all__ = ["Precision", "choose_precision", "cpu_flags"]
 
@@ -48,8 +54,15 @@ class Precision:
             return nullcontext()
         return torch.autocast(device_type, dtype=self.dtype)
 
-    def module(self, net: torch.nn.Module) -> torch.nn.Module:
-        return net.to(memory_format=torch.channels_last) if self.channels_last else net
+    def module(self, net: nn.Module) -> nn.Module:
+        """`net` in place, in this precision's layout (before its optimizer is made)."""
+        if not self.channels_last:
+            return net
+        if self.dtype is not None:
+            for conv in net.modules():
+                if type(conv) is nn.Conv2d and SubsampledPointwise.takes(conv):
+                    conv.__class__ = SubsampledPointwise  # same parameters, hooks and state
+        return net.to(memory_format=torch.channels_last)
 
     def tensor(self, x: torch.Tensor) -> torch.Tensor:
         """A batch (B, C, H, W), or of sequences (B, L, C, H, W), in the nets' memory format:
@@ -61,8 +74,22 @@ class Precision:
         return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
 
 
+class SubsampledPointwise(nn.Conv2d):
+    """A strided 1x1 convolution without padding, computed as the unit-stride one of the input's
+    subsampled grid: the same function (output size ceil(H / s)), another oneDNN kernel."""
+
+    @staticmethod
+    def takes(conv: nn.Conv2d) -> bool:
+        return (conv.kernel_size == (1, 1) and conv.stride != (1, 1) and conv.padding == (0, 0)
+                and conv.padding_mode == "zeros")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sh, sw = self.stride
+        return F.conv2d(x[..., ::sh, ::sw], self.weight, self.bias, groups=self.groups)
+
+
 # CPU flags (/proc/cpuinfo) of native bf16 arithmetic that auto uses, and what the log calls them.
-NATIVE_BF16 = (("amx_bf16", "AMX bf16 tiles"),)
+NATIVE_BF16 = (("amx_bf16", "AMX bf16 tiles"), ("avx512_bf16", "AVX-512 BF16"))
 
 
 def choose_precision(device: str, requested: str = "auto") -> Precision:
@@ -78,10 +105,8 @@ def choose_precision(device: str, requested: str = "auto") -> Precision:
     flags = cpu_flags()
     units = [name for flag, name in NATIVE_BF16 if flag in flags]
     native = bool(units)
-    why = f"CPU has {units[0]}" if native else (
-        "CPU has AVX-512 BF16 only (faster, but oneDNN corrupts memory in one stage's backward; "
-        "--precision bf16 to use it)" if "avx512_bf16" in flags else
-        "CPU has no native bf16 units (bf16 would be emulated, slower)")
+    why = f"CPU has {units[0]}" if native else \
+        "CPU has no native bf16 units (bf16 would be emulated, slower)"
     if native or requested == "bf16":
         return Precision(torch.bfloat16, True, why if native else "requested")
     return Precision(None, False, why)

@@ -56,14 +56,60 @@ def test_precision_follows_the_cpu_features(monkeypatch):
     p = precision.choose_precision("cpu")
     assert p.dtype == torch.bfloat16 and p.channels_last and "AMX" in p.reason
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
-    p = precision.choose_precision("cpu")  # Zen 4: AVX-512 BF16, no AMX: fp32 unless asked
-    assert p.dtype is None and "AVX-512 BF16" in p.reason
+    p = precision.choose_precision("cpu")  # Zen 4: AVX-512 BF16 dot products, no AMX
+    assert p.dtype == torch.bfloat16 and p.channels_last and "AVX-512 BF16" in p.reason
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f"})
     p = precision.choose_precision("cpu")
     assert p.dtype is None and not p.channels_last and "no native bf16" in p.reason
     assert precision.choose_precision("cpu", "bf16").dtype == torch.bfloat16  # asked for
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"amx_bf16"})
     assert precision.choose_precision("cpu", "fp32").dtype is None
+
+
+def test_strided_pointwise_convolutions_are_rerouted_to_the_same_function():
+    from compressai.layers import ResidualBlockWithStride
+
+    from lvcodec.train.precision import Precision, SubsampledPointwise
+
+    torch.manual_seed(0)
+    block = ResidualBlockWithStride(6, 16, stride=2)
+    keys = list(block.state_dict())
+    x = torch.rand(3, 6, 17, 18)
+    ref = block(x)
+    Precision(None, False, "test").module(block)
+    assert type(block.skip) is not SubsampledPointwise  # float32: nothing rerouted
+    Precision(torch.bfloat16, True, "test").module(block)
+    assert type(block.skip) is SubsampledPointwise and type(block.conv1) is torch.nn.Conv2d
+    assert list(block.state_dict()) == keys  # the same parameters: checkpoints load either way
+    out = block(x.contiguous(memory_format=torch.channels_last))
+    assert out.shape == ref.shape and torch.allclose(out, ref, atol=1e-5)
+
+
+def test_bf16_backward_of_strided_pointwise_convolutions_survives_odd_batches_on_two_threads():
+    """oneDNN's AVX-512 BF16 kernel for this weight gradient corrupted the heap (batch 1, 3, 5,
+    < 16 input channels, 2 threads): the rerouted layer must never reach it. A crash kills the
+    process, so it runs in a child."""
+    import subprocess
+    import sys
+
+    code = """
+import torch
+from compressai.layers import ResidualBlockWithStride
+from lvcodec.train.precision import Precision
+torch.set_num_threads(2)
+prec = Precision(torch.bfloat16, True, "test")
+for ic in (3, 6, 14):
+    block = prec.module(ResidualBlockWithStride(ic, 16, stride=2))
+    for batch in (1, 3, 5):
+        for _ in range(5):
+            x = prec.tensor(torch.randn(batch, ic, 32, 32)).requires_grad_()
+            with prec.autocast("cpu"):
+                y = block(x)
+            y.float().square().mean().backward()
+print("survived")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "survived" in run.stdout, run.stderr[-2000:]
 
 
 def test_bf16_step_matches_fp32_and_keeps_likelihoods_and_loss_in_float32():
