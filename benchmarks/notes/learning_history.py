@@ -1,0 +1,100 @@
+"""What compute has bought so far: every shipped model's random-access points against x264 and x265
+medium, beside the steps each of its nets had trained, from what is already measured.
+
+    python benchmarks/notes/learning_history.py    # -> benchmarks/learning_history.md
+
+No encoding: the points come from bench_learning's random-access cache (`bench_learning_ra/`,
+first 9 frames of every test clip, lvc GOP 8, q 16/32/48, `--downsample off`; the anchors'
+points from `ra_vs_x264.py`, same frames, keyint 32), and each model's steps from its card in
+the git history of models/lvc-base.json. Each lvc point was measured with the codec of its
+day (encoder searches such as the block-prediction map arrived along the way), so a row is what
+the shipped codec did then, not the nets alone.
+"""
+
+import json
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+from lvcodec.eval.bdrate import bd_rate
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / "benchmarks" / "bench_learning_ra" / "points.jsonl"
+OUT = ROOT / "benchmarks" / "learning_history.md"
+ANCHORS = ("x264-medium", "x265-medium")
+
+
+def shipped_cards() -> list[tuple[str, str, dict]]:
+    """(commit, date, card) of every commit that changed the shipped weights, oldest first."""
+    log = subprocess.run(["git", "log", "--reverse", "--format=%h %ad", "--date=short", "--",
+                          "models/lvc-base.safetensors"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    out = []
+    for line in filter(None, log):
+        commit, date = line.split()
+        card = subprocess.run(["git", "show", f"{commit}:models/lvc-base.json"], cwd=ROOT,
+                              capture_output=True, text=True)
+        if card.returncode == 0:
+            out.append((commit, date, json.loads(card.stdout)))
+    return out
+
+
+def curves() -> dict:
+    """{(version or anchor, clip): [(bpp, psnr_yuv), ...]} from the cache."""
+    points = defaultdict(list)
+    for line in CACHE.read_text().splitlines():
+        r = json.loads(line)
+        who = r["settings"]["codec"] if r["settings"]["codec"] in ANCHORS else r["version"]
+        points[who, r["clip"]].append((r["bpp"], r["psnr_yuv"]))
+    return points
+
+
+def mean_bd(points, version, anchor, clips):
+    vals = []
+    for clip in clips:
+        a, b = points.get((anchor, clip)), points.get((version, clip))
+        if a and b:
+            v = bd_rate(*zip(*a), *zip(*b))
+            if v is not None:
+                vals.append(v)
+    return (sum(vals) / len(vals), len(vals)) if vals else (None, 0)
+
+
+def main():
+    points = curves()
+    clips = sorted({clip for _, clip in points})
+    lines = [
+        "# Learning history: what training has bought in random access",
+        "",
+        "Written by `python benchmarks/notes/learning_history.py` from measured points only "
+        "(module docstring). Each row: a shipped model (the commit that shipped it), the steps "
+        "each net had trained (batch 8 of 128² patches unless its card says otherwise), and the "
+        "mean BD-rate of its random-access curve against x264 and x265 medium over the test "
+        "clips where both curves overlap (first 9 frames, PSNR-YUV; the count in brackets: a "
+        "mean over fewer clips is not comparable with one over five). Models whose points were "
+        "never measured in this set-up are left out.",
+        "",
+        "| shipped | date | model | intra steps | P steps | B steps | vs x264 medium | vs x265 medium |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    seen = set()
+    for commit, date, card in shipped_cards():
+        version = f"lvc-base@{card.get('sha256', '')}"
+        if version in seen or not any((version, c) in points for c in clips):
+            continue
+        seen.add(version)
+        steps = [card.get(k, {}).get("steps", "–") for k in ("training", "training_inter", "training_bi")]
+        cells = []
+        for anchor in ANCHORS:
+            bd, n = mean_bd(points, version, anchor, clips)
+            cells.append("n/a" if bd is None else f"{bd:+.1f} % ({n})")
+        lines.append(f"| {commit} | {date} | {card['sha256'][:8]} | "
+                     + " | ".join(f"{s:,}".replace(",", " ") if isinstance(s, int) else str(s)
+                                  for s in steps)
+                     + " | " + " | ".join(cells) + " |")
+    OUT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
