@@ -428,7 +428,8 @@ def prepare_data_cmd(out_dir, packages_roots):
 @threads_option("CPU threads [default: all cores].")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default=TRAIN.precision,
               show_default=True,
-              help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, CUDA), "
+              help="auto: bf16 autocast where the device multiplies bf16 natively (AMX, "
+                   "AVX-512 BF16, CUDA), "
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
 def train(data, run_dir, stage, frames, joint, block_map, max_step, pred_skip, minutes, steps,
