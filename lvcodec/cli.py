@@ -405,6 +405,10 @@ def prepare_data_cmd(out_dir, packages_roots):
               help="inter, bi: a new run gives the stage's net (P or B) the prediction skip (the "
                    "prediction added to the synthesis through a gate that starts at zero: the same "
                    "pictures at step one).")
+@click.option("--affine", type=click.FloatRange(0, 1), default=TRAIN.affine, show_default=True,
+              metavar="SHARE",
+              help="inter, bi, enhance, motion: this share of the synthesised sequences zoom, "
+                   "rotate and move by fractions of a pixel (the rest pan by whole pixels).")
 @click.option("--minutes", type=float, help="Stop after this many minutes.")
 @click.option("--steps", type=int, help="Stop after this many more steps.")
 @click.option("--batch", type=int, default=TRAIN.batch, show_default=True)
@@ -432,7 +436,7 @@ def prepare_data_cmd(out_dir, packages_roots):
                    "AVX-512 BF16, CUDA), "
                    "else float32 (the log says which).")
 @click.option("--export", type=click.Path(path_type=Path), help="Afterwards, write models/NAME here.")
-def train(data, run_dir, stage, frames, joint, block_map, max_step, pred_skip, minutes, steps,
+def train(data, run_dir, stage, frames, joint, block_map, max_step, pred_skip, affine, minutes, steps,
           batch, patch,
           lr, warmup, motion_warmup, width, latent, init, device, threads, precision, export):
     """Train the intra, P- or B-frame net on DATA folders (prepared data, videos or Vimeo-90k)."""
@@ -442,7 +446,7 @@ def train(data, run_dir, stage, frames, joint, block_map, max_step, pred_skip, m
     from lvcodec.train.trainer import train
 
     config = TrainConfig(stage=stage, frames=frames, joint=joint, block_map=block_map,
-                         max_step=max_step, pred_skip=pred_skip,
+                         max_step=max_step, pred_skip=pred_skip, affine=affine,
                          minutes=minutes, steps=steps,
                          batch=batch, patch=patch, lr=lr, warmup=warmup,
                          motion_warmup=motion_warmup,

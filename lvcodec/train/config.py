@@ -24,6 +24,7 @@ class TrainConfig:
     block_map: bool = False  # inter, bi: frames scored as shown through the block-prediction map
     max_step: int = 3  # inter: real clips sampled at frame distances up to this (RA anchors: 8)
     pred_skip: bool = False  # inter, bi: a new run adds the prediction skip to the stage's net
+    affine: float = 0.0  # sequence stages: share of synthesised windows that zoom and rotate
     minutes: float | None = None  # stop after this many minutes ...
     steps: int | None = None  # ... or this many more steps (one of the two is needed)
     batch: int = 8
@@ -62,6 +63,10 @@ class TrainConfig:
             raise ConfigError(f"--max-step {self.max_step} out of range (1..{MAX_STEP})")
         if self.pred_skip and self.stage not in PRED_SKIP_STAGES:
             raise ConfigError(f"--pred-skip is for --stage {' or '.join(PRED_SKIP_STAGES)}")
+        if self.affine and self.stage == "intra":
+            raise ConfigError("--affine is for the sequence stages (not intra)")
+        if not 0.0 <= self.affine <= 1.0:
+            raise ConfigError(f"--affine {self.affine} is a share of the synthesised sequences (0..1)")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
             raise ConfigError(f"--frames {self.frames} out of range ({MIN_FRAMES}..{MAX_FRAMES})")
         return self

@@ -368,16 +368,19 @@ class SequencePatches:
     anchors); the other
     half is synthesised from any frame (DESIGN §7), for motion a dozen clips do not cover: a window panning at a constant speed over the picture (global motion) plus a
     patch of another picture moving on its own (local motion and occlusion, as FlyingChairs).
+    With `affine` > 0 that fraction of the synthesised windows zoom, rotate and move by
+    fractions of a pixel instead of whole ones (`_affine_window`): a pan by whole pixels is
+    predicted perfectly by a warp, camera motion in real video is not.
     """
 
     def __init__(self, videos, stills=(), patch: int = 128, length: int = 2, seed: int = 0,
-                 max_step: int = 3):
+                 max_step: int = 3, affine: float = 0.0):
         self.videos = [v for v in videos if len(v) >= length and min(v[0][0].shape) >= patch]
         self.pictures = [f for f in stills if min(f[0].shape) >= patch]
         self.pictures += [f for v in self.videos for f in v[:: max(1, len(v) // 20)]]
         if not self.videos and not self.pictures:
             raise InputError(f"no training video or picture is at least {patch}x{patch}")
-        self.patch, self.length, self.max_step = patch, length, max_step
+        self.patch, self.length, self.max_step, self.affine = patch, length, max_step, affine
         self.rng = random.Random(seed + 1000 * int(os.environ.get("RANK", 0)))
         # Half-size versions (less detail, larger apparent motion) are made once, not per sample.
         self.halves = [_half_frame(f) for f in self.pictures if min(f[0].shape) >= 2 * patch + 64]
@@ -403,14 +406,11 @@ class SequencePatches:
     def _synthetic(self):
         rng, n, p = self.rng, self.length, self.patch
         pic = rng.choice(self.halves if self.halves and rng.random() < 0.3 else self.pictures)
-        h, w = pic[0].shape
-        # Speeds in even luma pixels per frame, so chroma moves by whole pixels too.
-        span_y, span_x = (h - p) // 2, (w - p) // 2
-        vy = rng.randint(-min(4, span_y // max(n - 1, 1)), min(4, span_y // max(n - 1, 1)))
-        vx = rng.randint(-min(6, span_x // max(n - 1, 1)), min(6, span_x // max(n - 1, 1)))
-        ty = rng.randint(max(0, -vy * (n - 1)), span_y - max(0, vy * (n - 1)))
-        tx = rng.randint(max(0, -vx * (n - 1)), span_x - max(0, vx * (n - 1)))
-        seq = [list(_crop(pic, 2 * (ty + t * vy), 2 * (tx + t * vx), p)) for t in range(n)]
+        seq = None
+        if self.affine and rng.random() < self.affine:
+            seq = self._affine_window(pic)
+        if seq is None:
+            seq = self._pan(pic)
         if rng.random() < 0.7:  # a foreground object with its own motion
             obj_src = rng.choice(self.pictures)
             s = rng.randrange(16, p // 4 + 1) * 2
@@ -430,6 +430,42 @@ class SequencePatches:
                     plane[y0:y0 + obj[c].shape[0], x0:x0 + obj[c].shape[1]] = obj[c]
                     seq[t][c] = plane
         return [tuple(f) for f in seq]
+
+    def _pan(self, pic):
+        rng, n, p = self.rng, self.length, self.patch
+        h, w = pic[0].shape
+        # Speeds in even luma pixels per frame, so chroma moves by whole pixels too.
+        span_y, span_x = (h - p) // 2, (w - p) // 2
+        vy = rng.randint(-min(4, span_y // max(n - 1, 1)), min(4, span_y // max(n - 1, 1)))
+        vx = rng.randint(-min(6, span_x // max(n - 1, 1)), min(6, span_x // max(n - 1, 1)))
+        ty = rng.randint(max(0, -vy * (n - 1)), span_y - max(0, vy * (n - 1)))
+        tx = rng.randint(max(0, -vx * (n - 1)), span_x - max(0, vx * (n - 1)))
+        return [list(_crop(pic, 2 * (ty + t * vy), 2 * (tx + t * vx), p)) for t in range(n)]
+
+    def _affine_window(self, pic, tries: int = 8):
+        """A window whose scale, angle and position change at constant rates (up to ±4 % and
+        ±2° a frame, 6 and 4 luma pixels a frame across and down, any fraction of a pixel),
+        every frame resampled (bicubic) so none is sharper than the others; None when no draw
+        of `tries` keeps the window inside the picture."""
+        rng, n, p = self.rng, self.length, self.patch
+        h, w = pic[0].shape
+        half = (p - 1) / 2
+        corners = np.array([[-half, -half], [half, -half], [-half, half], [half, half]])
+        for _ in range(tries):
+            zoom, turn = rng.uniform(-0.04, 0.04), np.radians(rng.uniform(-2.0, 2.0))
+            scale0, angle0 = np.exp(rng.uniform(-0.1, 0.1)), np.radians(rng.uniform(-5.0, 5.0))
+            vx, vy = rng.uniform(-6.0, 6.0), rng.uniform(-4.0, 4.0)
+            cx, cy = rng.uniform(0, w - 1), rng.uniform(0, h - 1)
+            mats = []
+            for t in range(n):
+                a, s = angle0 + turn * t, scale0 * np.exp(zoom * t)
+                m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) / s
+                mats.append((m, np.array([cx + vx * t, cy + vy * t])))
+            pts = np.concatenate([c + corners @ m.T for m, c in mats])
+            if pts[:, 0].min() >= 2 and pts[:, 0].max() <= w - 3 and \
+                    pts[:, 1].min() >= 2 and pts[:, 1].max() <= h - 3:  # bicubic support inside
+                return [list(_warp_window(pic, p, m, c)) for m, c in mats]
+        return None
 
     def batch(self, size: int) -> torch.Tensor:
         seqs = []
@@ -460,6 +496,22 @@ def _flip(frame):
 def _half_frame(frame):
     y, u, v = (_half(c) for c in frame)
     return y[: u.shape[0] * 2, : u.shape[1] * 2], u, v
+
+
+def _warp_window(frame, p: int, m: np.ndarray, center: np.ndarray):
+    """The p x p window of `frame` (Y, U, V) whose luma sample (x, y) is taken, bicubic, at
+    `center + m @ ((x, y) - (p - 1) / 2)` in the picture's luma coordinates (pixel centres at
+    integers); its chroma at the same places (a 4:2:0 chroma sample i sits at luma 2i + 0.5)."""
+    import cv2
+
+    c = np.asarray(center, dtype=np.float64)
+    half = np.full(2, (p - 1) / 2)
+    luma = np.hstack([m, (c - m @ half)[:, None]])
+    chroma = np.hstack([m, ((c + m @ (0.5 - half) - 0.5) / 2)[:, None]])
+    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    return tuple(cv2.warpAffine(plane, mat, (size, size), flags=flags,
+                                borderMode=cv2.BORDER_REPLICATE)
+                 for plane, mat, size in zip(frame, (luma, chroma, chroma), (p, p // 2, p // 2)))
 
 
 def _crop(frame, top: int, left: int, p: int):

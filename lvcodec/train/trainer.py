@@ -264,7 +264,7 @@ def train(data_dirs, run_dir: Path, config: TrainConfig, log=print) -> dict:
         return train_intra(data_dirs, run_dir, width=config.width, latent=config.latent, **common)
     return train_inter(data_dirs, run_dir, frames=config.frames, stage=config.stage,
                        joint=config.joint, block_map=config.block_map, max_step=config.max_step,
-                       pred_skip=config.pred_skip,
+                       pred_skip=config.pred_skip, affine=config.affine,
                        motion_warmup=config.motion_warmup, **common)
 
 
@@ -369,7 +369,7 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
                 checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
                 block_map: bool = False, max_step: int = _T.max_step, pred_skip: bool = False,
-                precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
+                affine: float = _T.affine, precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
     """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
     sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 
@@ -471,13 +471,16 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     if will_train and (not stages or stages[-1]["frames"] != frames
                        or stages[-1].get("lr", 1e-4) != lr or motion_warmup
                        or stages[-1].get("block_map", False) != block_map
-                       or stages[-1].get("max_step", _T.max_step) != max_step):
+                       or stages[-1].get("max_step", _T.max_step) != max_step
+                       or stages[-1].get("affine", _T.affine) != affine):
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch,
                        "lr": lr})
         if block_map:
             stages[-1]["block_map"] = True
         if max_step != _T.max_step:
             stages[-1]["max_step"] = max_step
+        if affine != _T.affine:
+            stages[-1]["affine"] = affine
         if motion_warmup:
             stages[-1]["motion_warmup"] = motion_warmup
         if pred_skip:
@@ -491,11 +494,12 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     model = torch.nn.parallel.DistributedDataParallel(cascade) if world > 1 else cascade
     videos, stills = load_videos(data_dirs)
     data = SequencePatches(videos, stills, patch=patch, length=frames,
-                           seed=info["step"] * world + rank, max_step=max_step)
+                           seed=info["step"] * world + rank, max_step=max_step, affine=affine)
     log(f"{len(videos)} videos + {len(stills)} stills; batch {batch} of {frames} x {patch}x{patch}; "
         f"lr {lr}; lambda {lambda_range[0]}..{lambda_range[1]}"
         + ("; frames scored as shown through the block-prediction map" if block_map else "")
-        + (f"; real clips at frame distances up to {max_step}" if max_step != _T.max_step else ""))
+        + (f"; real clips at frame distances up to {max_step}" if max_step != _T.max_step else "")
+        + (f"; {affine:.0%} of the synthesised windows zoom and rotate" if affine else ""))
     if spec.parts is not None:  # a stage that trains parts of a net names what it optimises
         log(f"loss: {spec.loss}")
     size = BatchSize(batch, log)

@@ -11,7 +11,8 @@ def test_lvc_train_takes_its_defaults_from_trainconfig():
 
     defaults = {p.name: p.default for p in train.params}
     config = TrainConfig()
-    for name in ("stage", "frames", "batch", "patch", "lr", "warmup", "width", "latent", "init", "device", "precision"):
+    for name in ("stage", "frames", "batch", "patch", "lr", "warmup", "width", "latent", "init", "device", "precision",
+                 "max_step", "affine"):
         assert defaults[name] == getattr(config, name), name
 
 

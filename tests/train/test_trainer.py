@@ -443,6 +443,48 @@ def test_training_shows_the_prediction_in_the_blocks_where_the_codec_would():
     assert _shown({"x_hat": x_hat}, x, False)["x_hat"] is x_hat
 
 
+def test_an_affine_window_is_a_crop_when_it_does_not_move_and_shifts_by_fractions_of_a_pixel():
+    from lvcodec.train.data import _crop, _warp_window
+
+    rng = np.random.default_rng(1)
+    frame = tuple(rng.integers(0, 256, s, dtype=np.uint8) for s in ((200, 240), (100, 120), (100, 120)))
+    p, top, left = 64, 20, 34
+    centre = np.array([left + (p - 1) / 2, top + (p - 1) / 2])
+    # The identity at an even position: the co-located crop, chroma siting included.
+    for got, want in zip(_warp_window(frame, p, np.eye(2), centre), _crop(frame, top, left, p)):
+        assert np.array_equal(got, want)
+    # Two windows 2 luma pixels apart at the same fractional phase: the same samples, moved by 2
+    # luma and 1 chroma columns.
+    a = _warp_window(frame, p, np.eye(2), centre + [2.3, 0])
+    b = _warp_window(frame, p, np.eye(2), centre + [0.3, 0])
+    for x, y, k in zip(a, b, (2, 1, 1)):
+        assert np.array_equal(x[:, :-k], y[:, k:])
+    assert not np.array_equal(b[0], _crop(frame, top, left, p)[0])  # a fraction of a pixel: resampled
+
+
+def test_affine_sequences_are_drawn_only_when_asked_for_and_zoom_turn_or_move():
+    from lvcodec.errors import ConfigError
+    from lvcodec.train.config import TrainConfig
+    from lvcodec.train.data import SequencePatches
+
+    rng = np.random.default_rng(2)
+    still = tuple(rng.integers(0, 256, s, dtype=np.uint8) for s in ((240, 260), (120, 130), (120, 130)))
+    plain = SequencePatches([], [still], patch=64, length=4, seed=5)
+    again = SequencePatches([], [still], patch=64, length=4, seed=5, affine=0.0)
+    assert torch.equal(plain.batch(6), again.batch(6))  # share 0: the draws of a run without it
+    moving = SequencePatches([], [still], patch=64, length=4, seed=5, affine=1.0)
+    seq = moving._affine_window(still)
+    assert seq is not None and len(seq) == 4
+    assert [tuple(c.shape) for c in seq[0]] == [(64, 64), (32, 32), (32, 32)]
+    assert all(not np.array_equal(seq[t][0], seq[t + 1][0]) for t in range(3))
+    assert moving._affine_window(tuple(c[:70, :70] for c in still)) is None  # no room: a pan instead
+    assert moving.batch(3).shape == (3, 4, 6, 32, 32)
+    with pytest.raises(ConfigError, match="--affine is for the sequence stages"):
+        TrainConfig(steps=1, affine=0.5).validate()
+    with pytest.raises(ConfigError, match="share of the synthesised"):
+        TrainConfig(stage="inter", steps=1, affine=1.5).validate()
+
+
 def test_a_block_map_run_records_its_stage(data_dir, tmp_path, monkeypatch, make_model):
     from lvcodec.errors import ConfigError
     from lvcodec.train.trainer import train_inter
@@ -457,6 +499,8 @@ def test_a_block_map_run_records_its_stage(data_dir, tmp_path, monkeypatch, make
     train_inter([data_dir], run, steps=1, stage="bi", **kw)
     state = train_inter([data_dir], run, steps=1, stage="bi", block_map=True, **kw)
     assert [s.get("block_map", False) for s in state["stages"]] == [False, True]
+    state = train_inter([data_dir], run, steps=1, stage="bi", block_map=True, affine=0.5, **kw)
+    assert [s.get("affine", 0.0) for s in state["stages"]] == [0.0, 0.0, 0.5]
 
 
 def test_a_pred_skip_run_exports_a_model_whose_streams_decode_to_the_encoders_pictures(
