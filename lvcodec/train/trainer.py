@@ -369,7 +369,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
                 checkpoint_minutes: float = _T.checkpoint_minutes,
                 motion_warmup: int | None = None, stage: str = "inter", joint: bool = False,
                 block_map: bool = False, max_step: int = _T.max_step, pred_skip: bool = False,
-                affine: float = _T.affine, precision: str = _T.precision, threads: int | None = None, log=print) -> dict:
+                affine: float = _T.affine, precision: str = _T.precision,
+                threads: int | None = None, log=print) -> dict:
     """Train the net of sequence stage `stage` (lvcodec/train/stages.py) on `frames`-long
     sequences (hierarchical GOPs of 2^k + 1 for bi and enhance); the other nets stay frozen.
 
@@ -380,7 +381,8 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     too. `block_map` (inter, bi): every frame is scored and referenced as the codec shows it,
     with the prediction in the blocks where it is better (stages._shown). `max_step` (inter):
     the real clips' frame distances reach this (half of them above 3). `pred_skip` (a new run):
-    the P and B nets get the prediction skip (InterNet.with_prediction_skip).
+    the P and B nets get the prediction skip (InterNet.with_prediction_skip). `affine`: the
+    share of synthesised sequences that zoom and rotate (data.SequencePatches).
     """
     if stage not in STAGES:
         raise ConfigError(f"no training stage {stage!r} (one of {', '.join(STAGES)})")
