@@ -42,7 +42,8 @@ INTER_DESCRIPTION = ("; P-frame codec (multi-scale motion estimation, attention-
 
 def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     """Write the run's current weights as model `stem` (an intra run: its intra net, plus the P and
-    B nets the model at `stem` already had; an inter or bi run: its whole bundle)."""
+    B nets the model at `stem` already had, or else those of the model the run started from; an
+    inter or bi run: its whole bundle)."""
     run_dir, stem = Path(run_dir), Path(stem)
     state = json.loads((run_dir / "state.json").read_text())
     old = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
@@ -69,13 +70,18 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     settle_quantiles(net.entropy_bottleneck)
+    from lvcodec.weights import load_model
+
     # Re-exporting the intra net keeps the P- and B-frame nets the model had (they take any
     # reference); an inter run afterwards adapts them to the new I frames.
     nets = {"intra": net, "inter": None, "bi": None, "enhance": None}
-    if "inter" in old.get("config", {}):
-        from lvcodec.weights import load_model
-
+    kept = None
+    if not old and state.get("init"):  # a first export elsewhere: the model the run started from
+        kept = load_model(state["init"])
+        old = kept.card
+    elif "inter" in old.get("config", {}):
         kept = load_model(str(stem))
+    if kept is not None:
         if kept.lambda_range != lambda_range:  # re-indexed as the intra net was (trainer)
             for other in (kept.inter, kept.bi):
                 if other is not None:
@@ -84,6 +90,8 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     trainings = {key: old.get(key) for key in TRAINING_KEYS}
     trainings["training"] = dict(training, data=INTRA_DATA, patch=128, batch=8,
                                  loss=INTRA_LOSS.format(*lambda_range))
+    if old.get("training", {}).get("runs"):  # the records of earlier runs stay on the card
+        trainings["training"]["runs"] = old["training"]["runs"]
     stages = _history(old.get("training"), state)
     if stages:
         trainings["training"]["stages"] = stages

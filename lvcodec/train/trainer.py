@@ -321,6 +321,7 @@ def train_intra(data_dirs, run_dir: Path, *, minutes: float | None = None, steps
             from lvcodec.weights import load_net_state, net_state
 
             training = init_model.card.get("training", {})
+            info["init"] = init  # export keeps its other nets when written to a new place
             info["step"] = int(training.get("steps", 0))
             info["seconds"] = float(training.get("seconds", 0.0))
             load_net_state(net, net_state(widened if widened is not None else init_model.intra))

@@ -214,6 +214,14 @@ def test_exporting_an_intra_run_keeps_the_models_p_frame_net(data_dir, tmp_path,
     assert model.inter is not None
     for k, v in model.inter.state_dict().items():
         assert torch.equal(v, inter_before[k]), k
+    # Written somewhere new, the export takes the other nets and their records from the model
+    # the run started from, not a model with an intra net alone.
+    fresh = export_model(run, tmp_path / "elsewhere" / "lvc-cand")
+    model = load_model(str(fresh.with_suffix("")))
+    assert model.inter is not None
+    assert model.card.get("description") == load_model("lvc-both").card.get("description")
+    for k, v in model.inter.state_dict().items():
+        assert torch.equal(v, inter_before[k]), k
 
 
 def test_saving_the_same_weights_twice_gives_the_same_file(tmp_path):
