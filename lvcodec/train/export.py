@@ -12,7 +12,7 @@ from lvcodec.nets.layers import remap_qualities
 from lvcodec.rd import LEGACY_LAMBDA_RANGE
 from lvcodec.train import STAGE_NAMES
 from lvcodec.train.data import VIDEO_PACKAGES
-from lvcodec.weights import load_net_state, save_model
+from lvcodec.weights import load_model, load_net_state, save_model
 
 __all__ = ["export_model", "graft_nets", "settle_quantiles"]
 
@@ -70,8 +70,6 @@ def export_model(run_dir: Path, stem: Path, dtype=torch.float16) -> Path:
     net = IntraNet(**state["config"])
     load_net_state(net, load_file(str(run_dir / "net.safetensors")))
     settle_quantiles(net.entropy_bottleneck)
-    from lvcodec.weights import load_model
-
     # Re-exporting the intra net keeps the P- and B-frame nets the model had (they take any
     # reference); an inter run afterwards adapts them to the new I frames.
     nets = {"intra": net, "inter": None, "bi": None, "enhance": None}
@@ -160,8 +158,6 @@ def graft_nets(base: str, donor: str, nets: tuple, stem: Path) -> Path:
     """Write model `stem`: the nets of model `base`, those named in `nets` taken from `donor`
     with their training records. Two runs of different stages from the same model (a P run and
     a B run side by side) become one bundle; its hash is new, so streams name it apart."""
-    from lvcodec.weights import load_model
-
     a, b = load_model(base), load_model(donor)
     if a.lambda_range != b.lambda_range:
         raise ValueError(f"{donor} was trained for lambda {b.lambda_range}, {base} for {a.lambda_range}")
