@@ -471,19 +471,13 @@ def train_inter(data_dirs, run_dir: Path, *, frames: int = _T.frames, minutes: f
     # before the lr was part of them ran at the default 1e-4).
     if will_train and motion_warmup:
         info["motion_warmup"] = [info["step"], motion_warmup]
+    # Settings a stage records only where they differ from the default (older cards lack them).
+    recorded = {"block_map": block_map, "max_step": max_step, "affine": affine}
     if will_train and (not stages or stages[-1]["frames"] != frames
                        or stages[-1].get("lr", 1e-4) != lr or motion_warmup
-                       or stages[-1].get("block_map", False) != block_map
-                       or stages[-1].get("max_step", _T.max_step) != max_step
-                       or stages[-1].get("affine", _T.affine) != affine):
+                       or any(stages[-1].get(k, getattr(_T, k)) != v for k, v in recorded.items())):
         stages.append({"frames": frames, "from_step": info["step"], "patch": patch, "batch": batch,
-                       "lr": lr})
-        if block_map:
-            stages[-1]["block_map"] = True
-        if max_step != _T.max_step:
-            stages[-1]["max_step"] = max_step
-        if affine != _T.affine:
-            stages[-1]["affine"] = affine
+                       "lr": lr, **{k: v for k, v in recorded.items() if v != getattr(_T, k)}})
         if motion_warmup:
             stages[-1]["motion_warmup"] = motion_warmup
         if pred_skip:
