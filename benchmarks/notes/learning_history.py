@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from lvcodec.eval.bdrate import bd_rate
+from lvcodec.eval.runner import PointCache
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "benchmarks" / "bench_learning_ra" / "points.jsonl"
@@ -42,8 +43,7 @@ def shipped_cards() -> list[tuple[str, str, dict]]:
 def curves() -> dict:
     """{(version or anchor, clip): [(bpp, psnr_yuv), ...]} from the cache."""
     points = defaultdict(list)
-    for line in CACHE.read_text().splitlines():
-        r = json.loads(line)
+    for r in PointCache(CACHE).rows.values():  # one row per point, torn lines skipped
         who = r["settings"]["codec"] if r["settings"]["codec"] in ANCHORS else r["version"]
         points[who, r["clip"]].append((r["bpp"], r["psnr_yuv"]))
     return points
