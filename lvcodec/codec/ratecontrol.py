@@ -8,10 +8,13 @@ with the GOP after it, as one unit (alone, its q would rest on the priors only).
 intercepts start at fixed ratios to the intra one; every coded GOP replaces the intercepts of
 its classes by what it measured.
 Each GOP gets the one q that, were every remaining frame coded at it, spends the remaining
-budget. If a GOP, once coded, projects a total off the target by more than half the tolerance
-(the last GOP: its real total, by more than 0.8 of it), it is coded again at a corrected q, up
-to `max_retries` times, from the same decoded pictures, and the best attempt is kept: the
-stream holds only what the decoder will reproduce.
+budget. Once coded, the GOP's own classes are re-measured (before the first GOP, P and B costs
+are priors only), and if it then projects a total off the target by more than half the tolerance
+(the last GOP: its real total, by more than 0.8 of it), it is coded again, from the same decoded
+pictures, up to `max_retries` times (the last GOP, which nothing after can make up for, once
+more): at the q the model corrects to, or, once attempts lie on both sides of the target,
+between the nearest two (log-bits are convex in q, which one slope misses). The best attempt is
+kept: the stream holds only what the decoder will reproduce.
 """
 
 import math
@@ -160,24 +163,32 @@ class RateController:
             self._observe(hi)
         final = not future
         limit = self.tolerance * (0.8 if final else 0.5)
+        # Nothing after the last GOP can make up its miss: it may be coded once more.
+        retries = self.max_retries + int(final)
         q = self._choose(layers, future)
         misses = {}
-        for n in range(self.max_retries + 1):
+        for n in range(retries + 1):
             if q not in tried:
                 tried[q] = attempt(q)
                 if n > 0:
                     self.trials += 1
             coded = tried[q][0]
             bits = sum(map(_frame_bits, coded))
+            # The future is predicted from what this GOP's classes really cost at q: before the
+            # first GOP is coded, the P and B frames' costs are priors only.
+            self._observe(coded)
             misses[q] = self._miss(bits, future, q)
             if abs(misses[q]) <= limit:
                 break
-            # What this GOP really costs at q, and the slope if it was coded at another q too.
-            other = next((c for k, (c, _) in tried.items() if k != q), None)
-            if other is not None and len(coded) > 1:
-                self._fit_slope(coded, other)
-            self._observe(coded)
-            nxt = self._choose(layers, future)
+            nxt = _between(misses)
+            if nxt is None:
+                # What this GOP really costs at q, and the local slope if it was coded at
+                # another q too (the nearest: log-bits are convex in q).
+                other = min((k for k in tried if k != q), key=lambda k: abs(k - q), default=None)
+                if other is not None and len(coded) > 1:
+                    self._fit_slope(coded, tried[other][0])
+                    self._observe(coded)
+                nxt = self._choose(layers, future)
             if nxt == q or nxt in misses:
                 break
             q = nxt
@@ -190,3 +201,20 @@ class RateController:
         self.records.append(GopRecord(min(p.display_index for p in plans), len(plans), best, bits,
                                       list(misses)))
         return coded, state
+
+
+def _between(misses: dict) -> int | None:
+    """Once attempts lie on both sides of the target, the q between the nearest two where the
+    stream's log-total crosses it (linear in q between them: the GOP's own measurements, not the
+    model, whose one slope misses the curvature of log-bits in q); None without such a pair or
+    with no q left between them."""
+    under = [k for k, m in misses.items() if m < 0]
+    over = [k for k, m in misses.items() if m > 0]
+    if not under or not over:
+        return None
+    lo, hi = max(under), min(over)
+    if abs(hi - lo) < 2:
+        return None
+    l_lo, l_hi = math.log1p(misses[lo]), math.log1p(misses[hi])
+    q = round(lo + (hi - lo) * -l_lo / (l_hi - l_lo))
+    return min(max(q, min(lo, hi) + 1), max(lo, hi) - 1)

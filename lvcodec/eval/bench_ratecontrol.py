@@ -25,7 +25,7 @@ __all__ = ["bench_ratecontrol"]
 
 TOLERANCE = 0.05
 # Part of a rate-controlled point's cache key: bump when codec/ratecontrol.py decides otherwise.
-RATE_CONTROL_VERSION = 2
+RATE_CONTROL_VERSION = 3
 
 
 def _encode(model, clip, config) -> dict:
