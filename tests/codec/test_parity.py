@@ -104,3 +104,31 @@ def test_a_decoder_with_other_kernels_makes_the_same_pictures(tiny_models, make_
         subprocess.run(lvc + ["decode", str(stream), str(there), "--quiet", "-y"],
                        env=dict(os.environ, **env), **run)
         assert here.read_bytes() == there.read_bytes(), env
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cpu_and_cuda_decode_each_others_streams_to_the_same_pictures(tiny_models, make_model,
+                                                                     make_clip, tmp_path):
+    """The parity matrix's CPU<->CUDA row (`make test-all` on a GPU machine): a random-access
+    stream with half-scale B frames, encoded on either device, decodes to the same bytes on
+    both, and each decoder's picture-hash check passes."""
+    import subprocess
+    import sys
+
+    make_model(tiny_models, name="lvc-ds", enhance=True)
+    src = make_clip(tmp_path / "c.y4m", width=64, height=48, frames=9)
+    lvc = [sys.executable, "-m", "lvcodec"]
+    run = dict(check=True, capture_output=True, text=True)
+    for made_on in ("cpu", "cuda"):
+        stream = tmp_path / f"{made_on}.lvc"
+        subprocess.run(lvc + ["encode", str(src), str(stream), "--model", "lvc-ds", "--gop", "8",
+                              "--downsample", "on", "-q", "40", "--device", made_on, "--quiet"],
+                       **run)
+        pictures = {}
+        for device in ("cpu", "cuda"):
+            out = tmp_path / f"{made_on}-on-{device}.y4m"
+            subprocess.run(lvc + ["decode", str(stream), str(out), "--device", device, "--quiet"],
+                           **run)
+            pictures[device] = out.read_bytes()
+        assert pictures["cpu"] == pictures["cuda"], f"a stream made on {made_on}"

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from codec_helpers import assert_identical, decode, encode, headers_and_sizes
 from lvcodec.eval.metrics import frame_psnr
@@ -102,3 +103,31 @@ def test_shipped_model_decodes_a_33_frame_random_access_clip_bit_exactly(monkeyp
     b_bytes = np.mean([s for h, s in frames if h.frame_type == FrameType.B])
     assert b_bytes < i_bytes
     assert min(frame_psnr(f, r)["yuv"] for f, r in zip(sources, recons)) > 25.0
+
+
+@pytest.mark.slow
+def test_shipped_model_half_scale_random_access_decodes_the_same_with_other_kernels(monkeypatch,
+                                                                                   tmp_path):
+    """The parity matrix on the shipped model (`make test-all`; `make parity` has every row):
+    33 frames, I every 32, GOP 16, every B frame at half scale with the enhancement net, decoded
+    with the kernels of other machines and other thread counts to the same bytes, each
+    decoder's picture-hash check passing."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("LVC_MODELS", raising=False)
+    clip = _ping_pong_clip(tmp_path / "pingpong.y4m", 33)
+    stream, here = tmp_path / "a.lvc", tmp_path / "here.y4m"
+    lvc = [sys.executable, "-m", "lvcodec"]
+    run = dict(check=True, capture_output=True, text=True)
+    subprocess.run(lvc + ["encode", str(clip), str(stream), "--gop", "16", "--downsample", "on",
+                          "-q", "32", "--device", "cpu", "--quiet"], **run)
+    subprocess.run(lvc + ["decode", str(stream), str(here), "--device", "cpu", "--quiet"], **run)
+    for threads, env in [("1", {"MKL_ENABLE_INSTRUCTIONS": "AVX2"}),
+                         ("3", {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}),
+                         ("2", {"ATEN_CPU_CAPABILITY": "default"})]:
+        there = tmp_path / "there.y4m"
+        subprocess.run(lvc + ["decode", str(stream), str(there), "--device", "cpu", "--threads",
+                              threads, "--quiet", "-y"], env=dict(os.environ, **env), **run)
+        assert here.read_bytes() == there.read_bytes(), (threads, env)
