@@ -1,6 +1,10 @@
-"""In-memory encode/decode through the sessions and the container, for the codec tests."""
+"""In-memory encode/decode through the sessions and the container, for the codec tests; and
+`lvc` in a child process, for what needs a fresh process (other kernels, devices)."""
 
 import io
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -49,3 +53,15 @@ def assert_identical(encoded, decoded):
 def headers_and_sizes(data):
     """[(FrameHeader, unit size)] of a stream, in coding order."""
     return [(h, size) for h, _, size in LvcReader(io.BytesIO(data)).frames()]
+
+
+# What other machines run: MKL without AVX-512 (most AMD and many Intel CPUs), ATen without SIMD.
+FOREIGN_KERNELS = [{"MKL_ENABLE_INSTRUCTIONS": "AVX2"}, {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
+                   {"ATEN_CPU_CAPABILITY": "default"}]
+
+
+def run_lvc(*args, env: dict | None = None):
+    """`lvc ARGS` in a child process (its kernels chosen at start from `env`); fails on exit != 0."""
+    return subprocess.run([sys.executable, "-m", "lvcodec", *map(str, args)], check=True,
+                          capture_output=True, text=True,
+                          env=None if env is None else dict(os.environ, **env))

@@ -5,7 +5,7 @@ import io
 import pytest
 import torch
 
-from codec_helpers import assert_identical, decode, encode
+from codec_helpers import FOREIGN_KERNELS, assert_identical, decode, encode, run_lvc
 from lvcodec.bitstream import LvcReader
 from lvcodec.codec.session import Decoder
 from lvcodec.weights import load_model
@@ -77,32 +77,20 @@ def test_decoder_side_nets_give_each_frame_the_same_bits_in_a_batch(tmp_path, ma
         assert total > 0 and same == total, f"{path}: {total - same} of {total} elements differ"
 
 
-FOREIGN_KERNELS = [{"MKL_ENABLE_INSTRUCTIONS": "AVX2"}, {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
-                   {"ATEN_CPU_CAPABILITY": "default"}]
-
-
 def test_a_decoder_with_other_kernels_makes_the_same_pictures(tiny_models, make_model, make_clip,
                                                              tmp_path):
     """What other machines run (MKL without AVX-512: most AMD and many Intel CPUs; ATen without
     SIMD) decodes a random-access stream, half-scale B frames included, to the encoder's
     pictures: the decoder's arithmetic is exact (docs/bitstream.md §9), and each decoder's own
     picture-hash check passes."""
-    import os
-    import subprocess
-    import sys
-
     make_model(tiny_models, name="lvc-ds", enhance=True)
     src = make_clip(tmp_path / "c.y4m", width=64, height=48, frames=9)
-    stream, here = tmp_path / "a.lvc", tmp_path / "here.y4m"
-    lvc = [sys.executable, "-m", "lvcodec"]
-    run = dict(check=True, capture_output=True, text=True)
-    subprocess.run(lvc + ["encode", str(src), str(stream), "--model", "lvc-ds", "--gop", "8",
-                          "--downsample", "on", "-q", "40", "--quiet"], **run)
-    subprocess.run(lvc + ["decode", str(stream), str(here), "--quiet"], **run)
+    stream, here, there = tmp_path / "a.lvc", tmp_path / "here.y4m", tmp_path / "there.y4m"
+    run_lvc("encode", src, stream, "--model", "lvc-ds", "--gop", "8", "--downsample", "on",
+            "-q", "40", "--quiet")
+    run_lvc("decode", stream, here, "--quiet")
     for env in FOREIGN_KERNELS:
-        there = tmp_path / "there.y4m"
-        subprocess.run(lvc + ["decode", str(stream), str(there), "--quiet", "-y"],
-                       env=dict(os.environ, **env), **run)
+        run_lvc("decode", stream, there, "--quiet", "-y", env=env)
         assert here.read_bytes() == there.read_bytes(), env
 
 
@@ -113,22 +101,15 @@ def test_cpu_and_cuda_decode_each_others_streams_to_the_same_pictures(tiny_model
     """The parity matrix's CPU<->CUDA row (`make test-all` on a GPU machine): a random-access
     stream with half-scale B frames, encoded on either device, decodes to the same bytes on
     both, and each decoder's picture-hash check passes."""
-    import subprocess
-    import sys
-
     make_model(tiny_models, name="lvc-ds", enhance=True)
     src = make_clip(tmp_path / "c.y4m", width=64, height=48, frames=9)
-    lvc = [sys.executable, "-m", "lvcodec"]
-    run = dict(check=True, capture_output=True, text=True)
     for made_on in ("cpu", "cuda"):
         stream = tmp_path / f"{made_on}.lvc"
-        subprocess.run(lvc + ["encode", str(src), str(stream), "--model", "lvc-ds", "--gop", "8",
-                              "--downsample", "on", "-q", "40", "--device", made_on, "--quiet"],
-                       **run)
+        run_lvc("encode", src, stream, "--model", "lvc-ds", "--gop", "8", "--downsample", "on",
+                "-q", "40", "--device", made_on, "--quiet")
         pictures = {}
         for device in ("cpu", "cuda"):
             out = tmp_path / f"{made_on}-on-{device}.y4m"
-            subprocess.run(lvc + ["decode", str(stream), str(out), "--device", device, "--quiet"],
-                           **run)
+            run_lvc("decode", stream, out, "--device", device, "--quiet")
             pictures[device] = out.read_bytes()
         assert pictures["cpu"] == pictures["cuda"], f"a stream made on {made_on}"

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codec_helpers import assert_identical, decode, encode, headers_and_sizes
+from codec_helpers import (FOREIGN_KERNELS, assert_identical, decode, encode,
+                           headers_and_sizes, run_lvc)
 from lvcodec.eval.metrics import frame_psnr
 from lvcodec.weights import DEFAULT_MODEL, load_model, models_dir
 
@@ -112,22 +113,13 @@ def test_shipped_model_half_scale_random_access_decodes_the_same_with_other_kern
     33 frames, I every 32, GOP 16, every B frame at half scale with the enhancement net, decoded
     with the kernels of other machines and other thread counts to the same bytes, each
     decoder's picture-hash check passing."""
-    import os
-    import subprocess
-    import sys
-
     monkeypatch.delenv("LVC_MODELS", raising=False)
     clip = _ping_pong_clip(tmp_path / "pingpong.y4m", 33)
-    stream, here = tmp_path / "a.lvc", tmp_path / "here.y4m"
-    lvc = [sys.executable, "-m", "lvcodec"]
-    run = dict(check=True, capture_output=True, text=True)
-    subprocess.run(lvc + ["encode", str(clip), str(stream), "--gop", "16", "--downsample", "on",
-                          "-q", "32", "--device", "cpu", "--quiet"], **run)
-    subprocess.run(lvc + ["decode", str(stream), str(here), "--device", "cpu", "--quiet"], **run)
-    for threads, env in [("1", {"MKL_ENABLE_INSTRUCTIONS": "AVX2"}),
-                         ("3", {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}),
-                         ("2", {"ATEN_CPU_CAPABILITY": "default"})]:
-        there = tmp_path / "there.y4m"
-        subprocess.run(lvc + ["decode", str(stream), str(there), "--device", "cpu", "--threads",
-                              threads, "--quiet", "-y"], env=dict(os.environ, **env), **run)
+    stream, here, there = tmp_path / "a.lvc", tmp_path / "here.y4m", tmp_path / "there.y4m"
+    run_lvc("encode", clip, stream, "--gop", "16", "--downsample", "on", "-q", "32",
+            "--device", "cpu", "--quiet")
+    run_lvc("decode", stream, here, "--device", "cpu", "--quiet")
+    for threads, env in zip((1, 3, 2), FOREIGN_KERNELS):
+        run_lvc("decode", stream, there, "--device", "cpu", "--threads", threads, "--quiet", "-y",
+                env=env)
         assert here.read_bytes() == there.read_bytes(), (threads, env)
