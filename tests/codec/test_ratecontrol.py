@@ -73,57 +73,69 @@ def test_rate_control_codes_inputs_of_unknown_or_tiny_length(tiny_models, make_c
     assert_identical([c.recon for c in coded], decode(model, data, threads=1))
 
 
-def _synthetic_encode(kbps, frames, gop, later_b=1.0, intra_period=32, fps=24):
-    """Drives a RateController as the Encoder does, over a coder whose frame sizes are log-convex
-    in q (as lvc's: log-bits steepen towards q 63) and whose B frames after frame 16 cost
-    `later_b` times the first GOP's (content that changes). Returns the achieved kbit/s."""
-    import math
-    from types import SimpleNamespace
-
-    from lvcodec.bitstream import FrameType
-    from lvcodec.codec.gop import layer_quality, plan_gop
-    from lvcodec.codec.ratecontrol import FRAME_OVERHEAD_BYTES, STREAM_OVERHEAD_BYTES, RateController
-
-    def size(plan, q):
-        base = {FrameType.I: 6000, FrameType.P: 2500, FrameType.B: 1200}[plan.frame_type]
-        base *= 0.7 ** plan.temporal_layer * (later_b if plan.display_index > 16 and
-                                              plan.frame_type == FrameType.B else 1.0)
-        return int(base * math.exp(0.004 * q + 0.00035 * q * q))
-
-    def coder(plans):
-        def attempt(q):
-            return [SimpleNamespace(
-                header=SimpleNamespace(frame_type=p.frame_type, temporal_layer=p.temporal_layer,
-                                       display_index=p.display_index,
-                                       quality=layer_quality(q, p.temporal_layer)),
-                substreams=[bytes(size(p, layer_quality(q, p.temporal_layer)))]) for p in plans], None
-        return attempt
+def _synthetic_gops(frames, gop, intra_period):
+    """The GOPs the Encoder plans (gop.next_anchor, gop.plan_gop), the first intra frame alone."""
+    from lvcodec.codec.gop import next_anchor, plan_gop
 
     gops, anchor = [plan_gop(None, 0, intra_period)], 0
     while anchor < frames - 1:
-        nxt = min(anchor + gop, frames - 1)
+        nxt = min(next_anchor(anchor, gop, intra_period), frames - 1)
         gops.append(plan_gop(anchor, nxt, intra_period))
         anchor = nxt
-    if kbps is None:  # the fixed-q curve's ends, q 0 and 63
-        return [sum(size(p, layer_quality(q, p.temporal_layer)) + FRAME_OVERHEAD_BYTES
-                    for g in gops for p in g) * 8 * fps / frames / 1000 for q in (0, 63)]
-    rc = RateController(kbps * 1000, fps, frames, gop, intra_period)
-    total = STREAM_OVERHEAD_BYTES
-    for g in [gops[0] + gops[1]] + gops[2:]:  # the first intra frame goes with the GOP after it
-        coded, _ = rc.code_gop(g, coder(g), lambda q, g=g: coder(g[:1])(q)[0])
-        total += sum(len(c.substreams[0]) + FRAME_OVERHEAD_BYTES for c in coded)
-    return total * 8 * fps / frames / 1000
+    return gops
+
+
+def _synthetic_size(plan, gop_q, later_b):
+    """Bytes of a frame coded at the GOP's q: log-convex in q (as lvc's: log-bits steepen towards
+    q 63); the B frames after frame 16 cost `later_b` times the first GOP's (content that changes)."""
+    import math
+
+    from lvcodec.bitstream import FrameType
+    from lvcodec.codec.gop import layer_quality
+
+    q = layer_quality(gop_q, plan.temporal_layer)
+    base = {FrameType.I: 6000, FrameType.P: 2500, FrameType.B: 1200}[plan.frame_type]
+    if plan.display_index > 16 and plan.frame_type == FrameType.B:
+        base *= later_b
+    return q, int(base * 0.7 ** plan.temporal_layer * math.exp(0.004 * q + 0.00035 * q * q))
+
+
+def _kbps(total_bytes, frames, fps=24):
+    return total_bytes * 8 * fps / frames / 1000
 
 
 @pytest.mark.parametrize("frames, gop, later_b", [(10, 16, 1.0), (17, 8, 1.0), (33, 16, 1.0),
                                                   (33, 16, 0.7), (64, 16, 1.0), (64, 16, 0.7)])
 def test_rate_control_lands_within_tolerance_along_a_log_convex_curve(frames, gop, later_b):
-    """Every target between the fixed-q curve's ends (20 of them, log-spaced) within ±5 %: the
-    last GOP is re-coded between the attempts that straddle the target, and the first GOP's
-    future is predicted from its own P and B frames, not from priors (bbb_closeup at 291
-    kbit/s missed by -11.8 % before)."""
-    lo, hi = _synthetic_encode(None, frames, gop, later_b)
+    """Every target between the fixed-q curve's ends (20 of them, log-spaced) within ±5 %, driving
+    a RateController as the Encoder does over a synthetic coder: the last GOP is re-coded between
+    the attempts that straddle the target, and the first GOP's future is predicted from its own
+    P and B frames, not from priors (bbb_closeup at 291 kbit/s missed by -11.8 % before)."""
+    from types import SimpleNamespace
+
+    from lvcodec.codec.ratecontrol import FRAME_OVERHEAD_BYTES, STREAM_OVERHEAD_BYTES, RateController
+
+    gops = _synthetic_gops(frames, gop, 32)
+
+    def coder(plans):
+        def attempt(gop_q):
+            out = []
+            for p in plans:
+                q, size = _synthetic_size(p, gop_q, later_b)
+                header = SimpleNamespace(frame_type=p.frame_type, temporal_layer=p.temporal_layer,
+                                         display_index=p.display_index, quality=q)
+                out.append(SimpleNamespace(header=header, substreams=[bytes(size)]))
+            return out, None
+        return attempt
+
+    lo, hi = (_kbps(sum(_synthetic_size(p, q, later_b)[1] + FRAME_OVERHEAD_BYTES
+                        for g in gops for p in g), frames) for q in (0, 63))
     for k in range(1, 21):
         target = lo * (hi / lo) ** (k / 21)
-        achieved = _synthetic_encode(target, frames, gop, later_b)
+        rc = RateController(target * 1000, 24, frames, gop, 32)
+        total = STREAM_OVERHEAD_BYTES
+        for g in [gops[0] + gops[1]] + gops[2:]:  # the first intra frame goes with the next GOP
+            coded, _ = rc.code_gop(g, coder(g), lambda q, g=g: coder(g[:1])(q)[0])
+            total += sum(len(c.substreams[0]) + FRAME_OVERHEAD_BYTES for c in coded)
+        achieved = _kbps(total, frames)
         assert abs(achieved / target - 1) <= 0.05, (target, achieved)
