@@ -19,12 +19,12 @@ from pathlib import Path
 
 from lvcodec.eval.bdrate import bd_rate
 from lvcodec.eval.runner import PointCache
+from lvcodec.train.export import TRAINING_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "benchmarks" / "bench_learning_ra" / "points.jsonl"
 OUT = ROOT / "benchmarks" / "learning_history.md"
 ANCHORS = ("x264-medium", "x265-medium")
-NETS = ("training", "training_inter", "training_bi", "training_enhance")  # card keys
 FIT_ROWS = 6  # the power law is fitted to the last models measured on every clip
 TARGET = 100.0  # issue "A model that competes": random access within +100 % of x264 medium
 
@@ -66,7 +66,7 @@ def mean_bd(points, version, anchor, clips):
 
 def training_hours(card: dict) -> float:
     """Wall-clock training hours of all the model's nets together (each run on 1-2 cores)."""
-    return sum(card.get(k, {}).get("seconds", 0) for k in NETS) / 3600
+    return sum(card.get(k, {}).get("seconds", 0) for k in TRAINING_KEYS) / 3600
 
 
 def power_law(rows: list[tuple[float, float]]):
