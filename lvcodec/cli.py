@@ -204,10 +204,11 @@ def main():
                    "stream lands within 5 % of it (some GOPs coded twice). Instead of -q.")
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULTS.preset,
               show_default=True,
-              help="Encoder effort. slow: refines every frame's latents by gradient steps against "
-                   "its own rate-distortion cost, and codes each P/B frame with the nets' motion "
-                   "and with none, keeping the cheaper: fewer bits at equal quality for many "
-                   "times the encode time (benchmarks/refinement.md); the decoder is the same.")
+              help="Encoder effort; the decoder is the same for all. fast: the analysis "
+                   "transforms' latents as they are. medium: the I and P frames' latents refined "
+                   "by gradient steps against their own rate-distortion cost. slow: every "
+                   "frame's, and each P/B frame also coded without motion, the cheaper kept. "
+                   "Fewer bits at equal quality for more encode time (benchmarks/refinement.md).")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @device_option()

@@ -15,8 +15,8 @@ from lvcodec.eval.runner import evaluate
 if __name__ == "__main__":
     testset, frames = Path(sys.argv[1]), int(sys.argv[2])
     arms = dict(a.split("=", 1) for a in sys.argv[3:])
-    codecs = [LvcCodec(model="lvc-base", name="base", config=EncoderConfig(intra_period=1))]
-    codecs += [LvcCodec(model=path, name=name, config=EncoderConfig(intra_period=1))
+    codecs = [LvcCodec(model="lvc-base", name="base", config=EncoderConfig(intra_period=1, preset="fast"))]
+    codecs += [LvcCodec(model=path, name=name, config=EncoderConfig(intra_period=1, preset="fast"))
                for name, path in arms.items()]
     qs = [0, 16, 32, 48, 63]
     res = evaluate(testset_clips(testset, frames), codecs, {c.name: qs for c in codecs},

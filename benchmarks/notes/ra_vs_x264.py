@@ -1,8 +1,9 @@
 """Random access against x264 and x265 medium (their default B frames, keyint 32), on the
 points bench_learning measures for lvc: first 9 frames of each test clip, lvc GOP 8, q 16/32/48,
-`--downsample off`. The lvc points come from bench_learning's cache when they are there.
+`--downsample off`, --preset PRESET (default fast, the model's own curve; the lvc points then
+come from bench_learning's cache when they are there).
 
-    python benchmarks/notes/ra_vs_x264.py ../shared/testset [MODEL]
+    python benchmarks/notes/ra_vs_x264.py ../shared/testset [MODEL [PRESET]]
 """
 
 import sys
@@ -16,9 +17,9 @@ from lvcodec.eval.runner import evaluate
 FRAMES = 9
 
 
-def main(testset, model="lvc-base"):
+def main(testset, model="lvc-base", preset="fast"):
     out = Path(__file__).parents[1] / "bench_learning_ra"  # the same cache as bench_learning
-    lvc = LvcCodec(model=model, name="lvc", config=EncoderConfig(gop=8, downsample="off"))
+    lvc = LvcCodec(model=model, name="lvc", config=EncoderConfig(gop=8, downsample="off", preset=preset))
     res = evaluate(testset_clips(Path(testset), FRAMES), [lvc, "x264-medium", "x265-medium"],
                    {"lvc": [16, 32, 48]}, frames=FRAMES, intra_period=32, out_dir=out,
                    anchor_for_bd=["x264-medium", "x265-medium"], meta={"test set": testset})

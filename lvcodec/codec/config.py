@@ -17,12 +17,15 @@ MAX_INTRA_PERIOD = 0xFFFF  # the sequence header's intra_period is a u16
 DOWNSAMPLE_MODES = ("off", "on", "auto")
 # What the decoder does with a damaged unit: stop (no output), or report it and conceal its frames.
 ON_ERROR_MODES = ("fail", "conceal")
-# --preset: encoder effort (codec/refine.Refinement): the motions each P/B frame is coded with,
-# the lowest rate-distortion cost kept, and gradient steps that refine each frame's latents
-# against its own cost through the frozen decoder. The decoder and the bitstream are the same
-# for every preset; benchmarks/refinement.md measures what each buys.
-PRESETS = {"medium": {"steps": 0, "motion": ("net",)},
-           "slow": {"steps": 20, "motion": ("net", "zero")}}
+# --preset: encoder effort (codec/refine.Refinement): gradient steps that refine the latents of
+# each frame type (I, P, B) against the frame's own rate-distortion cost through the frozen
+# decoder, and the motions each P/B frame is coded with, the lowest cost kept. Refining the
+# anchors (I and P: few frames, most bits, every B frame's references) buys most per second;
+# slow refines every frame. The decoder and the bitstream are the same for every preset;
+# benchmarks/refinement.md measures what each buys and costs.
+PRESETS = {"fast": {"steps": {}, "motion": ("net",)},
+           "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",)},
+           "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero")}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 

@@ -118,7 +118,7 @@ class Encoder:
         if config.downsample == "on" and model.enhance is None:
             raise ConfigError(f"model '{model.name}' has no enhancement net: use --downsample off")
         self.model, self.config, self.info, self.device = model, config, info, device
-        self.coders = _coders(model, Refinement(**PRESETS[config.preset]))
+        self.coders = _coders(model, config.preset)
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.pending = {}  # display index -> source frame not coded yet
@@ -246,14 +246,21 @@ def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
     return cost
 
 
-def _coders(model: Model, refinement: Refinement | None = None) -> dict:
-    """The frame coder of each frame type the model can code (the encoder's refine latents)."""
-    effort = {"refinement": refinement, "lambda_range": model.lambda_range}
-    coders = {FrameType.I: IntraCoder(model.intra, **effort)}
+def _coders(model: Model, preset: str = "fast") -> dict:
+    """The frame coder of each frame type the model can code, with the encoder effort the preset
+    gives that type (the decoder's coders never refine: preset fast)."""
+    effort = PRESETS[preset]
+
+    def kw(t: FrameType) -> dict:
+        return {"refinement": Refinement(steps=effort["steps"].get(t.name, 0),
+                                         motion=effort["motion"]),
+                "lambda_range": model.lambda_range}
+
+    coders = {FrameType.I: IntraCoder(model.intra, **kw(FrameType.I))}
     if model.inter is not None:
-        coders[FrameType.P] = InterCoder(model.inter, **effort)
+        coders[FrameType.P] = InterCoder(model.inter, **kw(FrameType.P))
     if model.bi is not None:
-        coders[FrameType.B] = BiCoder(model.bi, **effort)
+        coders[FrameType.B] = BiCoder(model.bi, **kw(FrameType.B))
     return coders
 
 

@@ -21,6 +21,9 @@ from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import run_script, testset_clips
 
 QUALITIES = (0, 21, 42, 63)
+# Models are compared as they code without encoder effort: a preset's refinement would blur what
+# training bought (and keep every point ever measured cached).
+MODEL_PRESET = "fast"
 
 
 def _snapshot_models(snapshots: Path, base, models: Path) -> list[tuple[int, str, tuple]]:
@@ -91,7 +94,7 @@ def _random_access(testset, base, candidate, frames, out) -> dict:
     from lvcodec.eval.runner import evaluate
 
     clips = testset_clips(testset, frames)
-    config = EncoderConfig(gop=8, downsample="off")
+    config = EncoderConfig(gop=8, downsample="off", preset=MODEL_PRESET)
     codecs = [LvcCodec(model=base, name="base", config=config),
               LvcCodec(model=candidate, name="candidate", config=config)]
     qualities = [16, 32, 48]
@@ -162,7 +165,7 @@ def bench_learning(testset, snapshots, data, base, out, frames, every, candidate
             if snaps and snaps[-1] not in snaps[::every]:
                 points.append((*snaps[-1], f"run @ {snaps[-1][0]}"))
         clips = testset_clips(testset, frames)
-        codecs = [LvcCodec(model=p, name=f"lvc@{s}") for s, p, _, _ in points]
+        codecs = [LvcCodec(model=p, name=f"lvc@{s}", config=EncoderConfig(preset=MODEL_PRESET)) for s, p, _, _ in points]
         res = evaluate(clips, [*codecs, "x264-medium"], {c.name: list(QUALITIES) for c in codecs},
                        frames=frames, intra_period=1, out_dir=out / "bench_learning",
                        anchor_for_bd="x264-medium", meta={"test set": str(testset)})

@@ -1,12 +1,13 @@
-"""`python -m lvcodec.eval.bench_refinement TESTSET --out benchmarks`: what --preset slow buys.
+"""`python -m lvcodec.eval.bench_refinement TESTSET --out benchmarks`: what each --preset buys.
 
-The same model coded at --preset medium (the analysis transforms' latents as they are) and
---preset slow (every frame's latents refined against its own rate-distortion cost,
-codec/refine.py), with x264 medium as the common anchor, in two parts: all-intra on the first
-frame of every clip, and random access (B frames at full scale) on the clips of --ra-clips (slow
-costs ~20x the encode time: on two CPU cores the test set's larger clips take hours). BD-rate of
-slow against medium, and the encode-time ratio measured in the same run. Writes
-OUT/refinement.md and refinement.json; points in OUT/bench_refinement/.
+The same model coded at --preset fast (the analysis transforms' latents as they are), medium (the
+I and P frames' latents refined against their own rate-distortion cost, codec/refine.py) and slow
+(every frame's, plus a motion search), with x264 medium as the common anchor, in two parts:
+all-intra on the first frame of every clip (fast and medium: slow refines an I frame as medium
+does), and random access (B frames at full scale) on the clips of --ra-clips (slow costs many
+times the encode time: on two CPU cores the test set's larger clips take hours). BD-rate against
+fast, and encode-time ratios measured in the same run. Writes OUT/refinement.md and
+refinement.json; points in OUT/bench_refinement/.
 """
 
 import json
@@ -31,32 +32,32 @@ def _part_md(title, res, speed) -> list:
     from lvcodec.eval.report import bd_markdown
 
     clips = list(dict.fromkeys(r["clip"] for r in res["points"]))
-    base, slow = speed["lvc"], speed["lvc-slow"]
+    base = speed["lvc-fast"]
     lines = [f"## {title}", ""]
     for anchor, entries in res["bd"].items():
         lines += bd_markdown([e for e in entries if e["codec"] != anchor], clips, anchor)
     lines += ["Encoder time (same run, same machine):", "",
-              "| codec | encode s (all points) | decode s | encode time vs lvc |", "|---|---:|---:|---:|"]
+              "| codec | encode s (all points) | decode s | encode time vs lvc-fast |", "|---|---:|---:|---:|"]
     for name, s in speed.items():
         ratio = s["encode_s"] / base["encode_s"] if base["encode_s"] else None
         lines.append(f"| {name} | {s['encode_s']} | {s['decode_s']} | "
-                     f"{'' if ratio is None else f'×{ratio:.1f}'} |")
-    lines += ["", f"Decoding: {slow['decode_s']} s against {base['decode_s']} s (the decoder does "
-              "the same work; the difference is the rate and the machine's load).", ""]
+                     f"{'' if ratio is None else f'×{ratio:.2f}'} |")
+    lines += ["", "Decoding does the same work at every preset; its times differ with the rate and "
+              "the machine's load.", ""]
     return lines
 
 
 def _md(parts, meta) -> str:
-    lines = ["# Encoder effort: latent refinement (--preset slow)", ""]
+    lines = ["# Encoder effort: --preset fast, medium (the default) and slow", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()] + [""]
-    lines += [f"`lvc` is `--preset medium`, `lvc-slow` is `--preset slow`: {PRESETS['slow']['steps']} Adam "
-              "steps per frame on its latents y and z against λ·255²·MSE-YUV + bits per pixel "
+    lines += ["`lvc-fast`, `lvc` and `lvc-slow` are `--preset fast`, `medium` and `slow`. A refined "
+              "frame's latents y and z take Adam steps against λ·255²·MSE-YUV + bits per pixel "
               "through the frozen synthesis and entropy model, rounding straight-through with the "
-              "coder's own mean grid and scale table, the best step kept. Same model, same "
-              "decoder, same bitstream syntax. Rate = whole file; quality = PSNR-YUV 6:1:1 "
-              "averaged over frames. Points: [bench_refinement/summary.md]"
-              "(bench_refinement/summary.md), [bench_refinement_ai/summary.md]"
-              "(bench_refinement_ai/summary.md).", ""]
+              "coder's own mean grid and scale table, the best step kept; slow also codes each "
+              "P/B frame without motion and keeps the cheaper. Same model, same decoder, same "
+              "bitstream syntax. Rate = whole file; quality = PSNR-YUV 6:1:1 averaged over "
+              "frames. Points: [bench_refinement/summary.md](bench_refinement/summary.md), "
+              "[bench_refinement_ai/summary.md](bench_refinement_ai/summary.md).", ""]
     for title, (res, speed) in parts.items():
         lines += _part_md(title, res, speed)
     return "\n".join(lines)
@@ -70,23 +71,25 @@ def _md(parts, meta) -> str:
 @click.option("--model", default=None, help="lvc model [default: lvc-base].")
 def bench_refinement(testset, out, frames, intra_period, gop, qualities, ra_clips,
                      intra_qualities, model):
-    """--preset medium vs slow on the clips of TESTSET."""
+    """--preset fast vs medium vs slow on the clips of TESTSET."""
     from lvcodec.eval.lvc_codec import LvcCodec
     from lvcodec.eval.runner import evaluate
 
-    def codecs(**kw):
-        return [LvcCodec(model=model, name="lvc", config=EncoderConfig(**kw)),
-                LvcCodec(model=model, name="lvc-slow", config=EncoderConfig(**kw, preset="slow"))]
+    names = {"fast": "lvc-fast", "medium": "lvc", "slow": "lvc-slow"}
 
-    def run(inputs, pair, qs, frames, intra_period, folder):
+    def codecs(presets, **kw):
+        return [LvcCodec(model=model, name=names[p], config=EncoderConfig(**kw, preset=p))
+                for p in presets]
+
+    def run(inputs, lvcs, qs, frames, intra_period, folder):
         qs = parse_points(qs, "--qualities")
-        res = evaluate(inputs, [*pair, ANCHOR], {"lvc": qs, "lvc-slow": qs}, frames=frames,
+        res = evaluate(inputs, [*lvcs, ANCHOR], {c.name: qs for c in lvcs}, frames=frames,
                        intra_period=intra_period, out_dir=out / folder,
-                       anchor_for_bd=["lvc", ANCHOR], meta={"test set": str(testset)})
-        return res, {c: _speed(res["points"], c) for c in ("lvc", "lvc-slow")}
+                       anchor_for_bd=["lvc-fast", ANCHOR], meta={"test set": str(testset)})
+        return res, {c.name: _speed(res["points"], c.name) for c in lvcs}
 
-    intra = codecs(intra_period=1)
-    parts = {"All-intra (first frame of every clip)":
+    intra = codecs(("fast", "medium"), intra_period=1)
+    parts = {"All-intra (first frame of every clip; slow refines I frames as medium does)":
              run(testset_clips(testset, 1), intra, intra_qualities, 1, 1, "bench_refinement_ai")}
     wanted = [c.strip() for c in ra_clips.split(",") if c.strip()]
     if wanted:
@@ -96,15 +99,17 @@ def bench_refinement(testset, out, frames, intra_period, gop, qualities, ra_clip
                                      f"{sorted(set(wanted) - {c.name for c in inputs})}")
         title = (f"Random access ({', '.join(wanted)}: {frames} frames, GOP {gop}, "
                  f"intra period {intra_period}, B frames at full scale)")
-        parts[title] = run(inputs, codecs(gop=gop, downsample="off"), qualities, frames,
+        parts[title] = run(inputs, codecs(names, gop=gop, downsample="off"), qualities, frames,
                            intra_period, "bench_refinement")
     meta = {"test set": str(testset), "lvc model": intra[0].version(),
-            "slow": f"{PRESETS['slow']['steps']} refinement steps per frame",
+            **{f"--preset {p}": f"refinement steps per frame {PRESETS[p]['steps'] or 'none'}, "
+                                f"motions {', '.join(PRESETS[p]['motion'])}" for p in names},
             "date": time.strftime("%Y-%m-%d %H:%M")}
     out.mkdir(parents=True, exist_ok=True)
     (out / "refinement.json").write_text(json.dumps(
-        {"meta": meta, "parts": {t: {"bd": r["bd"], "mean_bd_rate_of_slow":
-                                     mean_bd_rate(r["bd"], "lvc-slow"), "speed": sp}
+        {"meta": meta, "parts": {t: {"bd": r["bd"], "speed": sp,
+                                     "mean_bd_rate_vs_fast": {n: mean_bd_rate(r["bd"], n)
+                                                              for n in sp if n != "lvc-fast"}}
                                  for t, (r, sp) in parts.items()}}, indent=1) + "\n")
     (out / "refinement.md").write_text(_md(parts, meta))
     click.echo(f"-> {out / 'refinement.md'}")

@@ -58,11 +58,13 @@ class LvcCodec(Codec):
             s["gop"] = config.gop
             if config.downsample != "off":
                 s["downsample"] = config.downsample
-        if config.preset != EncoderConfig.preset:  # points measured before presets stay cached
-            s["preset"] = config.preset
-        motion = PRESETS[config.preset]["motion"]  # what a preset means, not only its name
-        if tuple(motion) != ("net",):  # points measured before motion search stay cached
-            s["motion"] = list(motion)
+        # What the preset does, not its name (a name's meaning can change); a point of preset
+        # fast keeps the key it had before presets existed, so it stays cached.
+        effort = PRESETS[config.preset]
+        if any(effort["steps"].values()):
+            s["refine"] = dict(sorted(effort["steps"].items()))
+        if tuple(effort["motion"]) != ("net",):
+            s["motion"] = list(effort["motion"])
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

@@ -1,4 +1,5 @@
-"""--preset slow: latents refined against each frame's RD cost. The stream is an ordinary one
+"""--preset medium and slow: latents refined against each frame's RD cost (medium: the I and P
+frames', slow: every frame's). The stream is an ordinary one
 (decoded bit-exactly by the unchanged decoder), and refinement never codes a frame at a higher
 RD cost than the analysis alone."""
 
@@ -29,19 +30,28 @@ def _small_demo(frames: int) -> list:
                 for f in r]
 
 
-def test_slow_preset_streams_decode_bit_exactly_in_random_access(tiny_models, make_clip, tmp_path):
+@pytest.mark.parametrize("preset", ["medium", "slow"])
+def test_refined_streams_decode_bit_exactly_in_random_access(tiny_models, make_clip, tmp_path, preset):
     model = load_model("lvc-tiny")
     with open_reader(make_clip(tmp_path / "c.y4m", frames=5)) as r:
         src, info = list(r), r.info
     torch.set_num_threads(2)
-    config = EncoderConfig(gop=4, downsample="off", preset="slow")
+    config = EncoderConfig(gop=4, downsample="off", preset=preset)
     data, coded = encode_stream(model, src, info, config, torch.device("cpu"))
     assert {c.header.frame_type.name for c in coded} == {"I", "P", "B"}
     assert_identical([c.recon for c in coded], decode(model, data, threads=1))
     # The preset changes what the encoder sends, not the syntax: another stream, same frames.
-    plain, _ = encode_stream(model, src, info, EncoderConfig(gop=4, downsample="off"),
-                             torch.device("cpu"))
+    plain, plain_coded = encode_stream(model, src, info,
+                                       EncoderConfig(gop=4, downsample="off", preset="fast"),
+                                       torch.device("cpu"))
     assert plain != data
+    # Both refine the I frame alike (fast does not); slow also searches motion and refines B.
+    assert not np.array_equal(plain_coded[0].recon.y, coded[0].recon.y)
+    if preset == "medium":
+        slow, slow_coded = encode_stream(model, src, info, EncoderConfig(gop=4, downsample="off",
+                                                                         preset="slow"),
+                                         torch.device("cpu"))
+        assert np.array_equal(slow_coded[0].recon.y, coded[0].recon.y) and slow != data
 
 
 def _intra_cost(model, frame, quality, steps):
@@ -66,7 +76,7 @@ def test_refinement_lowers_the_coded_rd_cost_of_a_real_picture(monkeypatch):
     frame = _small_demo(1)[0]
     for quality, at_most in ((56, 0.97), (8, 1.01)):
         base, _, _ = _intra_cost(model, frame, quality, 0)
-        refined, _, _ = _intra_cost(model, frame, quality, PRESETS["slow"]["steps"])
+        refined, _, _ = _intra_cost(model, frame, quality, PRESETS["medium"]["steps"]["I"])
         assert refined <= at_most * base, (quality, refined, base)
 
 
@@ -88,4 +98,7 @@ def test_refinement_keeps_the_analysis_when_no_step_improves_it(monkeypatch):
 def test_unknown_presets_are_refused():
     with pytest.raises(ConfigError, match="preset 'turbo' unknown"):
         EncoderConfig(preset="turbo").validate()
-    assert EncoderConfig().preset == "medium" and PRESETS["medium"]["steps"] == 0
+    assert EncoderConfig().preset == "medium"
+    # Effort grows from preset to preset: fast refines nothing, medium the anchors, slow all.
+    refined = [{t for t, n in PRESETS[p]["steps"].items() if n} for p in ("fast", "medium", "slow")]
+    assert refined == [set(), {"I", "P"}, {"I", "P", "B"}]
