@@ -17,11 +17,14 @@ from lvcodec.io import open_reader
 
 
 def encode_frames(model, path, quality, threads, frames=None, intra_period=32, gop=1,
-                  downsample="off"):
-    """(stream bytes, the encoder's CodedFrames in coding order) of the first `frames` of path."""
+                  downsample="off", preset="fast"):
+    """(stream bytes, the encoder's CodedFrames in coding order) of the first `frames` of path.
+    Preset fast: these tests are about what the decoder makes of a stream, which the encoder's
+    effort does not change (refined streams: test_refinement.py), and refining every P frame of
+    a long low-delay clip would cost minutes."""
     torch.set_num_threads(threads)
     config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop,
-                           downsample=downsample)
+                           downsample=downsample, preset=preset)
     with open_reader(path, frames=frames) as reader:
         return encode_stream(model, reader, reader.info, config, torch.device("cpu"))
 
