@@ -205,10 +205,11 @@ def main():
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULTS.preset,
               show_default=True,
               help="Encoder effort; the decoder is the same for all. fast: the analysis "
-                   "transforms' latents as they are. medium: the I and P frames' latents refined "
-                   "by gradient steps against their own rate-distortion cost. slow: every "
-                   "frame's, and each P/B frame also coded without motion, the cheaper kept. "
-                   "Fewer bits at equal quality for more encode time (benchmarks/refinement.md).")
+                   "transforms' latents as they are. medium: in random access, the anchors' (I "
+                   "and P frames') latents refined by gradient steps against their own rate-"
+                   "distortion cost (elsewhere as fast). slow: every frame's, and each P/B frame "
+                   "also coded without motion, the cheaper kept. Fewer bits at equal quality for "
+                   "more encode time (benchmarks/refinement.md).")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @device_option()

@@ -19,12 +19,13 @@ DOWNSAMPLE_MODES = ("off", "on", "auto")
 ON_ERROR_MODES = ("fail", "conceal")
 # --preset: encoder effort (codec/refine.Refinement): gradient steps that refine the latents of
 # each frame type (I, P, B) against the frame's own rate-distortion cost through the frozen
-# decoder, and the motions each P/B frame is coded with, the lowest cost kept. Refining the
-# anchors (I and P: few frames, most bits, every B frame's references) buys most per second;
-# slow refines every frame. The decoder and the bitstream are the same for every preset;
-# benchmarks/refinement.md measures what each buys and costs.
+# decoder, and the motions each P/B frame is coded with, the lowest cost kept. medium refines the
+# anchors of random access only (few frames, most bits, the references of every B frame: ×1.4
+# the encode time at GOP 8); in all-intra and low delay every frame is an anchor, and refining
+# them all costs ×6…9, which is slow's business. The decoder and the bitstream are the same for
+# every preset; benchmarks/refinement.md measures what each buys and costs.
 PRESETS = {"fast": {"steps": {}, "motion": ("net",)},
-           "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",)},
+           "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True},
            "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero")}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
@@ -78,6 +79,15 @@ class EncoderConfig:
         if self.intra_period == 1:
             return CodingStructure.ALL_INTRA
         return CodingStructure.RANDOM_ACCESS if self.gop > 1 else CodingStructure.LOW_DELAY
+
+    @property
+    def refinement_steps(self) -> dict:
+        """Gradient steps on the latents of each frame type ('I', 'P', 'B'; absent: none) that
+        the preset gives this structure."""
+        effort = PRESETS[self.preset]
+        if effort.get("random_access_only") and self.structure != CodingStructure.RANDOM_ACCESS:
+            return {}
+        return {t: n for t, n in effort["steps"].items() if n}
 
 
 @dataclass(frozen=True)

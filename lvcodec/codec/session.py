@@ -118,7 +118,7 @@ class Encoder:
         if config.downsample == "on" and model.enhance is None:
             raise ConfigError(f"model '{model.name}' has no enhancement net: use --downsample off")
         self.model, self.config, self.info, self.device = model, config, info, device
-        self.coders = _coders(model, config.preset)
+        self.coders = _coders(model, config.refinement_steps, PRESETS[config.preset]["motion"])
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.pending = {}  # display index -> source frame not coded yet
@@ -246,14 +246,12 @@ def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
     return cost
 
 
-def _coders(model: Model, preset: str = "fast") -> dict:
-    """The frame coder of each frame type the model can code, with the encoder effort the preset
-    gives that type (the decoder's coders never refine: preset fast)."""
-    effort = PRESETS[preset]
-
+def _coders(model: Model, steps: dict | None = None, motion: tuple = ("net",)) -> dict:
+    """The frame coder of each frame type the model can code; the encoder's refine the latents of
+    a type by steps[type name] gradient steps and code P/B frames with `motion` (the decoder's
+    do neither)."""
     def kw(t: FrameType) -> dict:
-        return {"refinement": Refinement(steps=effort["steps"].get(t.name, 0),
-                                         motion=effort["motion"]),
+        return {"refinement": Refinement(steps=(steps or {}).get(t.name, 0), motion=motion),
                 "lambda_range": model.lambda_range}
 
     coders = {FrameType.I: IntraCoder(model.intra, **kw(FrameType.I))}

@@ -1,13 +1,13 @@
 """`python -m lvcodec.eval.bench_refinement TESTSET --out benchmarks`: what each --preset buys.
 
-The same model coded at --preset fast (the analysis transforms' latents as they are), medium (the
-I and P frames' latents refined against their own rate-distortion cost, codec/refine.py) and slow
-(every frame's, plus a motion search), with x264 medium as the common anchor, in two parts:
-all-intra on the first frame of every clip (fast and medium: slow refines an I frame as medium
-does), and random access (B frames at full scale) on the clips of --ra-clips (slow costs many
-times the encode time: on two CPU cores the test set's larger clips take hours). BD-rate against
-fast, and encode-time ratios measured in the same run. Writes OUT/refinement.md and
-refinement.json; points in OUT/bench_refinement/.
+The same model coded at --preset fast (the analysis transforms' latents as they are), medium
+(the latents of random access's anchors, its I and P frames, refined against their own
+rate-distortion cost, codec/refine.py) and slow (every frame's, plus a motion search), with x264
+medium as the common anchor, in two parts: all-intra on the first frame of every clip (fast and
+slow: medium refines only the anchors of random access), and random access (B frames at full
+scale) on the clips of --ra-clips (slow costs many times the encode time: on two CPU cores the
+test set's larger clips take hours). BD-rate against fast, and encode-time ratios measured in the
+same run. Writes OUT/refinement.md and refinement.json; points in OUT/bench_refinement/.
 """
 
 import json
@@ -88,8 +88,8 @@ def bench_refinement(testset, out, frames, intra_period, gop, qualities, ra_clip
                        anchor_for_bd=["lvc-fast", ANCHOR], meta={"test set": str(testset)})
         return res, {c.name: _speed(res["points"], c.name) for c in lvcs}
 
-    intra = codecs(("fast", "medium"), intra_period=1)
-    parts = {"All-intra (first frame of every clip; slow refines I frames as medium does)":
+    intra = codecs(("fast", "slow"), intra_period=1)
+    parts = {"All-intra (first frame of every clip; medium codes all-intra as fast does)":
              run(testset_clips(testset, 1), intra, intra_qualities, 1, 1, "bench_refinement_ai")}
     wanted = [c.strip() for c in ra_clips.split(",") if c.strip()]
     if wanted:

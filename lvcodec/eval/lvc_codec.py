@@ -60,11 +60,11 @@ class LvcCodec(Codec):
                 s["downsample"] = config.downsample
         # What the preset does, not its name (a name's meaning can change); a point of preset
         # fast keeps the key it had before presets existed, so it stays cached.
-        effort = PRESETS[config.preset]
-        if any(effort["steps"].values()):
-            s["refine"] = dict(sorted(effort["steps"].items()))
-        if tuple(effort["motion"]) != ("net",):
-            s["motion"] = list(effort["motion"])
+        if config.refinement_steps:
+            s["refine"] = dict(sorted(config.refinement_steps.items()))
+        motion = PRESETS[config.preset]["motion"]
+        if tuple(motion) != ("net",):
+            s["motion"] = list(motion)
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

@@ -1,5 +1,5 @@
-"""--preset medium and slow: latents refined against each frame's RD cost (medium: the I and P
-frames', slow: every frame's). The stream is an ordinary one
+"""--preset medium and slow: latents refined against each frame's RD cost (medium: the anchors'
+of random access, slow: every frame's). The stream is an ordinary one
 (decoded bit-exactly by the unchanged decoder), and refinement never codes a frame at a higher
 RD cost than the analysis alone."""
 
@@ -52,6 +52,20 @@ def test_refined_streams_decode_bit_exactly_in_random_access(tiny_models, make_c
                                                                          preset="slow"),
                                          torch.device("cpu"))
         assert np.array_equal(slow_coded[0].recon.y, coded[0].recon.y) and slow != data
+
+
+def test_medium_refines_random_access_anchors_only(tiny_models, make_clip, tmp_path):
+    """In low delay and all-intra every frame is an anchor: medium codes them as fast does (slow
+    refines them), so its cost stays a fraction of the encode there too."""
+    model = load_model("lvc-tiny")
+    with open_reader(make_clip(tmp_path / "c.y4m", frames=3)) as r:
+        src, info = list(r), r.info
+    torch.set_num_threads(2)
+    for kw in ({"gop": 1}, {"intra_period": 1}):
+        streams = {p: encode_stream(model, src, info, EncoderConfig(**kw, preset=p),
+                                    torch.device("cpu"))[0] for p in ("fast", "medium", "slow")}
+        assert streams["medium"] == streams["fast"] != streams["slow"], kw
+    assert EncoderConfig().refinement_steps == {"I": 20, "P": 20}
 
 
 def _intra_cost(model, frame, quality, steps):
