@@ -13,6 +13,7 @@ encoder reconstructs them through the same decoder-side path as ever.
 """
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -61,7 +62,7 @@ def refine_latents(y: torch.Tensor, z: torch.Tensor, *, x: torch.Tensor, part, p
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, refinement.steps) / refinement.steps)))
     best, best_yz = math.inf, (y0, z0)
-    with torch.enable_grad():
+    with torch.enable_grad(), _one_thread():
         for _ in range(refinement.steps + 1):
             z_hat, z_lik = hyper_latent(part.entropy_bottleneck, z)
             y_hat, y_lik = part.context(y, prior_fn(z_hat), y_ref, coded=True)
@@ -75,3 +76,17 @@ def refine_latents(y: torch.Tensor, z: torch.Tensor, *, x: torch.Tensor, part, p
             opt.step()
             sched.step()
     return best_yz
+
+
+@contextmanager
+def _one_thread():
+    """Refinement on one thread: the backward passes' float sums are split among threads in ways
+    that change the result, and so the stream; on one thread the encoder writes the same bytes
+    at any --threads and --jobs (its other analysis is thread-invariant already)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+

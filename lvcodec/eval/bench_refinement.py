@@ -6,8 +6,9 @@ rate-distortion cost, codec/refine.py) and slow (every frame's, plus a motion se
 medium as the common anchor, in two parts: all-intra on the first frame of every clip (fast and
 slow: medium refines only the anchors of random access), and random access (B frames at full
 scale) on the clips of --ra-clips (slow costs many times the encode time: on two CPU cores the
-test set's larger clips take hours). BD-rate against fast, and encode-time ratios measured in the
-same run. Writes OUT/refinement.md and refinement.json; points in OUT/bench_refinement/.
+test set's larger clips take hours). BD-rate against fast, and encode-time ratios (meaningful
+between points measured in one run: cached points keep their own run's times). Writes
+OUT/refinement.md and refinement.json; points in OUT/bench_refinement/.
 """
 
 import json
@@ -36,7 +37,9 @@ def _part_md(title, res, speed) -> list:
     lines = [f"## {title}", ""]
     for anchor, entries in res["bd"].items():
         lines += bd_markdown([e for e in entries if e["codec"] != anchor], clips, anchor)
-    lines += ["Encoder time (same run, same machine):", "",
+    lines += ["Encoder time, summed over the points as each was measured (a point from the cache "
+              "keeps the time of the run that measured it: compare times of points measured "
+              "together, under the same load):", "",
               "| codec | encode s (all points) | decode s | encode time vs lvc-fast |", "|---|---:|---:|---:|"]
     for name, s in speed.items():
         ratio = s["encode_s"] / base["encode_s"] if base["encode_s"] else None

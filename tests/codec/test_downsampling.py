@@ -54,10 +54,10 @@ def test_auto_keeps_the_cheaper_coding_of_each_gop(enhance_model, make_clip, tmp
         frames, info = list(r), r.info
     coded = {}
     for mode in ("off", "on"):
-        config = EncoderConfig(quality=30, intra_period=32, gop=4, downsample=mode)
+        config = EncoderConfig(quality=30, intra_period=32, gop=4, downsample=mode, preset="fast")
         coded[mode] = encode_stream(enhance_model, frames, info, config, torch.device("cpu"))[1]
-    enc = Encoder(enhance_model, EncoderConfig(quality=30, intra_period=32, gop=4,
-                                               downsample="auto"), info, torch.device("cpu"))
+    enc = Encoder(enhance_model, EncoderConfig(quality=30, intra_period=32, gop=4, downsample="auto",
+                                               preset="fast"), info, torch.device("cpu"))
     alternatives = []
     enc.on_alternatives = lambda full, half: alternatives.append((full, half))
     auto = list(enc.code(frames))

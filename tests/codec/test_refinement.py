@@ -116,3 +116,19 @@ def test_unknown_presets_are_refused():
     # Effort grows from preset to preset: fast refines nothing, medium the anchors, slow all.
     refined = [{t for t, n in PRESETS[p]["steps"].items() if n} for p in ("fast", "medium", "slow")]
     assert refined == [set(), {"I", "P"}, {"I", "P", "B"}]
+
+
+def test_refined_streams_are_the_same_at_any_thread_count(monkeypatch):
+    """Refinement's backward passes would sum in thread-dependent orders; it runs on one thread,
+    so --threads (and --jobs, whose workers get fewer) never change the stream."""
+    monkeypatch.delenv("LVC_MODELS", raising=False)
+    model = load_model(DEFAULT_MODEL)
+    with open_reader(DEMO, frames=3) as r:  # whole pictures: small ones sum on one thread anyway
+        frames, info = list(r), r.info
+    streams = set()
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        data, _ = encode_stream(model, frames, info, EncoderConfig(gop=2, downsample="off"),
+                                torch.device("cpu"))
+        streams.add(data)
+    assert len(streams) == 1
