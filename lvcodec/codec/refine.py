@@ -84,6 +84,9 @@ def _one_thread():
     that change the result, and so the stream; on one thread the encoder writes the same bytes
     at any --threads and --jobs (its other analysis is thread-invariant already)."""
     threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
     torch.set_num_threads(1)
     try:
         yield
