@@ -15,9 +15,9 @@ from lvcodec.eval.runner import evaluate
 if __name__ == "__main__":
     testset, frames = Path(sys.argv[1]), int(sys.argv[2])
     arms = dict(a.split("=", 1) for a in sys.argv[3:])
-    codecs = [LvcCodec(model="lvc-base", name="base", config=EncoderConfig(intra_period=1, preset="fast"))]
-    codecs += [LvcCodec(model=path, name=name, config=EncoderConfig(intra_period=1, preset="fast"))
-               for name, path in arms.items()]
+    config = EncoderConfig(intra_period=1, preset="fast")  # the nets as trained, no refinement
+    codecs = [LvcCodec(model=path, name=name, config=config)
+              for name, path in {"base": "lvc-base", **arms}.items()]
     qs = [0, 16, 32, 48, 63]
     res = evaluate(testset_clips(testset, frames), codecs, {c.name: qs for c in codecs},
                    frames=frames, intra_period=1, out_dir=Path("out/intra_ablation"),

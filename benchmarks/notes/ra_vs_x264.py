@@ -19,7 +19,8 @@ FRAMES = 9
 
 def main(testset, model="lvc-base", preset="fast"):
     out = Path(__file__).parents[1] / "bench_learning_ra"  # the same cache as bench_learning
-    lvc = LvcCodec(model=model, name="lvc", config=EncoderConfig(gop=8, downsample="off", preset=preset))
+    config = EncoderConfig(gop=8, downsample="off", preset=preset)
+    lvc = LvcCodec(model=model, name="lvc", config=config)
     res = evaluate(testset_clips(Path(testset), FRAMES), [lvc, "x264-medium", "x265-medium"],
                    {"lvc": [16, 32, 48]}, frames=FRAMES, intra_period=32, out_dir=out,
                    anchor_for_bd=["x264-medium", "x265-medium"], meta={"test set": testset})

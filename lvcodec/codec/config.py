@@ -87,7 +87,12 @@ class EncoderConfig:
         effort = PRESETS[self.preset]
         if effort.get("random_access_only") and self.structure != CodingStructure.RANDOM_ACCESS:
             return {}
-        return {t: n for t, n in effort["steps"].items() if n}
+        return dict(effort["steps"])
+
+    @property
+    def motions(self) -> tuple:
+        """The motions each P/B frame is coded with, the cheapest kept (codec/refine.MOTIONS)."""
+        return PRESETS[self.preset]["motion"]
 
 
 @dataclass(frozen=True)

@@ -92,4 +92,3 @@ def _one_thread():
         yield
     finally:
         torch.set_num_threads(threads)
-

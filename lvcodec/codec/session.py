@@ -16,7 +16,7 @@ import torch
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.bitstream.headers import picture_hash
 from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY
-from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, PRESETS, EncoderConfig
+from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, EncoderConfig
 from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
 )
@@ -118,7 +118,7 @@ class Encoder:
         if config.downsample == "on" and model.enhance is None:
             raise ConfigError(f"model '{model.name}' has no enhancement net: use --downsample off")
         self.model, self.config, self.info, self.device = model, config, info, device
-        self.coders = _coders(model, config.refinement_steps, PRESETS[config.preset]["motion"])
+        self.coders = _coders(model, config)
         self.half_coder = _half_coder(model, self.coders)
         self.dpb = _DecodedPictures()
         self.pending = {}  # display index -> source frame not coded yet
@@ -246,12 +246,14 @@ def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
     return cost
 
 
-def _coders(model: Model, steps: dict | None = None, motion: tuple = ("net",)) -> dict:
-    """The frame coder of each frame type the model can code; the encoder's refine the latents of
-    a type by steps[type name] gradient steps and code P/B frames with `motion` (the decoder's
-    do neither)."""
+def _coders(model: Model, config: EncoderConfig | None = None) -> dict:
+    """The frame coder of each frame type the model can code; an encoder's (given its config)
+    refine latents and search motions as its preset says, a decoder's (None) do neither."""
+    steps = config.refinement_steps if config else {}
+    motion = config.motions if config else Refinement.motion
+
     def kw(t: FrameType) -> dict:
-        return {"refinement": Refinement(steps=(steps or {}).get(t.name, 0), motion=motion),
+        return {"refinement": Refinement(steps=steps.get(t.name, 0), motion=motion),
                 "lambda_range": model.lambda_range}
 
     coders = {FrameType.I: IntraCoder(model.intra, **kw(FrameType.I))}

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import VERSION_MAJOR
-from lvcodec.codec.config import PRESETS, EncoderConfig
+from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
 __all__ = ["LvcCodec"]
@@ -62,9 +62,8 @@ class LvcCodec(Codec):
         # fast keeps the key it had before presets existed, so it stays cached.
         if config.refinement_steps:
             s["refine"] = dict(sorted(config.refinement_steps.items()))
-        motion = PRESETS[config.preset]["motion"]
-        if tuple(motion) != ("net",):
-            s["motion"] = list(motion)
+        if tuple(config.motions) != ("net",):
+            s["motion"] = list(config.motions)
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

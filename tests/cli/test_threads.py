@@ -40,11 +40,9 @@ def test_one_and_two_threads_give_identical_streams_and_pictures(tiny_models, cl
         assert r.exit_code == 0, r.output
         assert torch.get_num_threads() == n
     assert (tmp_path / "r1.y4m").read_bytes() == (tmp_path / "r2.y4m").read_bytes()
-    # Each command sets its count first; the 2-thread encode's refinement (preset medium) runs
-    # on one thread in between and restores 2.
-    encode2 = thread_calls[1:-2]
-    assert thread_calls[:2] == [1, 2] and thread_calls[-2:] == [1, 2]
-    assert encode2[1:] == [1, 2] * ((len(encode2) - 1) // 2) and len(encode2) > 1
+    # Each command sets its count first; the 2-thread encode's refinement (preset medium) drops
+    # to one thread and back to 2 in between.
+    assert thread_calls[:2] == [1, 2] and thread_calls[-2:] == [1, 2] and set(thread_calls) == {1, 2}
 
 
 @pytest.mark.parametrize("command", ["encode", "decode"])
