@@ -11,7 +11,7 @@ from lvcodec.bitstream.headers import (
 )
 from lvcodec.bitstream.syntax import (
     CRC_SIZE, FILE_HEADER_SIZE, FOOTER_MAGIC, FOOTER_SIZE, MAGIC, MAX_ULEB_BYTES, MAX_UNIT_SIZE,
-    SYNC, VERSION_MAJOR, VERSION_MINOR, UnitType,
+    READABLE_MAJORS, SYNC, VERSION_MAJOR, VERSION_MINOR, UnitType,
 )
 from lvcodec.errors import CorruptStream, FormatError, InputError, TruncatedStream, UnsupportedVersion
 
@@ -50,7 +50,8 @@ def _version_problem(major: int, minor: int) -> str:
                   f"{major}.x")
     else:
         advice = "decode it with a newer lvcodec"
-    return f"format version {major}.{minor}, this decoder reads {VERSION_MAJOR}.x; {advice}"
+    reads = " and ".join(f"{m}.x" for m in READABLE_MAJORS)
+    return f"format version {major}.{minor}, this decoder reads {reads}; {advice}"
 
 
 def _seekable(f) -> bool:
@@ -146,7 +147,7 @@ class LvcReader:
             raise TruncatedStream(f"truncated at byte {len(head)} (inside the file header)")
         self._pos = FILE_HEADER_SIZE
         self.format_version = (head[4], head[5])
-        if head[4] != VERSION_MAJOR:
+        if head[4] not in READABLE_MAJORS:
             raise UnsupportedVersion(_version_problem(head[4], head[5]))
 
     def _read(self, n: int, where: str) -> bytes:

@@ -5,8 +5,10 @@ from enum import IntEnum
 MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels are caught early
 # Readers refuse another major. 2: every frame carries its picture hash; 3: the decoding process
 # is exact (docs/bitstream.md §9), so 2.x pictures are not what a 3.x decoder makes; 4: P and B
-# frames carry a block-prediction map (§4.6).
-VERSION_MAJOR = 4
+# frames carry a block-prediction map (§4.6); 5: any frame may carry a residual layer (§4.7), so
+# a 4.x decoder cannot read 5.x streams, while a 4.x stream is a 5.x stream without one.
+VERSION_MAJOR = 5
+READABLE_MAJORS = (4, 5)
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 

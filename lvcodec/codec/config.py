@@ -50,6 +50,9 @@ class EncoderConfig:
     # `quality` only names the stream's nominal q in its header. None: every GOP at `quality`.
     bitrate: float | None = None
     preset: str = "medium"
+    # A transform-coded residual on the nets' picture (codec/residual.py), per frame where it
+    # lowers rate + λ(q)·distortion: the quality the nets cannot reach (high q). False: never.
+    residual: bool = True
 
     def validate(self) -> None:
         if not 0 <= self.quality <= MAX_QUALITY:

@@ -32,7 +32,7 @@ from lvcodec.nets.numerics import exact, exact_twin
 from lvcodec.nets.resample import half_picture, half_size
 from lvcodec.rd import PACKED_YUV_WEIGHTS, lambda_for, yuv_mse
 
-__all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "LatentCoder", "EncodeChannel",
+__all__ = ["frame_to_tensor", "tensor_to_frame", "Reference", "picture_reference", "LatentCoder", "EncodeChannel",
            "DecodeChannel", "IntraCoder", "InterCoder", "BiCoder", "HalfScaleCoder",
            "prediction_flags", "show_prediction"]
 
@@ -172,6 +172,12 @@ def _reference(x_hat: torch.Tensor, shape) -> Reference:
     """The cropped reconstruction, clamped, rounded to binary32 and re-padded, at both ends."""
     h, w = shape
     return Reference(pad_to(x_hat[..., :h, :w].clamp(0, 1).float(), PAD))
+
+
+def picture_reference(frame: Frame, ref: Reference, device) -> Reference:
+    """The Reference of a frame whose picture is not the nets' (a residual layer was added): the
+    8-bit picture, packed and padded, with the nets' recurrent features. Both ends."""
+    return Reference(pad_to(frame_to_tensor(frame, device), PAD), feat=ref.feat)
 
 
 def _output(x_hat: torch.Tensor, shape) -> tuple[torch.Tensor, Reference]:

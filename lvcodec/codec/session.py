@@ -18,11 +18,13 @@ from lvcodec.bitstream.headers import picture_hash
 from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY
 from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, EncoderConfig
 from lvcodec.codec.frame_coder import (
-    BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, tensor_to_frame,
+    BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, picture_reference,
+    tensor_to_frame,
 )
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
+from lvcodec.codec.residual import candidate_steps, decode_residual, encode_residual
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
 from lvcodec.rd import lambda_for
@@ -225,12 +227,44 @@ class Encoder:
         else:
             substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
                                                                          quality)
-        self.dpb.put(plan.display_index, plan.temporal_layer, ref, enhanced=half)
         recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
+        layer = self._residual(source, recon, quality)
+        if layer is not None:
+            substreams = [*substreams, layer[0]]
+            recon, ref = layer[1], picture_reference(layer[1], ref, self.device)
+        self.dpb.put(plan.display_index, plan.temporal_layer, ref, enhanced=half)
         header = FrameHeader(frame_type=plan.frame_type, display_index=plan.display_index,
                              temporal_layer=plan.temporal_layer, scale_log2=int(half),
                              quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
+
+
+    def _residual(self, source: Frame, recon: Frame, quality: int) -> tuple | None:
+        """(substream, picture) of the residual layer (codec/residual.py) at the step, of a few
+        from the high-rate optimum of λ(q), that lowers the frame's rate + λ·distortion most;
+        None where none does (or the config or the model has no λ to weigh by)."""
+        lam_range = self.model.lambda_range
+        if not self.config.residual or lam_range is None:
+            return None
+        lam = lambda_for(quality, lam_range)
+        pixels = source.y.size
+
+        def cost(picture: Frame, size: int) -> float:
+            return 8 * size / pixels + lam * _yuv_mse(picture, source)
+
+        best, chosen = cost(recon, 0), None
+        for step in candidate_steps(lam):
+            data, picture = encode_residual(source, recon, step)
+            c = cost(picture, len(data))
+            if c < best:
+                best, chosen = c, (data, picture)
+        return chosen
+
+
+def _yuv_mse(a: Frame, b: Frame) -> float:
+    """MSE-YUV 6:1:1 on the 8-bit scale."""
+    mse = [np.mean((p.astype(np.float64) - q) ** 2) for p, q in zip((a.y, a.u, a.v), (b.y, b.u, b.v))]
+    return (6 * mse[0] + mse[1] + mse[2]) / 8
 
 
 def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
@@ -239,10 +273,7 @@ def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
     for f in frames:
         pixels = f.source.y.size
         bits = 8 * sum(len(s) for s in f.substreams)
-        mse = [np.mean((a.astype(np.float64) - b) ** 2)
-               for a, b in zip((f.recon.y, f.recon.u, f.recon.v), (f.source.y, f.source.u, f.source.v))]
-        lam = lambda_for(f.header.quality, lambda_range)
-        cost += bits / pixels + lam * (6 * mse[0] + mse[1] + mse[2]) / 8
+        cost += bits / pixels + lambda_for(f.header.quality, lambda_range) * _yuv_mse(f.recon, f.source)
     return cost
 
 
@@ -334,13 +365,23 @@ class Decoder:
             if ref is None:
                 raise MissingReference(f"frame {idx}: its reference, frame {i}, is not decoded")
         shape = (self.seq.height // 2, self.seq.width // 2)
+        coder = self.half_coder if half else self.coders[kind]
+        # One substream beyond the frame type's is its residual layer (§4.7).
+        substreams, residual = substreams[:coder.SUBSTREAMS], substreams[coder.SUBSTREAMS:]
+        if len(residual) > 1:
+            raise CorruptStream(f"frame {idx}: {coder.WHAT} has {coder.SUBSTREAMS} substreams "
+                                f"(+1 with a residual layer), this one has "
+                                f"{coder.SUBSTREAMS + len(residual)}")
         if half:
-            x_hat, ref = self.half_coder.decode(substreams, refs, header.quality,
-                                                self.dpb.enhanced, shape, self.device)
+            x_hat, ref = coder.decode(substreams, refs, header.quality, self.dpb.enhanced, shape,
+                                      self.device)
         else:
-            x_hat, ref = self.coders[kind].decode(substreams, *_ref_args(refs), header.quality,
-                                                  shape, self.device)
+            x_hat, ref = coder.decode(substreams, *_ref_args(refs), header.quality, shape,
+                                      self.device)
         frame = tensor_to_frame(x_hat, self.seq.width, self.seq.height)
+        if residual:
+            frame = decode_residual(residual[0], frame)
+            ref = picture_reference(frame, ref, self.device)
         got = frame_hash(frame)
         if got != header.picture_hash:
             if self.verify:

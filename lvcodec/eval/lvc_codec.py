@@ -49,10 +49,12 @@ class LvcCodec(Codec):
     def settings(self, point, intra_period, frames) -> dict:
         s = super().settings(point, self._intra_period(intra_period), frames)
         s["model"] = self.version()
-        s["format"] = VERSION_MAJOR  # another major codes other streams from the same weights
+        config = self._config(point, intra_period)
+        # Another major codes other streams from the same weights; without residual layers a 5.x
+        # stream is the 4.x one (but its version byte), so those points keep their keys.
+        s["format"] = VERSION_MAJOR if config.residual else 4
         # Always False now that lvc codes P frames; kept so points measured before stay cached.
         s["intra_only"] = False
-        config = self._config(point, intra_period)
         # Only what changes the stream (low delay and all-intra have no B frames to arrange).
         if config.structure == CodingStructure.RANDOM_ACCESS:
             s["gop"] = config.gop

@@ -27,8 +27,10 @@ from lvcodec.io import Frame, open_reader
 from lvcodec.weights import load_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN_STREAM = DATA / "golden_decode_v4.lvc"
-GOLDEN_SHA256 = DATA / "golden_decode_v4.sha256"  # sha256sum format, of the decoded .yuv
+GOLDEN_STREAM = DATA / "golden_decode_v5.lvc"
+GOLDEN_SHA256 = DATA / "golden_decode_v5.sha256"  # sha256sum format, of the decoded .yuv
+# The 4.x golden stream (no residual layers), kept: 5.x decoders read it to the same pictures.
+GOLDEN_V4 = (DATA / "golden_decode_v4.lvc", DATA / "golden_decode_v4.sha256")
 GOLDEN_MODEL = "lvc-ds"  # conftest.make_tiny_model(name="lvc-ds", enhance=True): I, P, B, half B
 V1_STREAM = DATA / "golden_v1.lvc"
 CPU = torch.device("cpu")
@@ -202,8 +204,8 @@ def test_cli_refuses_a_version_1_stream_in_one_line(command, tmp_path):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 1 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("lvc: error: ") and r.output.endswith(
-        "format version 1.0, this decoder reads 4.x; re-encode the source with this lvcodec, or "
-        "decode with a release that reads 1.x\n")
+        "format version 1.0, this decoder reads 4.x and 5.x; re-encode the source with this "
+        "lvcodec, or decode with a release that reads 1.x\n")
     assert r.output.startswith(f"lvc: error: {V1_STREAM}: format version 1.0")  # named once
     assert r.output.count(str(V1_STREAM)) == 1
 
@@ -212,11 +214,12 @@ def test_cli_refuses_a_version_1_stream_in_one_line(command, tmp_path):
 
 def _golden_encode(model, clip) -> bytes:
     """9 frames, random access (GOP 4, I frames at 0 and 8): I0 P4 B2 B1 B3 at full scale, then
-    I8 and B6 B5 B7 at half scale (down-sampling switched on for the second GOP)."""
+    I8 and B6 B5 B7 at half scale (down-sampling switched on for the second GOP); q 63, where
+    frames carry residual layers."""
     torch.set_num_threads(2)
     # Preset fast: refinement's gradient steps are float arithmetic the decoder never repeats,
     # free to differ between machines, so the encoder's bytes are pinned without them.
-    config = EncoderConfig(quality=32, intra_period=8, gop=4, downsample="off", preset="fast")
+    config = EncoderConfig(quality=63, intra_period=8, gop=4, downsample="off", preset="fast")
     buf = io.BytesIO()
     with open_reader(clip) as reader:
         enc = Encoder(model, config, reader.info, CPU)
@@ -247,6 +250,10 @@ def test_golden_stream_is_what_the_encoder_writes(golden_model, make_clip, tmp_p
     assert [(h.display_index, h.frame_type.name, h.scale_log2) for h in headers] == [
         (0, "I", 0), (4, "P", 0), (2, "B", 0), (1, "B", 0), (3, "B", 0),
         (8, "I", 0), (6, "B", 1), (5, "B", 1), (7, "B", 1)]
+    units = [(h, s) for h, s, _ in LvcReader(io.BytesIO(data)).frames()]
+    expected = {"I": 2, "P": 5, "B": 7}
+    with_residual = [h.display_index for h, s in units if len(s) == expected[h.frame_type.name] + 1]
+    assert with_residual, "the golden stream should exercise the residual layer"
     if os.environ.get("GENERATE_EXPECTED") == "1":
         GOLDEN_STREAM.write_bytes(data)
     assert GOLDEN_STREAM.exists(), f"{GOLDEN_STREAM} is missing: run make golden"
@@ -257,12 +264,14 @@ def test_golden_stream_is_what_the_encoder_writes(golden_model, make_clip, tmp_p
     assert data == committed, "the encoder's bytes changed: that needs a format version bump"
 
 
-def test_golden_decode_gives_the_committed_pictures(golden_model, tmp_path):
+@pytest.mark.parametrize("version", ["v5", "v4"])
+def test_golden_decode_gives_the_committed_pictures(golden_model, tmp_path, version):
+    stream, sha = (GOLDEN_STREAM, GOLDEN_SHA256) if version == "v5" else GOLDEN_V4
     out = tmp_path / "golden.yuv"
-    s = decode_file(GOLDEN_STREAM, out, device="cpu", progress=False)
+    s = decode_file(stream, out, device="cpu", progress=False)
     assert s["frames"] == 9 and s["concealed"] == 0
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    if os.environ.get("GENERATE_EXPECTED") == "1":
-        GOLDEN_SHA256.write_text(f"{digest}  {GOLDEN_STREAM.stem}.yuv\n")
-    assert digest == GOLDEN_SHA256.read_text().split()[0], (
+    if os.environ.get("GENERATE_EXPECTED") == "1" and version == "v5":
+        sha.write_text(f"{digest}  {stream.stem}.yuv\n")
+    assert digest == sha.read_text().split()[0], (
         "the decoded pictures differ from the committed ones although every frame's hash matched")

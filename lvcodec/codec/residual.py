@@ -1,0 +1,283 @@
+"""The residual layer: what the nets' picture misses, transform-coded on top of it (§4.7).
+
+The nets' reconstruction saturates (their transforms cannot represent fine texture: benchmarks/
+notes/intra-ceiling-2026-12-02.md), so above some quality a frame may carry one more substream:
+the difference between the source and the decoded 8-bit picture, in 8x8 blocks of each plane,
+through an integer DCT (HEVC's 8-point matrix), uniformly quantized and range-coded under
+zero-mean Gaussians whose scales the substream gives per plane and coefficient group, shifted per
+block by the activity of the nets' picture there. The decoder adds it back with integer
+arithmetic only (numpy int64: exact on every machine), and the sum is the frame's picture: what
+it outputs, hashes and later frames reference.
+
+The encoder chooses per frame whether to send it, and the quantizer steps, by rate + λ(q) ·
+distortion, the cost the nets were trained on: at low q it rarely pays.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from lvcodec.entropy import GaussianCoder, ScaleTable, finish, new_decoder, new_encoder
+from lvcodec.errors import CorruptStream
+from lvcodec.io import Frame
+
+__all__ = ["PlaneResidual", "encode_residual", "decode_residual", "candidate_steps",
+           "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH"]
+
+N = 8  # transform size
+# HEVC's 8-point DCT-II matrix: rows ~ 64 * sqrt(8) * the orthonormal basis, so that
+# M.T @ C @ M / 2**15 inverts a coefficient block C scaled as M @ X @ M.T / 2**15.
+M = np.array([
+    [64, 64, 64, 64, 64, 64, 64, 64],
+    [89, 75, 50, 18, -18, -50, -75, -89],
+    [83, 36, -36, -83, -83, -36, 36, 83],
+    [75, -18, -89, -50, 50, 89, 18, -75],
+    [64, -64, -64, 64, 64, -64, -64, 64],
+    [50, -89, 18, 75, -75, -18, 89, -50],
+    [36, -83, 83, -36, -36, 83, -83, 36],
+    [18, -50, 75, -89, 89, -75, 50, -18],
+], dtype=np.int64)
+STEP_FRAC = 6  # steps in units of 1/64 sample
+STEP_BASE = (64, 72, 81, 91, 102, 114)  # ~64 * 2^(k/6): the step doubles every 6 indices
+STEP_INDICES = 48  # step index 0..47: 1 .. 228 samples
+NO_RESIDUAL = 0xFF  # a plane's step byte when the plane carries nothing
+SHIFT = 15 + STEP_FRAC  # the inverse transform's scaling, applied once, rounding half up
+# Coefficients share a scale by frequency band u + v and orientation (u < v, u = v, u > v): 34
+# groups; each block adds the offset of its activity class, from the variance of the nets'
+# picture in the block (which the decoder has): textured blocks miss more.
+_U, _V = np.meshgrid(np.arange(N), np.arange(N), indexing="ij")
+_KEY = 3 * (_U + _V) + np.sign(_U - _V) + 1
+GROUP = np.searchsorted(np.unique(_KEY), _KEY)  # (8, 8) -> group 0..33
+GROUPS = int(GROUP.max()) + 1
+# 64^2 x the block variance (64 * sum x^2 - (sum x)^2, an integer) from which a block is in the
+# next class: standard deviations 1.5, 3.5, 7.5 and 15.5 samples.
+ACTIVITY_BOUNDS = (9216, 50176, 230400, 984064)
+CLASSES = len(ACTIVITY_BOUNDS) + 1
+DEADZONE = 1 / 3  # encoder-side rounding offset of the quantizer (not part of the format)
+# Chroma step index = luma's - 4 (x0.63): the nets' chroma is poor and its residual smooth, so
+# finer chroma steps pay (BD-rate -3.6 % against +2 on four training images; -3..-5 alike).
+CHROMA_STEP_OFFSET = -4
+# Luma step indices tried, from the high-rate optimum (optimal_step_index): on training images
+# the cheapest is 2..4 indices coarser (the levels are mostly 0, far from high rate).
+SEARCH = (1, 3, 5)
+
+
+def step_of(index: int) -> int:
+    """Quantizer step of a step index, in units of 2**-STEP_FRAC samples (exact integers)."""
+    return STEP_BASE[index % 6] << (index // 6)
+
+
+@dataclass
+class PlaneResidual:
+    """One plane's layer: step index, the scale-table index of each coefficient group and the
+    (signed) index offset of each activity class."""
+
+    step: int
+    groups: tuple
+    offsets: tuple
+
+
+def _blocks(plane: np.ndarray) -> np.ndarray:
+    """(H, W) -> (rows, cols, 8, 8), the plane edge-extended to whole blocks."""
+    h, w = plane.shape
+    p = np.pad(plane, ((0, -h % N), (0, -w % N)), mode="edge")
+    return p.reshape(p.shape[0] // N, N, p.shape[1] // N, N).swapaxes(1, 2)
+
+
+def _unblocks(blocks: np.ndarray, shape) -> np.ndarray:
+    r, c = blocks.shape[:2]
+    return blocks.swapaxes(1, 2).reshape(r * N, c * N)[: shape[0], : shape[1]]
+
+
+def _classes(base: np.ndarray) -> np.ndarray:
+    """Activity class 0..CLASSES-1 of each block of the nets' picture (integers only)."""
+    b = _blocks(base).astype(np.int64)
+    s = b.sum(axis=(2, 3))
+    var = N * N * (b * b).sum(axis=(2, 3)) - s * s
+    return np.searchsorted(np.asarray(ACTIVITY_BOUNDS), var, side="right")
+
+
+def _indexes(layer: PlaneResidual, classes: np.ndarray) -> np.ndarray:
+    """The scale-table index of every coefficient, (rows, cols, 8, 8)."""
+    g = np.asarray(layer.groups, dtype=np.int64)[GROUP]
+    o = np.asarray(layer.offsets, dtype=np.int64)[classes]
+    return np.clip(g[None, None] + o[..., None, None], 0, _table().levels - 1)
+
+
+def _inverse(levels: np.ndarray, step: int) -> np.ndarray:
+    """Integer levels (rows, cols, 8, 8) -> residual samples: (M.T (levels * step) M + 2^(S-1))
+    >> S, S = SHIFT, in int64 (|values| < 2^62 for any level the tables can code)."""
+    coeffs = levels.astype(np.int64) * step
+    x = np.matmul(np.matmul(M.T, coeffs), M)
+    return (x + (1 << (SHIFT - 1))) >> SHIFT
+
+
+def _planes(frame: Frame) -> tuple:
+    return frame.y, frame.u, frame.v
+
+
+def add_residual(base: Frame, layers: list, levels: list) -> Frame:
+    """The frame's picture: the nets' picture plus the decoded residual, clipped to 8 bits."""
+    planes = []
+    for plane, layer, lv in zip(_planes(base), layers, levels):
+        if layer is None:
+            planes.append(plane)
+            continue
+        r = _unblocks(_inverse(lv, step_of(layer.step)), plane.shape)
+        planes.append(np.clip(plane.astype(np.int64) + r, 0, 255).astype(np.uint8))
+    return Frame(*planes)
+
+
+# -- substream syntax (docs/bitstream.md §4.7) ---------------------------------------------------
+
+def _write(layers: list, data: bytes) -> bytes:
+    head = bytearray()
+    for layer in layers:
+        if layer is None:
+            head.append(NO_RESIDUAL)
+            continue
+        head.append(layer.step)
+        head += bytes(layer.groups)
+        head += bytes(o & 0xFF for o in layer.offsets)
+    return bytes(head) + data
+
+
+def _read(substream: bytes) -> tuple[list, bytes]:
+    pos, layers = 0, []
+    for _ in range(3):
+        if pos >= len(substream):
+            raise CorruptStream("residual layer is truncated")
+        step = substream[pos]
+        pos += 1
+        if step == NO_RESIDUAL:
+            layers.append(None)
+            continue
+        if step >= STEP_INDICES:
+            raise CorruptStream(f"residual step index {step} out of range (0..{STEP_INDICES - 1})")
+        fields = substream[pos: pos + GROUPS + CLASSES]
+        if len(fields) < GROUPS + CLASSES:
+            raise CorruptStream("residual layer is truncated")
+        pos += GROUPS + CLASSES
+        groups = tuple(fields[:GROUPS])
+        if max(groups) >= _table().levels:
+            raise CorruptStream("residual scale index out of range")
+        offsets = tuple(b - 256 if b > 127 else b for b in fields[GROUPS:])
+        layers.append(PlaneResidual(step, groups, offsets))
+    if all(layer is None for layer in layers):
+        raise CorruptStream("residual layer codes no plane")
+    return layers, substream[pos:]
+
+
+@lru_cache(maxsize=1)
+def _coder() -> GaussianCoder:
+    return GaussianCoder()
+
+
+def _table() -> ScaleTable:
+    return _coder().table
+
+
+def _shape(plane: np.ndarray) -> tuple:
+    return -(-plane.shape[0] // N), -(-plane.shape[1] // N), N, N
+
+
+def decode_residual(substream: bytes, base: Frame) -> Frame:
+    """The picture of a frame whose last substream is a residual layer; base: the nets' picture."""
+    layers, data = _read(substream)
+    dec = new_decoder(data)
+    levels = []
+    for plane, layer in zip(_planes(base), layers):
+        if layer is None:
+            levels.append(None)
+            continue
+        idx = _indexes(layer, _classes(plane))
+        levels.append(_coder().decode(dec, idx).reshape(_shape(plane)))
+    return add_residual(base, layers, levels)
+
+
+# -- encoder ----------------------------------------------------------------------------------
+
+def _forward(source: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Transform coefficients of source - base, in sample units: integer sums, one division.
+    Only the levels chosen from them are sent, but computed so they are the same on every
+    machine and thread count, and so are the streams (--jobs, --threads)."""
+    x = _blocks(source.astype(np.int64) - base.astype(np.int64))
+    return np.matmul(np.matmul(M, x), M.T) / float(1 << 15)
+
+
+class _CodeLengths:
+    """-log2 of every scale-table pmf at every level in -R..R (levels beyond an entry's support
+    count as clamped, as the encoder clamps them), in 1/65536 bit: the encoder's fitting as
+    integer matrix products, whose choices no summation order can change."""
+
+    R = 512
+
+    def __init__(self):
+        t = _table()
+        v = np.arange(-self.R, self.R + 1)
+        bits = np.stack([-np.log2(p[np.clip(v, -r, r) + r] / float(1 << 24))
+                         for p, r in zip(t.pmfs, t.supports)])  # (entries, 2R + 1)
+        self.matrix = np.round(bits * 65536).astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _code_lengths() -> _CodeLengths:
+    return _CodeLengths()
+
+
+def _fit(levels: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) -> PlaneResidual:
+    """The group indexes and class offsets that code the levels in the fewest bits: histograms
+    of the levels per (class, group), their code length under every table entry, then groups and
+    offsets chosen in turn."""
+    lengths = _code_lengths()
+    top = lengths.matrix.shape[0] - 1
+    v = np.clip(levels, -lengths.R, lengths.R) + lengths.R
+    cell = (classes[..., None, None] * GROUPS + GROUP) * (2 * lengths.R + 1) + v
+    hist = np.bincount(cell.ravel(), minlength=CLASSES * GROUPS * (2 * lengths.R + 1))
+    hist = hist.reshape(CLASSES, GROUPS, -1).astype(np.int64)
+    cost = hist @ lengths.matrix.T  # (classes, groups, entries): bits of each cell per entry
+    shifts = np.arange(-24, 25)
+    offsets = np.zeros(CLASSES, dtype=np.int64)
+    for _ in range(rounds):
+        # Each group's index given the offsets, then each class's offset given the indexes.
+        entries = np.clip(np.arange(top + 1)[None, :] + offsets[:, None], 0, top)  # (classes, i)
+        per_group = np.take_along_axis(cost, np.broadcast_to(entries[:, None], cost.shape), 2).sum(0)
+        groups = per_group.argmin(1)
+        shifted = np.clip(groups[None, :] + shifts[:, None], 0, top)  # (shifts, groups)
+        per_class = cost[:, np.arange(GROUPS)[None, :], shifted].sum(2)  # (classes, shifts)
+        offsets = np.where(hist.sum((1, 2)) > 0, shifts[per_class.argmin(1)], 0)
+    return PlaneResidual(step, tuple(int(g) for g in groups), tuple(int(o) for o in offsets))
+
+
+def encode_residual(source: Frame, base: Frame, step_index: int) -> tuple[bytes, Frame]:
+    """The residual layer at a luma step index (chroma's CHROMA_STEP_OFFSET from it) ->
+    (substream, the frame's picture as the decoder makes it)."""
+    enc = new_encoder()
+    layers, levels = [], []
+    for k, (src, rec) in enumerate(zip(_planes(source), _planes(base))):
+        index = int(np.clip(step_index + (CHROMA_STEP_OFFSET if k else 0), 0, STEP_INDICES - 1))
+        step = step_of(index) / (1 << STEP_FRAC)
+        coeffs = _forward(src, rec)
+        lv = (np.sign(coeffs) * np.floor(np.abs(coeffs) / step + DEADZONE)).astype(np.int64)
+        classes = _classes(rec)
+        layer = _fit(lv, classes, index)
+        idx = _indexes(layer, classes)
+        lv = _coder().clamp(lv, idx).astype(np.int64)  # the decoder reconstructs from these
+        _coder().encode(enc, lv, idx)
+        layers.append(layer)
+        levels.append(lv)
+    return _write(layers, finish(enc)), add_residual(base, layers, levels)
+
+
+def optimal_step_index(lam: float) -> int:
+    """The high-rate optimum of bits + λ · MSE-YUV for a uniform quantizer on luma:
+    step² = 8 / (λ ln 2) (samples), as a step index."""
+    step = np.sqrt(8.0 / (lam * np.log(2.0)))
+    return int(np.clip(np.round(6 * np.log2(step)), 0, STEP_INDICES - 1))
+
+
+def candidate_steps(lam: float) -> list[int]:
+    """The luma step indices the encoder tries at λ: SEARCH from the high-rate optimum."""
+    center = optimal_step_index(lam)
+    return sorted({int(np.clip(center + d, 0, STEP_INDICES - 1)) for d in SEARCH})

@@ -1,0 +1,131 @@
+"""The residual layer (docs/bitstream.md §4.7): its integer reconstruction, its syntax, bad
+substreams, and what the sessions do with it."""
+
+import io
+
+import numpy as np
+import pytest
+
+from codec_helpers import decode, encode_frames
+from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.codec import residual
+from lvcodec.codec.residual import (
+    GROUP, GROUPS, M, STEP_INDICES, decode_residual, encode_residual, optimal_step_index, step_of,
+)
+from lvcodec.codec.session import PictureMismatch
+from lvcodec.errors import CorruptStream
+from lvcodec.io import Frame
+from lvcodec.weights import load_model
+
+BASE_SUBSTREAMS = {"I": 2, "P": 5, "B": 7}
+
+
+def _frames(seed=0, h=40, w=56):
+    """A textured source and a blurred, offset 'nets' picture of it (odd sizes: partial blocks)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    y = 120 + 50 * np.sin(xx / 3.0) * np.cos(yy / 5.0) + rng.normal(0, 12, (h, w))
+    src = Frame(*(np.clip(p, 0, 255).astype(np.uint8) for p in
+                  (y, 128 + rng.normal(0, 9, (h // 2, w // 2)), 90 + yy[::2, ::2])))
+    blur = lambda p: ((p[:, :-2].astype(int) + p[:, 1:-1] + p[:, 2:]) // 3)  # noqa: E731
+    base = Frame(*(np.pad(blur(p), ((0, 0), (1, 1)), mode="edge").astype(np.uint8) + 3
+                   for p in (src.y, src.u, src.v)))
+    return src, base
+
+
+def _mse(a: Frame, b: Frame) -> float:
+    return float(np.mean((a.y.astype(float) - b.y) ** 2))
+
+
+def test_the_transform_matrix_is_hevcs_and_the_steps_double_every_six():
+    gram = M @ M.T  # rows ~ 64·sqrt(8) x the orthonormal DCT basis: M.T C M / 2^15 inverts
+    assert np.all(np.abs(np.diag(gram) - 32768) < 200)
+    assert np.all(np.abs(gram - np.diag(np.diag(gram))) < 400)
+    assert [step_of(i) for i in (0, 6, 12, 47)] == [64, 128, 256, 114 << 7]
+    assert GROUPS == 34 and GROUP[0, 0] == 0 and GROUP[7, 7] == 33
+    assert GROUP[0, 1] != GROUP[1, 0] and GROUP[0, 3] == GROUP[1, 2]
+
+
+def test_a_dc_level_adds_its_mean():
+    """Level L at (0, 0) with step S/64 adds round(L·S/64/8) to every sample of the block."""
+    levels = np.zeros((1, 1, 8, 8), np.int64)
+    levels[0, 0, 0, 0] = 32
+    r = residual._inverse(levels, step_of(0))
+    assert (r == 4).all()
+    levels[0, 0, 0, 0] = -40
+    assert (residual._inverse(levels, step_of(0)) == -5).all()
+
+
+@pytest.mark.parametrize("step", [6, 18, 30])
+def test_round_trip_is_exact_and_finer_steps_cost_more_and_err_less(step):
+    src, base = _frames()
+    data, picture = encode_residual(src, base, step)
+    decoded = decode_residual(data, base)
+    for p in ("y", "u", "v"):
+        assert np.array_equal(getattr(decoded, p), getattr(picture, p))
+        assert getattr(decoded, p).shape == getattr(src, p).shape
+    coarser, coarse_picture = encode_residual(src, base, step + 6)
+    assert len(data) > len(coarser)
+    assert _mse(picture, src) < _mse(coarse_picture, src) < _mse(base, src)
+
+
+def test_optimal_step_follows_lambda():
+    assert optimal_step_index(0.5) < optimal_step_index(0.03) < optimal_step_index(0.002)
+    assert 0 <= optimal_step_index(1e9) and optimal_step_index(1e-9) == STEP_INDICES - 1
+
+
+@pytest.mark.parametrize("cut,message", [
+    (lambda d: d[:1], "truncated"),
+    (lambda d: bytes([STEP_INDICES]) + d[1:], "step index"),
+    (lambda d: d[:1] + bytes([200]) + d[2:], "scale index"),
+    (lambda d: bytes([0xFF, 0xFF, 0xFF]), "codes no plane"),
+    (lambda d: d[:-1], "32-bit words"),
+])
+def test_bad_substreams_are_one_line_errors(cut, message):
+    src, base = _frames()
+    data, _ = encode_residual(src, base, 18)
+    with pytest.raises(CorruptStream, match=message) as e:
+        decode_residual(cut(data), base)
+    assert "\n" not in str(e.value)
+
+
+def _units(data):
+    return [(h, s) for h, s, _ in LvcReader(io.BytesIO(data)).frames()]
+
+
+def test_high_q_frames_carry_it_and_decode_exactly(tiny_models, clip):
+    model = load_model("lvc-tiny")
+    data, coded = encode_frames(model, clip, 63, 1, frames=3, intra_period=32, gop=1)
+    units = _units(data)
+    assert any(len(s) == BASE_SUBSTREAMS[h.frame_type.name] + 1 for h, s in units)
+    decoded = decode(model, data, 1)
+    for c, d in zip(coded, decoded):
+        assert np.array_equal(c.recon.y, d.y) and np.array_equal(c.recon.v, d.v)
+    plain, plain_coded = encode_frames(model, clip, 63, 1, frames=3, residual=False)
+    assert all(len(s) == BASE_SUBSTREAMS[h.frame_type.name] for h, s in _units(plain))
+    # Where it is sent, the layer lowers the frame's distortion.
+    assert _mse(coded[0].recon, coded[0].source) < _mse(plain_coded[0].recon, plain_coded[0].source)
+
+
+def test_a_damaged_layer_or_an_extra_substream_is_refused(tiny_models, clip):
+    model = load_model("lvc-tiny")
+    data, _ = encode_frames(model, clip, 63, 1, frames=2, intra_period=32, gop=1)
+    units = _units(data)
+    h, s = next((h, s) for h, s in units if len(s) == BASE_SUBSTREAMS[h.frame_type.name] + 1)
+
+    def rewrite(substreams):
+        buf = io.BytesIO()
+        reader = LvcReader(io.BytesIO(data))
+        w = LvcWriter(buf)
+        w.write_sequence_header(reader.sequence_header)
+        for hh, ss in units:
+            w.write_frame(hh, substreams if hh is h else ss)
+        w.close()
+        return buf.getvalue()
+
+    with pytest.raises(CorruptStream, match="substreams"):
+        decode(model, rewrite([*s, s[-1]]), 1)
+    # Another layer that parses: the picture differs from the one the frame's hash names.
+    other = bytes([s[-1][0] + 1]) + s[-1][1:] if s[-1][0] + 1 < STEP_INDICES else s[-1]
+    with pytest.raises((PictureMismatch, CorruptStream)):
+        decode(model, rewrite([*s[:-1], other]), 1)
