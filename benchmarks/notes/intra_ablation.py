@@ -15,7 +15,8 @@ from lvcodec.eval.runner import evaluate
 if __name__ == "__main__":
     testset, frames = Path(sys.argv[1]), int(sys.argv[2])
     arms = dict(a.split("=", 1) for a in sys.argv[3:])
-    config = EncoderConfig(intra_period=1, preset="fast")  # the nets as trained, no refinement
+    # The nets as trained: no refinement, no residual layer.
+    config = EncoderConfig(intra_period=1, preset="fast", residual=False)
     codecs = [LvcCodec(model=path, name=name, config=config)
               for name, path in {"base": "lvc-base", **arms}.items()]
     qs = [0, 16, 32, 48, 63]

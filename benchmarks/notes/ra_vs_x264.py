@@ -1,7 +1,8 @@
 """Random access against x264 and x265 medium (their default B frames, keyint 32), on the
 points bench_learning measures for lvc: first 9 frames of each test clip, lvc GOP 8, q 16/32/48,
-`--downsample off`, --preset PRESET (default fast, the model's own curve; the lvc points then
-come from bench_learning's cache when they are there).
+`--downsample off`, `--no-residual`, --preset PRESET (default fast: the nets' own curve; the lvc
+points then come from bench_learning's cache when they are there). The default encoder, residual
+layer included: residual_vs_x264.py.
 
     python benchmarks/notes/ra_vs_x264.py ../shared/testset [MODEL [PRESET]]
 """
@@ -19,7 +20,7 @@ FRAMES = 9
 
 def main(testset, model="lvc-base", preset="fast"):
     out = Path(__file__).parents[1] / "bench_learning_ra"  # the same cache as bench_learning
-    config = EncoderConfig(gop=8, downsample="off", preset=preset)
+    config = EncoderConfig(gop=8, downsample="off", preset=preset, residual=False)
     lvc = LvcCodec(model=model, name="lvc", config=config)
     res = evaluate(testset_clips(Path(testset), FRAMES), [lvc, "x264-medium", "x265-medium"],
                    {"lvc": [16, 32, 48]}, frames=FRAMES, intra_period=32, out_dir=out,

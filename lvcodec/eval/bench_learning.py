@@ -21,9 +21,10 @@ from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import run_script, testset_clips
 
 QUALITIES = (0, 21, 42, 63)
-# Models are compared as they code without encoder effort: a preset's refinement would blur what
-# training bought (and keep every point ever measured cached).
+# Models are compared as their nets code, without encoder effort or the residual layer: either
+# would blur what training bought (and keep every point ever measured cached).
 MODEL_PRESET = "fast"
+MODEL_CONFIG = dict(preset=MODEL_PRESET, residual=False)
 
 
 def _snapshot_models(snapshots: Path, base, models: Path) -> list[tuple[int, str, tuple]]:
@@ -94,7 +95,7 @@ def _random_access(testset, base, candidate, frames, out) -> dict:
     from lvcodec.eval.runner import evaluate
 
     clips = testset_clips(testset, frames)
-    config = EncoderConfig(gop=8, downsample="off", preset=MODEL_PRESET)
+    config = EncoderConfig(gop=8, downsample="off", **MODEL_CONFIG)
     codecs = [LvcCodec(model=base, name="base", config=config),
               LvcCodec(model=candidate, name="candidate", config=config)]
     qualities = [16, 32, 48]
@@ -165,7 +166,7 @@ def bench_learning(testset, snapshots, data, base, out, frames, every, candidate
             if snaps and snaps[-1] not in snaps[::every]:
                 points.append((*snaps[-1], f"run @ {snaps[-1][0]}"))
         clips = testset_clips(testset, frames)
-        codecs = [LvcCodec(model=p, name=f"lvc@{s}", config=EncoderConfig(preset=MODEL_PRESET)) for s, p, _, _ in points]
+        codecs = [LvcCodec(model=p, name=f"lvc@{s}", config=EncoderConfig(**MODEL_CONFIG)) for s, p, _, _ in points]
         res = evaluate(clips, [*codecs, "x264-medium"], {c.name: list(QUALITIES) for c in codecs},
                        frames=frames, intra_period=1, out_dir=out / "bench_learning",
                        anchor_for_bd="x264-medium", meta={"test set": str(testset)})
