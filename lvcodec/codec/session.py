@@ -24,6 +24,7 @@ from lvcodec.codec.frame_coder import (
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
+from lvcodec.codec import residual
 from lvcodec.codec.residual import candidate_steps, decode_residual, encode_residual
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
@@ -228,7 +229,8 @@ class Encoder:
             substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
                                                                          quality)
         recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
-        layer = self._residual(source, recon, quality)
+        anchor = self.gop > 1 and plan.temporal_layer == 0  # random access: I and P frames
+        layer = self._residual(source, recon, quality, anchor)
         if layer is not None:
             substreams = [*substreams, layer[0]]
             recon, ref = layer[1], picture_reference(layer[1], ref, self.device)
@@ -239,14 +241,15 @@ class Encoder:
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
 
-    def _residual(self, source: Frame, recon: Frame, quality: int) -> tuple | None:
+    def _residual(self, source: Frame, recon: Frame, quality: int, anchor: bool) -> tuple | None:
         """(substream, picture) of the residual layer (codec/residual.py) at the step, of a few
-        from the high-rate optimum of λ(q), that lowers the frame's rate + λ·distortion most;
-        None where none does (or the config or the model has no λ to weigh by)."""
+        from the high-rate optimum of λ, that lowers the frame's rate + λ·distortion most; None
+        where none does (or the config or the model has no λ to weigh by). λ is λ(q), times
+        ANCHOR_LAMBDA_SCALE for the anchors of random access, which every B frame predicts from."""
         lam_range = self.model.lambda_range
         if not self.config.residual or lam_range is None:
             return None
-        lam = lambda_for(quality, lam_range)
+        lam = lambda_for(quality, lam_range) * (residual.ANCHOR_LAMBDA_SCALE if anchor else 1.0)
         pixels = source.y.size
 
         def cost(picture: Frame, size: int) -> float:
