@@ -8,9 +8,10 @@ x265 medium, same model, same run: lvc with and without it (`--no-residual`), in
 
 The runs' caches and per-clip reports go to out/residual/ (not committed).
 
-    python benchmarks/notes/residual_vs_x264.py ../shared/testset [MODEL]
+    python benchmarks/notes/residual_vs_x264.py ../shared/testset [MODEL ["all-intra,random access"]]
 
-Writes benchmarks/residual.md and residual.json.
+Measures the runs named (default both) into benchmarks/residual.json, keeping the others' last
+measurement (each names its model and date), and writes benchmarks/residual.md from it.
 """
 
 import json
@@ -20,6 +21,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from lvcodec.codec import residual
 from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval._script import testset_clips
 from lvcodec.eval.lvc_codec import LvcCodec
@@ -41,63 +43,80 @@ def _mean(rows):
     return (sum(vals) / len(vals), len(vals)) if vals else (None, 0)
 
 
-def main(testset, model="lvc-base"):
-    out = {"date": time.strftime("%Y-%m-%d %H:%M"), "model": model, "runs": {}}
+def _measure(testset, model, run) -> dict:
+    codecs = [LvcCodec(model=model, name="lvc", config=run["config"]),
+              LvcCodec(model=model, name="lvc-no-residual",
+                       config=replace(run["config"], residual=False))]
+    cache = Path("out/residual") / run["cache"]
+    seed = BENCH / run["cache"] / "points.jsonl"
+    if not (cache / "points.jsonl").exists() and seed.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(seed, cache / "points.jsonl")
+    res = evaluate(testset_clips(Path(testset), run["frames"]), [*codecs, *run["anchors"]],
+                   {c.name: run["qualities"] for c in codecs}, frames=run["frames"],
+                   intra_period=run["intra_period"], out_dir=cache,
+                   anchor_for_bd=run["anchors"], meta={"test set": testset})
+    return {"date": time.strftime("%Y-%m-%d %H:%M"), "model": codecs[0].version(),
+            "anchor_lambda_scale": residual.ANCHOR_LAMBDA_SCALE,
+            "points": [p for p in res["points"] if p["codec"].startswith("lvc")], "bd": res["bd"]}
+
+
+def _section(name, run, m) -> list:
+    names = ["lvc", "lvc-no-residual"]
+    lines = [f"## {name} ({run['frames']} frames, q {', '.join(map(str, run['qualities']))})", "",
+             f"Measured {m['date']}, model {m['model'][:25]}…, the anchors' residual λ ×"
+             f"{m['anchor_lambda_scale']:g} (codec/residual.py ANCHOR_LAMBDA_SCALE).", "",
+             "| clip | " + " | ".join(f"{c} vs {a}" for a in run["anchors"] for c in names) + " |",
+             "|---|" + "---:|" * (len(names) * len(run["anchors"]))]
+    clips = sorted({p["clip"] for p in m["points"]})
+
+    def cell(a, c, clip):
+        e = next(e for e in m["bd"][a] if e["codec"] == c and e["clip"] == clip)
+        return "no overlap" if e["bd_rate"] is None else f"{e['bd_rate']:+.1f} %"
+
+    for clip in clips:
+        lines.append(f"| {clip} | " + " | ".join(cell(a, c, clip) for a in run["anchors"]
+                                               for c in names) + " |")
+    means = []
+    for a in run["anchors"]:
+        for c in names:
+            mean, n = _mean([e for e in m["bd"][a] if e["codec"] == c])
+            means.append("n/a" if mean is None else f"**{mean:+.1f} %** ({n} clips)")
+    lines += ["| mean | " + " | ".join(means) + " |", "", "bpp / PSNR-YUV at each q:", "",
+              "| clip | codec | " + " | ".join(f"q {q}" for q in run["qualities"]) + " |",
+              "|---|---|" + "---|" * len(run["qualities"])]
+    for clip in clips:
+        for c in names:
+            pts = {p["point"]: p for p in m["points"] if p["clip"] == clip and p["codec"] == c}
+            lines.append(f"| {clip} | {c} | " + " | ".join(
+                f"{pts[q]['bpp']:.4f} / {pts[q]['psnr_yuv']:.2f}" for q in run["qualities"]) + " |")
+    top = max(run["qualities"])
+    for c in names:
+        vals = [p["psnr_yuv"] for p in m["points"] if p["codec"] == c and p["point"] == top]
+        lines.append(f"\n{c} at q {top}: mean PSNR-YUV {sum(vals) / len(vals):.2f} dB over "
+                     f"{len(vals)} clips.")
+    return lines + [""]
+
+
+def main(testset, model="lvc-base", runs=",".join(RUNS)):
+    """Measures the runs named (comma-separated; default all), keeps the others' last
+    measurement from residual.json, and writes residual.md from it."""
+    path = BENCH / "residual.json"
+    out = json.loads(path.read_text()) if path.exists() else {"runs": {}}
+    for name in filter(None, runs.split(",")):
+        out["runs"][name] = _measure(testset, model, RUNS[name])
+    path.write_text(json.dumps(out, indent=1) + "\n")
     lines = ["# The residual layer against x264 and x265", "",
-             "`python benchmarks/notes/residual_vs_x264.py ../shared/testset` "
-             f"({out['date']}, model {model}). `lvc`: the default encoder, whose frames carry a "
-             "transform-coded residual layer where it lowers rate + λ·distortion (docs/bitstream.md "
-             "§4.7); `lvc-no-residual`: the same with `--no-residual` (the nets' pictures alone). "
-             "Rate = whole file; quality = PSNR-YUV 6:1:1 averaged over frames; BD-rate over the "
-             "PSNR range where both curves exist (negative: fewer bits than the anchor).", ""]
+             "`python benchmarks/notes/residual_vs_x264.py ../shared/testset [MODEL [RUNS]]`. "
+             "`lvc`: the default encoder, whose frames carry a transform-coded residual layer "
+             "where it lowers rate + λ·distortion (docs/bitstream.md §4.7); `lvc-no-residual`: "
+             "the same with `--no-residual` (the nets' pictures alone), in the same run. Rate = "
+             "whole file; quality = PSNR-YUV 6:1:1 averaged over frames; BD-rate over the PSNR "
+             "range where both curves exist (negative: fewer bits than the anchor).", ""]
     for name, run in RUNS.items():
-        codecs = [LvcCodec(model=model, name="lvc", config=run["config"]),
-                  LvcCodec(model=model, name="lvc-no-residual",
-                           config=replace(run["config"], residual=False))]
-        cache = Path("out/residual") / run["cache"]
-        seed = BENCH / run["cache"] / "points.jsonl"
-        if not (cache / "points.jsonl").exists() and seed.exists():
-            cache.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(seed, cache / "points.jsonl")
-        res = evaluate(testset_clips(Path(testset), run["frames"]), [*codecs, *run["anchors"]],
-                       {c.name: run["qualities"] for c in codecs}, frames=run["frames"],
-                       intra_period=run["intra_period"], out_dir=cache,
-                       anchor_for_bd=run["anchors"], meta={"test set": testset})
-        out["runs"][name] = {"points": [p for p in res["points"] if p["codec"].startswith("lvc")],
-                             "bd": res["bd"]}
-        lines += [f"## {name} ({run['frames']} frames, q {', '.join(map(str, run['qualities']))})",
-                  "", "| clip | " + " | ".join(f"{c.name} vs {a}" for a in run["anchors"]
-                                                for c in codecs) + " |",
-                  "|---|" + "---:|" * (len(codecs) * len(run["anchors"]))]
-        clips = sorted({p["clip"] for p in res["points"]})
-        cell = lambda a, c, clip: next(  # noqa: E731
-            (f"{e['bd_rate']:+.1f} %" if e["bd_rate"] is not None else "no overlap")
-            for e in res["bd"][a] if e["codec"] == c and e["clip"] == clip)
-        for clip in clips:
-            lines.append(f"| {clip} | " + " | ".join(cell(a, c.name, clip) for a in run["anchors"]
-                                                   for c in codecs) + " |")
-        means = []
-        for a in run["anchors"]:
-            for c in codecs:
-                m, n = _mean([e for e in res["bd"][a] if e["codec"] == c.name])
-                means.append("n/a" if m is None else f"**{m:+.1f} %** ({n} clips)")
-        lines += ["| mean | " + " | ".join(means) + " |", ""]
-        lines += ["bpp / PSNR-YUV at each q:", "", "| clip | codec | " +
-                  " | ".join(f"q {q}" for q in run["qualities"]) + " |",
-                  "|---|---|" + "---|" * len(run["qualities"])]
-        for clip in clips:
-            for c in codecs:
-                pts = {p["point"]: p for p in res["points"] if p["clip"] == clip and p["codec"] == c.name}
-                lines.append(f"| {clip} | {c.name} | " + " | ".join(
-                    f"{pts[q]['bpp']:.4f} / {pts[q]['psnr_yuv']:.2f}" for q in run["qualities"]) + " |")
-        top = max(run["qualities"])
-        for c in codecs:
-            vals = [p["psnr_yuv"] for p in res["points"] if p["codec"] == c.name and p["point"] == top]
-            lines.append(f"\n{c.name} at q {top}: mean PSNR-YUV {sum(vals) / len(vals):.2f} dB over "
-                         f"{len(vals)} clips.")
-        lines.append("")
+        if name in out["runs"]:
+            lines += _section(name, run, out["runs"][name])
     (BENCH / "residual.md").write_text("\n".join(lines) + "\n")
-    (BENCH / "residual.json").write_text(json.dumps(out, indent=1) + "\n")
     print("\n".join(lines))
 
 
