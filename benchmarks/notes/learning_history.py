@@ -48,7 +48,10 @@ def curves() -> dict:
     """{(version or anchor, clip): [(bpp, psnr_yuv), ...]} from the cache."""
     points = defaultdict(list)
     for r in PointCache(CACHE).rows.values():  # one row per point, torn lines skipped
-        who = r["settings"]["codec"] if r["settings"]["codec"] in ANCHORS else r["version"]
+        s = r["settings"]
+        if s["codec"] not in ANCHORS and ("refine" in s or "motion" in s or s.get("format", 4) > 4):
+            continue  # the nets' own curve only: no encoder effort, no residual layer
+        who = s["codec"] if s["codec"] in ANCHORS else r["version"]
         points[who, r["clip"]].append((r["bpp"], r["psnr_yuv"]))
     return points
 
