@@ -21,8 +21,9 @@ import numpy as np
 from lvcodec.entropy import GaussianCoder, ScaleTable, finish, new_decoder, new_encoder
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
+from lvcodec.rd import plane_mse
 
-__all__ = ["PlaneResidual", "encode_residual", "decode_residual", "candidate_steps",
+__all__ = ["PlaneResidual", "ResidualEncoder", "encode_residual", "decode_residual", "candidate_steps",
            "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH"]
 
 N = 8  # transform size
@@ -254,24 +255,53 @@ def _fit(levels: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) ->
     return PlaneResidual(step, tuple(int(g) for g in groups), tuple(int(o) for o in offsets))
 
 
+class ResidualEncoder:
+    """The residual layers of one frame: the transform and the activity classes of each plane,
+    which no step changes, made once; code(step) for each step tried."""
+
+    def __init__(self, source: Frame, base: Frame):
+        self.source, self.base = source, base
+        self.planes = [(_forward(src, rec), _classes(rec))
+                       for src, rec in zip(_planes(source), _planes(base))]
+
+    def code(self, step_index: int) -> tuple[bytes, Frame]:
+        """The layer at a luma step index (chroma's CHROMA_STEP_OFFSET from it) -> (substream,
+        the frame's picture as the decoder makes it)."""
+        enc = new_encoder()
+        layers, levels = [], []
+        for k, (coeffs, classes) in enumerate(self.planes):
+            index = int(np.clip(step_index + (CHROMA_STEP_OFFSET if k else 0), 0, STEP_INDICES - 1))
+            step = step_of(index) / (1 << STEP_FRAC)
+            lv = (np.sign(coeffs) * np.floor(np.abs(coeffs) / step + DEADZONE)).astype(np.int64)
+            layer = _fit(lv, classes, index)
+            idx = _indexes(layer, classes)
+            lv = _coder().clamp(lv, idx).astype(np.int64)  # the decoder reconstructs from these
+            _coder().encode(enc, lv, idx)
+            layers.append(layer)
+            levels.append(lv)
+        return _write(layers, finish(enc)), add_residual(self.base, layers, levels)
+
+    def best(self, lam: float) -> tuple[bytes, Frame] | None:
+        """Of the steps candidate_steps(λ) names, the layer that lowers bits per pixel + λ ·
+        MSE-YUV (6:1:1, 8-bit scale) of the frame most; None where none does."""
+        pixels = self.source.y.size
+
+        def cost(picture: Frame, size: int) -> float:
+            mse = [plane_mse(p, q) for p, q in zip(_planes(picture), _planes(self.source))]
+            return 8 * size / pixels + lam * (6 * mse[0] + mse[1] + mse[2]) / 8
+
+        best, chosen = cost(self.base, 0), None
+        for step in candidate_steps(lam):
+            data, picture = self.code(step)
+            c = cost(picture, len(data))
+            if c < best:
+                best, chosen = c, (data, picture)
+        return chosen
+
+
 def encode_residual(source: Frame, base: Frame, step_index: int) -> tuple[bytes, Frame]:
-    """The residual layer at a luma step index (chroma's CHROMA_STEP_OFFSET from it) ->
-    (substream, the frame's picture as the decoder makes it)."""
-    enc = new_encoder()
-    layers, levels = [], []
-    for k, (src, rec) in enumerate(zip(_planes(source), _planes(base))):
-        index = int(np.clip(step_index + (CHROMA_STEP_OFFSET if k else 0), 0, STEP_INDICES - 1))
-        step = step_of(index) / (1 << STEP_FRAC)
-        coeffs = _forward(src, rec)
-        lv = (np.sign(coeffs) * np.floor(np.abs(coeffs) / step + DEADZONE)).astype(np.int64)
-        classes = _classes(rec)
-        layer = _fit(lv, classes, index)
-        idx = _indexes(layer, classes)
-        lv = _coder().clamp(lv, idx).astype(np.int64)  # the decoder reconstructs from these
-        _coder().encode(enc, lv, idx)
-        layers.append(layer)
-        levels.append(lv)
-    return _write(layers, finish(enc)), add_residual(base, layers, levels)
+    """The residual layer of one frame at one luma step index (ResidualEncoder.code)."""
+    return ResidualEncoder(source, base).code(step_index)
 
 
 def optimal_step_index(lam: float) -> int:

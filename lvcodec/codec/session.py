@@ -24,11 +24,10 @@ from lvcodec.codec.frame_coder import (
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
-from lvcodec.codec import residual
-from lvcodec.codec.residual import candidate_steps, decode_residual, encode_residual
+from lvcodec.codec.residual import ANCHOR_LAMBDA_SCALE, ResidualEncoder, decode_residual
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
-from lvcodec.rd import lambda_for
+from lvcodec.rd import lambda_for, plane_mse
 from lvcodec.weights import Model
 
 __all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReference",
@@ -240,33 +239,20 @@ class Encoder:
                              quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
-
     def _residual(self, source: Frame, recon: Frame, quality: int, anchor: bool) -> tuple | None:
-        """(substream, picture) of the residual layer (codec/residual.py) at the step, of a few
-        from the high-rate optimum of λ, that lowers the frame's rate + λ·distortion most; None
-        where none does (or the config or the model has no λ to weigh by). λ is λ(q), times
+        """(substream, picture) of the frame's residual layer where it pays (ResidualEncoder.best),
+        else None (or where the config or the model has no λ to weigh by). λ is λ(q), times
         ANCHOR_LAMBDA_SCALE for the anchors of random access, which every B frame predicts from."""
         lam_range = self.model.lambda_range
         if not self.config.residual or lam_range is None:
             return None
-        lam = lambda_for(quality, lam_range) * (residual.ANCHOR_LAMBDA_SCALE if anchor else 1.0)
-        pixels = source.y.size
-
-        def cost(picture: Frame, size: int) -> float:
-            return 8 * size / pixels + lam * _yuv_mse(picture, source)
-
-        best, chosen = cost(recon, 0), None
-        for step in candidate_steps(lam):
-            data, picture = encode_residual(source, recon, step)
-            c = cost(picture, len(data))
-            if c < best:
-                best, chosen = c, (data, picture)
-        return chosen
+        lam = lambda_for(quality, lam_range) * (ANCHOR_LAMBDA_SCALE if anchor else 1.0)
+        return ResidualEncoder(source, recon).best(lam)
 
 
 def _yuv_mse(a: Frame, b: Frame) -> float:
     """MSE-YUV 6:1:1 on the 8-bit scale."""
-    mse = [np.mean((p.astype(np.float64) - q) ** 2) for p, q in zip((a.y, a.u, a.v), (b.y, b.u, b.v))]
+    mse = [plane_mse(p, q) for p, q in zip((a.y, a.u, a.v), (b.y, b.u, b.v))]
     return (6 * mse[0] + mse[1] + mse[2]) / 8
 
 
