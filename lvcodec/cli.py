@@ -214,6 +214,10 @@ def main():
               help="Add a transform-coded residual layer to the frames where it lowers rate + "
                    "lambda x distortion (at high q: the detail the nets cannot make; "
                    "benchmarks/residual.md).")
+@click.option("--block-motion/--no-block-motion", default=DEFAULTS.block_motion,
+              show_default=True,
+              help="Let the residual layer of P and B frames predict from the reference "
+                   "pictures, block by block, where that costs less (benchmarks/residual.md).")
 @click.option("-n", "--frames", type=click.IntRange(min=1), help="Encode only the first N frames.")
 @click.option("--model", default="lvc-base", show_default=True, help="Model name (models/) or path.")
 @device_option()
@@ -222,7 +226,7 @@ def main():
 @click.option("-y", "overwrite", is_flag=True, help="Overwrite the output if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def encode(input, output, size, fps, quality, intra_period, structure, gop, downsample, closed_gop,
-           jobs, bitrate, preset, residual, frames, model, device, threads, psnr, overwrite, quiet):
+           jobs, bitrate, preset, residual, block_motion, frames, model, device, threads, psnr, overwrite, quiet):
     """Encode INPUT (.yuv, .y4m, .mp4, .mkv, …, or - for Y4M or raw -s WxH frames on stdin)
     into OUTPUT.lvc. Messages go to stderr."""
     from lvcodec.codec.config import parse_bitrate
@@ -246,7 +250,7 @@ def encode(input, output, size, fps, quality, intra_period, structure, gop, down
         config = EncoderConfig(quality=quality, intra_period=intra_period,
                                gop=int(gop) if structure == "ra" else 1, downsample=downsample,
                                closed_gop=closed_gop or jobs > 1, bitrate=bitrate, preset=preset,
-                               residual=residual)
+                               residual=residual, block_motion=block_motion)
         if jobs > 1:
             from lvcodec.codec.chunks import encode_chunks
 

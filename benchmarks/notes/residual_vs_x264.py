@@ -1,10 +1,13 @@
-"""What the residual layer (codec/residual.py, docs/bitstream.md §4.7) buys, against x264 and
-x265 medium, same model, same run: lvc with and without it (`--no-residual`), in
+"""What the residual layer (codec/residual.py, docs/bitstream.md §4.7) and its block-motion
+prediction (codec/block_motion.py, §4.8) buy, against x264 and x265 medium, same model, same
+run, in
 
 * all-intra: the first 8 frames of each test clip, q 0/16/32/48/63 (bench_intra's points; its
-  cache seeds this one, whose x264 anchor is all-intra);
+  cache seeds this one, whose x264 anchor is all-intra): lvc with and without the residual
+  layer (`--no-residual`);
 * random access: the first 9 frames, GOP 8, intra period 32, `--downsample off`, the default
-  preset (medium), q 16/32/48/63 (as ra_vs_x264.py; bench_learning's cache seeds this one).
+  preset (medium), q 16/32/48/63 (as ra_vs_x264.py; bench_learning's cache seeds this one):
+  lvc with and without the block-motion prediction (`--no-block-motion`).
 
 The runs' caches and per-clip reports go to out/residual/ (not committed).
 
@@ -30,11 +33,13 @@ from lvcodec.eval.runner import evaluate
 BENCH = Path(__file__).parents[1]
 RUNS = {
     "all-intra": dict(frames=8, intra_period=1, config=EncoderConfig(intra_period=1),
-                      qualities=[0, 16, 32, 48, 63], cache="bench_ip1", anchors=["x264-medium"]),
+                      qualities=[0, 16, 32, 48, 63], cache="bench_ip1", anchors=["x264-medium"],
+                      variants={"lvc": {}, "lvc-no-residual": {"residual": False}}),
     "random access": dict(frames=9, intra_period=32,
                           config=EncoderConfig(gop=8, downsample="off"),
                           qualities=[16, 32, 48, 63], cache="bench_learning_ra",
-                          anchors=["x264-medium", "x265-medium"]),
+                          anchors=["x264-medium", "x265-medium"],
+                          variants={"lvc": {}, "lvc-no-block-motion": {"block_motion": False}}),
 }
 
 
@@ -44,9 +49,8 @@ def _mean(rows):
 
 
 def _measure(testset, model, run) -> dict:
-    codecs = [LvcCodec(model=model, name="lvc", config=run["config"]),
-              LvcCodec(model=model, name="lvc-no-residual",
-                       config=replace(run["config"], residual=False))]
+    codecs = [LvcCodec(model=model, name=name, config=replace(run["config"], **change))
+              for name, change in run["variants"].items()]
     cache = Path("out/residual") / run["cache"]
     seed = BENCH / run["cache"] / "points.jsonl"
     if not (cache / "points.jsonl").exists() and seed.exists():
@@ -62,7 +66,7 @@ def _measure(testset, model, run) -> dict:
 
 
 def _section(name, run, m) -> list:
-    names = ["lvc", "lvc-no-residual"]
+    names = list(dict.fromkeys(p["codec"] for p in m["points"]))
     lines = [f"## {name} ({run['frames']} frames, q {', '.join(map(str, run['qualities']))})", "",
              f"Measured {m['date']}, model {m['model'][:25]}…, the anchors' residual λ ×"
              f"{m['anchor_lambda_scale']:g} (codec/residual.py ANCHOR_LAMBDA_SCALE).", "",
@@ -109,8 +113,11 @@ def main(testset, model="lvc-base", runs=",".join(RUNS)):
     lines = ["# The residual layer against x264 and x265", "",
              "`python benchmarks/notes/residual_vs_x264.py ../shared/testset [MODEL [RUNS]]`. "
              "`lvc`: the default encoder, whose frames carry a transform-coded residual layer "
-             "where it lowers rate + λ·distortion (docs/bitstream.md §4.7); `lvc-no-residual`: "
-             "the same with `--no-residual` (the nets' pictures alone), in the same run. Rate = "
+             "where it lowers rate + λ·distortion (docs/bitstream.md §4.7), in P and B frames "
+             "on a block-motion prediction from the reference pictures where that costs less "
+             "(§4.8); `lvc-no-residual`: the same with `--no-residual` (the nets' pictures "
+             "alone); `lvc-no-block-motion`: with `--no-block-motion` (format 5.0's encoder), "
+             "each in the same run as `lvc`. Rate = "
              "whole file; quality = PSNR-YUV 6:1:1 averaged over frames; BD-rate over the PSNR "
              "range where both curves exist (negative: fewer bits than the anchor).", ""]
     for name, run in RUNS.items():

@@ -11,7 +11,9 @@ import os
 from enum import IntEnum
 
 from lvcodec.bitstream.stream import LvcReader, open_lvc
-from lvcodec.bitstream.syntax import FOOTER_MAGIC, FOOTER_SIZE, FrameType
+from lvcodec.bitstream.syntax import (
+    EXTRA_LAYERS, FOOTER_MAGIC, FOOTER_SIZE, NET_SUBSTREAMS, FrameType,
+)
 from lvcodec.errors import FormatError, printable
 
 __all__ = ["describe", "format_table", "trailing_bytes", "SCHEMA_VERSION"]
@@ -47,7 +49,7 @@ def describe(path) -> dict:
     with open_lvc(path) as f:
         reader = LvcReader(f)
         seq = reader.sequence_header
-        frames = [(hdr, size) for hdr, _, size in reader.frames()]
+        frames = [(hdr, _layers(hdr, subs), size) for hdr, subs, size in reader.frames()]
         total = os.fstat(f.fileno()).st_size
         trailing = _after_index(f)
     pixels = seq.width * seq.height  # full-resolution luma, also for half-scale frames
@@ -64,7 +66,7 @@ def describe(path) -> dict:
         "sequence": sequence,
         "model": {"name": seq.model_name, "sha256": seq.model_sha256.hex()},
         "frame_units": n,
-        "frames": [_frame(i, hdr, size, pixels) for i, (hdr, size) in enumerate(frames)],
+        "frames": [_frame(i, hdr, layers, size, pixels) for i, (hdr, layers, size) in enumerate(frames)],
         "total_bpp": total * 8 / (n * pixels) if n else 0.0,
         "kbps": total * 8 * seq.fps / n / 1000 if n else 0.0,
     }
@@ -92,14 +94,26 @@ def trailing_bytes(path) -> int | None:
         return None
 
 
-def _frame(coding_index: int, hdr, size: int, pixels: int) -> dict:
+def _layers(hdr, substreams) -> list:
+    """The extra layers after the nets' substreams, by name, with their sizes (a count the
+    syntax does not name is listed as 'unknown': the decoder refuses it)."""
+    extra = substreams[NET_SUBSTREAMS[FrameType(hdr.frame_type)]:]
+    names = EXTRA_LAYERS.get(len(extra), ("unknown",) * len(extra))
+    return [{"layer": n, "bytes": len(s)} for n, s in zip(names, extra)]
+
+
+def _frame(coding_index: int, hdr, layers: list, size: int, pixels: int) -> dict:
     return {
         "coding_index": coding_index,
         **_record(hdr),
         "type": FrameType(hdr.frame_type).name,  # alias of frame_type
         "scale": "1" if hdr.scale_log2 == 0 else f"1/{1 << hdr.scale_log2}",
         "bytes": size, "bpp": size * 8 / pixels,
+        "layers": layers,
     }
+
+
+_LAYER_LETTERS = {"block_motion": "M", "residual": "R"}
 
 
 def format_table(d: dict) -> str:
@@ -120,11 +134,15 @@ def format_table(d: dict) -> str:
         f"rate            {d['total_bpp']:.4f} bpp, {d['kbps']:.1f} kbit/s",
         "",
         f"{'#':>5} {'display':>7} {'type':>4} {'layer':>5} {'scale':>5} {'q':>3} "
-        f"{'refs':>12} {'bytes':>9} {'bpp':>8}" + (f" {'hash':>8}" if hashes else ""),
+        f"{'refs':>12} {'bytes':>9} {'bpp':>8} {'extra':>5}" + (f" {'hash':>8}" if hashes else ""),
     ]
     for i, fr in enumerate(d["frames"]):
         refs = ",".join(map(str, fr["refs"])) or "-"
+        extra = "+".join(_LAYER_LETTERS.get(x["layer"], "?") for x in fr["layers"]) or "-"
         lines.append(f"{i:>5} {fr['display_index']:>7} {fr['type']:>4} {fr['temporal_layer']:>5} "
                      f"{fr['scale']:>5} {fr['quality']:>3} {refs:>12} {fr['bytes']:>9} "
-                     f"{fr['bpp']:>8.4f}" + (f" {fr.get('picture_hash', '-'):>8}" if hashes else ""))
+                     f"{fr['bpp']:>8.4f} {extra:>5}"
+                     + (f" {fr.get('picture_hash', '-'):>8}" if hashes else ""))
+    if any(fr["layers"] for fr in d["frames"]):
+        lines.append("extra: R residual layer (docs/bitstream.md §4.7), M block-motion prediction (§4.8)")
     return "\n".join(lines)

@@ -50,7 +50,8 @@ def _version_problem(major: int, minor: int) -> str:
                   f"{major}.x")
     else:
         advice = "decode it with a newer lvcodec"
-    reads = " and ".join(f"{m}.x" for m in READABLE_MAJORS)
+    names = [f"{m}.x" for m in READABLE_MAJORS]
+    reads = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
     return f"format version {major}.{minor}, this decoder reads {reads}; {advice}"
 
 

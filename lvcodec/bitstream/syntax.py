@@ -6,9 +6,11 @@ MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels ar
 # Readers refuse another major. 2: every frame carries its picture hash; 3: the decoding process
 # is exact (docs/bitstream.md §9), so 2.x pictures are not what a 3.x decoder makes; 4: P and B
 # frames carry a block-prediction map (§4.6); 5: any frame may carry a residual layer (§4.7), so
-# a 4.x decoder cannot read 5.x streams, while a 4.x stream is a 5.x stream without one.
-VERSION_MAJOR = 5
-READABLE_MAJORS = (4, 5)
+# a 4.x decoder cannot read 5.x streams, while a 4.x stream is a 5.x stream without one; 6: the
+# residual layer of a P or B frame may follow a block-motion prediction (§4.8), and a 5.x stream
+# is a 6.x stream without one.
+VERSION_MAJOR = 6
+READABLE_MAJORS = (4, 5, 6)
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 
@@ -42,6 +44,12 @@ class FrameType(IntEnum):
     I = 0  # noqa: E741 - the codec-standard name
     P = 1
     B = 2
+
+
+# The substreams of each frame type's nets (§4.2); a frame may carry extra layers after them.
+NET_SUBSTREAMS = {FrameType.I: 2, FrameType.P: 5, FrameType.B: 7}
+# The extra layers, by how many there are (§4.7, §4.8): the residual layer is always the last.
+EXTRA_LAYERS = {0: (), 1: ("residual",), 2: ("block_motion", "residual")}
 
 
 class CodingStructure(IntEnum):

@@ -53,6 +53,9 @@ class EncoderConfig:
     # A transform-coded residual on the nets' picture (codec/residual.py), per frame where it
     # lowers rate + λ(q)·distortion: the quality the nets cannot reach (high q). False: never.
     residual: bool = True
+    # The residual layer of a P or B frame may predict from the reference pictures, block by
+    # block (codec/block_motion.py), where that costs less. False: always on the nets' picture.
+    block_motion: bool = True
 
     def validate(self) -> None:
         if not 0 <= self.quality <= MAX_QUALITY:

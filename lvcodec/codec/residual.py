@@ -23,7 +23,8 @@ from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
 from lvcodec.rd import plane_mse
 
-__all__ = ["PlaneResidual", "ResidualEncoder", "encode_residual", "decode_residual", "candidate_steps",
+__all__ = ["PlaneResidual", "ResidualEncoder", "encode_residual", "decode_residual", "rd_cost",
+           "candidate_steps",
            "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH"]
 
 N = 8  # transform size
@@ -148,7 +149,7 @@ def _write(layers: list, data: bytes) -> bytes:
     return bytes(head) + data
 
 
-def _read(substream: bytes) -> tuple[list, bytes]:
+def _read(substream: bytes, predicted: bool) -> tuple[list, bytes]:
     pos, layers = 0, []
     for _ in range(3):
         if pos >= len(substream):
@@ -169,7 +170,7 @@ def _read(substream: bytes) -> tuple[list, bytes]:
             raise CorruptStream("residual scale index out of range")
         offsets = tuple(b - 256 if b > 127 else b for b in fields[GROUPS:])
         layers.append(PlaneResidual(step, groups, offsets))
-    if all(layer is None for layer in layers):
+    if all(layer is None for layer in layers) and not predicted:
         raise CorruptStream("residual layer codes no plane")
     return layers, substream[pos:]
 
@@ -187,9 +188,10 @@ def _shape(plane: np.ndarray) -> tuple:
     return -(-plane.shape[0] // N), -(-plane.shape[1] // N), N, N
 
 
-def decode_residual(substream: bytes, base: Frame) -> Frame:
-    """The picture of a frame whose last substream is a residual layer; base: the nets' picture."""
-    layers, data = _read(substream)
+def decode_residual(substream: bytes, base: Frame, predicted: bool = False) -> Frame:
+    """The picture of a frame whose last substream is a residual layer; base: the nets' picture,
+    or the block-motion prediction (§4.8, `predicted`: then the layer may code no plane)."""
+    layers, data = _read(substream, predicted)
     dec = new_decoder(data)
     levels = []
     for plane, layer in zip(_planes(base), layers):
@@ -264,9 +266,12 @@ class ResidualEncoder:
         self.planes = [(_forward(src, rec), _classes(rec))
                        for src, rec in zip(_planes(source), _planes(base))]
 
-    def code(self, step_index: int) -> tuple[bytes, Frame]:
+    def code(self, step_index: int | None) -> tuple[bytes, Frame]:
         """The layer at a luma step index (chroma's CHROMA_STEP_OFFSET from it) -> (substream,
-        the frame's picture as the decoder makes it)."""
+        the frame's picture as the decoder makes it). None: a layer of no plane (only after a
+        block-motion prediction, §4.8)."""
+        if step_index is None:
+            return _write([None] * 3, b""), self.base
         enc = new_encoder()
         layers, levels = [], []
         for k, (coeffs, classes) in enumerate(self.planes):
@@ -284,19 +289,26 @@ class ResidualEncoder:
     def best(self, lam: float) -> tuple[bytes, Frame] | None:
         """Of the steps candidate_steps(λ) names, the layer that lowers bits per pixel + λ ·
         MSE-YUV (6:1:1, 8-bit scale) of the frame most; None where none does."""
-        pixels = self.source.y.size
+        chosen = self.cheapest(lam, [None, *candidate_steps(lam)])
+        return None if chosen[0] is None else chosen[:2]
 
-        def cost(picture: Frame, size: int) -> float:
-            mse = [plane_mse(p, q) for p, q in zip(_planes(picture), _planes(self.source))]
-            return 8 * size / pixels + lam * (6 * mse[0] + mse[1] + mse[2]) / 8
+    def cheapest(self, lam: float, steps, overhead: int = 0, empty: bool = False) -> tuple:
+        """(substream, picture, cost) of the cheapest of the layers at `steps`, the cost counting
+        `overhead` bytes more. Step None: no layer at all (data None), or with `empty` the layer
+        of no plane (after a block-motion prediction)."""
+        best = (None, None, float("inf"))
+        for step in steps:
+            data, picture = (None, self.base) if step is None and not empty else self.code(step)
+            c = rd_cost(self.source, picture, overhead + (0 if data is None else len(data)), lam)
+            if c < best[2]:
+                best = (data, picture, c)
+        return best
 
-        best, chosen = cost(self.base, 0), None
-        for step in candidate_steps(lam):
-            data, picture = self.code(step)
-            c = cost(picture, len(data))
-            if c < best:
-                best, chosen = c, (data, picture)
-        return chosen
+
+def rd_cost(source: Frame, picture: Frame, size: int, lam: float) -> float:
+    """Bits per pixel of `size` bytes + λ · MSE-YUV (6:1:1, 8-bit scale) of `picture`."""
+    mse = [plane_mse(p, q) for p, q in zip(_planes(picture), _planes(source))]
+    return 8 * size / source.y.size + lam * (6 * mse[0] + mse[1] + mse[2]) / 8
 
 
 def encode_residual(source: Frame, base: Frame, step_index: int) -> tuple[bytes, Frame]:

@@ -16,6 +16,7 @@ import torch
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.bitstream.headers import picture_hash
 from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY
+from lvcodec.codec.block_motion import decode_block_motion, motion_compensated_layer, predict
 from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, EncoderConfig
 from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, picture_reference,
@@ -67,21 +68,22 @@ class _DecodedPictures:
     """
 
     def __init__(self):
-        self.pictures = {}  # display index -> (layer, Reference)
+        self.pictures = {}  # display index -> (layer, Reference, 8-bit picture)
         # The enhancement net's recurrent state: the last enhanced (half-scale) picture of the GOP.
         self.enhanced = None
 
-    def put(self, index: int, layer: int, ref: Reference, enhanced: bool = False) -> None:
+    def put(self, index: int, layer: int, ref: Reference, picture: Frame,
+            enhanced: bool = False) -> None:
         if enhanced:
             self.enhanced = ref
         if layer == 0:
             self.enhanced = None
-            anchors = [i for i, (lay, _) in self.pictures.items() if lay == 0]
+            anchors = [i for i, (lay, *_) in self.pictures.items() if lay == 0]
             keep = {max(anchors)} if anchors else set()
         else:
-            keep = {i for i, (lay, _) in self.pictures.items() if lay < layer}
+            keep = {i for i, (lay, *_) in self.pictures.items() if lay < layer}
         self.pictures = {i: p for i, p in self.pictures.items() if i in keep}
-        self.pictures[index] = (layer, ref)
+        self.pictures[index] = (layer, ref, picture)
 
     def copy(self) -> "_DecodedPictures":
         """A buffer that evolves apart (the pictures are shared: a Reference never changes)."""
@@ -92,6 +94,9 @@ class _DecodedPictures:
     def get(self, index: int) -> Reference | None:
         entry = self.pictures.get(index)
         return None if entry is None else entry[1]
+
+    def picture(self, index: int) -> Frame:
+        return self.pictures[index][2]
 
 
 @dataclass
@@ -229,25 +234,32 @@ class Encoder:
                                                                          quality)
         recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
         anchor = self.gop > 1 and plan.temporal_layer == 0  # random access: I and P frames
-        layer = self._residual(source, recon, quality, anchor)
+        layer = self._residual(source, recon, quality, anchor,
+                               [self.dpb.picture(i) for i in plan.refs])
         if layer is not None:
-            substreams = [*substreams, layer[0]]
+            substreams = [*substreams, *layer[0]]
             recon, ref = layer[1], picture_reference(layer[1], ref, self.device)
-        self.dpb.put(plan.display_index, plan.temporal_layer, ref, enhanced=half)
+        self.dpb.put(plan.display_index, plan.temporal_layer, ref, recon, enhanced=half)
         header = FrameHeader(frame_type=plan.frame_type, display_index=plan.display_index,
                              temporal_layer=plan.temporal_layer, scale_log2=int(half),
                              quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
-    def _residual(self, source: Frame, recon: Frame, quality: int, anchor: bool) -> tuple | None:
-        """(substream, picture) of the frame's residual layer where it pays (ResidualEncoder.best),
-        else None (or where the config or the model has no λ to weigh by). λ is λ(q), times
-        ANCHOR_LAMBDA_SCALE for the anchors of random access, which every B frame predicts from."""
+    def _residual(self, source: Frame, recon: Frame, quality: int, anchor: bool,
+                  refs: list) -> tuple | None:
+        """(substreams, picture) of the frame's residual layer where it pays, else None (or where
+        the config or the model has no λ to weigh by): on the nets' picture (ResidualEncoder.
+        best) or, for P and B frames, on a block-motion prediction from the reference pictures
+        (§4.8), whichever costs less. λ is λ(q), times ANCHOR_LAMBDA_SCALE for the anchors of
+        random access, which every B frame predicts from."""
         lam_range = self.model.lambda_range
         if not self.config.residual or lam_range is None:
             return None
         lam = lambda_for(quality, lam_range) * (ANCHOR_LAMBDA_SCALE if anchor else 1.0)
-        return ResidualEncoder(source, recon).best(lam)
+        plain = ResidualEncoder(source, recon).best(lam)
+        if not refs or not self.config.block_motion:
+            return None if plain is None else ([plain[0]], plain[1])
+        return motion_compensated_layer(source, recon, refs, lam, plain)
 
 
 def _yuv_mse(a: Frame, b: Frame) -> float:
@@ -355,11 +367,12 @@ class Decoder:
                 raise MissingReference(f"frame {idx}: its reference, frame {i}, is not decoded")
         shape = (self.seq.height // 2, self.seq.width // 2)
         coder = self.half_coder if half else self.coders[kind]
-        # One substream beyond the frame type's is its residual layer (§4.7).
+        # One substream beyond the frame type's is its residual layer (§4.7); two, a block-motion
+        # prediction (§4.8, P and B frames) and the residual layer on it.
         substreams, residual = substreams[:coder.SUBSTREAMS], substreams[coder.SUBSTREAMS:]
-        if len(residual) > 1:
+        if len(residual) > (2 if refs else 1):
             raise CorruptStream(f"frame {idx}: {coder.WHAT} has {coder.SUBSTREAMS} substreams "
-                                f"(+1 with a residual layer), this one has "
+                                f"(+{2 if refs else 1} with a residual layer), this one has "
                                 f"{coder.SUBSTREAMS + len(residual)}")
         if half:
             x_hat, ref = coder.decode(substreams, refs, header.quality, self.dpb.enhanced, shape,
@@ -368,8 +381,11 @@ class Decoder:
             x_hat, ref = coder.decode(substreams, *_ref_args(refs), header.quality, shape,
                                       self.device)
         frame = tensor_to_frame(x_hat, self.seq.width, self.seq.height)
+        if len(residual) == 2:
+            motion = decode_block_motion(residual[0], self.seq.height, self.seq.width, len(refs))
+            frame = predict(motion, frame, [self.dpb.picture(i) for i in header.refs])
         if residual:
-            frame = decode_residual(residual[0], frame)
+            frame = decode_residual(residual[-1], frame, predicted=len(residual) == 2)
             ref = picture_reference(frame, ref, self.device)
         got = frame_hash(frame)
         if got != header.picture_hash:
@@ -379,5 +395,5 @@ class Decoder:
                     f"encoder's (hash {got:08x}, the stream says {header.picture_hash:08x}; this "
                     f"machine's arithmetic differs from the encoder's, or the frame is damaged)")
             self.mismatches.append((coding, idx))
-        self.dpb.put(idx, header.temporal_layer, ref, enhanced=half)
+        self.dpb.put(idx, header.temporal_layer, ref, frame, enhanced=half)
         return frame

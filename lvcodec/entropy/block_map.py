@@ -2,54 +2,51 @@
 adaptive binary contexts (docs/bitstream.md §4.6), so both ends compute every probability
 exactly."""
 
-import constriction
 import numpy as np
 
-from lvcodec.entropy.coder import _decode, finish, new_decoder, new_encoder
-from lvcodec.entropy.tables import PRECISION
+from lvcodec.entropy.adaptive import AdaptiveModel
+from lvcodec.entropy.coder import finish, new_decoder, new_encoder
 
-__all__ = ["encode_block_map", "decode_block_map"]
-
-_TOTAL = 1 << PRECISION
+__all__ = ["encode_block_map", "decode_block_map", "encode_symbol_map", "decode_symbol_map"]
 
 
-def _model(counts) -> "constriction.stream.model.Categorical":
-    """P(flag = 1) = floor(n1 * 2^24 / (n0 + n1)), kept inside [1, 2^24 - 1]."""
-    n0, n1 = counts
-    p1 = min(max((n1 << PRECISION) // (n0 + n1), 1), _TOTAL - 1)
-    pmf = np.array([_TOTAL - p1, p1], dtype=np.float64) / _TOTAL
-    return constriction.stream.model.Categorical(pmf, perfect=False)
-
-
-def _scan(rows: int, cols: int, code_one):
-    """Raster order; the context of a flag is (left flag) + 2 * (flag above), 0 outside; every
-    context's counts start at (1, 1) and count the flags coded in it."""
-    flags = np.zeros((rows, cols), dtype=bool)
-    counts = [[1, 1] for _ in range(4)]
+def _scan(rows: int, cols: int, alphabet: int, code_one) -> np.ndarray:
+    """Raster order; the context of a symbol is (left symbol) + K * (symbol above), 0 outside,
+    each context an AdaptiveModel of the K symbols."""
+    symbols = np.zeros((rows, cols), dtype=np.int64)
+    models = [AdaptiveModel(alphabet) for _ in range(alphabet * alphabet)]
     for r in range(rows):
         for c in range(cols):
-            ctx = int(c > 0 and flags[r, c - 1]) + 2 * int(r > 0 and flags[r - 1, c])
-            bit = code_one(r, c, _model(counts[ctx]))
-            flags[r, c] = bit
-            counts[ctx][bit] += 1
-    return flags
+            left = int(symbols[r, c - 1]) if c > 0 else 0
+            above = int(symbols[r - 1, c]) if r > 0 else 0
+            symbols[r, c] = code_one(r, c, models[left + alphabet * above])
+    return symbols
+
+
+def encode_symbol_map(encoder, symbols: np.ndarray, alphabet: int) -> None:
+    """symbols: (rows, cols) integers in 0..alphabet-1, coded into `encoder`."""
+    symbols = np.asarray(symbols)
+
+    def code_one(r, c, model):
+        s = int(symbols[r, c])
+        model.encode(encoder, s)
+        return s
+
+    _scan(*symbols.shape, alphabet, code_one)
+
+
+def decode_symbol_map(decoder, rows: int, cols: int, alphabet: int) -> np.ndarray:
+    """Mirror of encode_symbol_map."""
+    return _scan(rows, cols, alphabet, lambda r, c, model: model.decode(decoder))
 
 
 def encode_block_map(flags: np.ndarray) -> bytes:
     """flags: (rows, cols) booleans -> the substream's bytes."""
-    flags = np.asarray(flags, dtype=bool)
     enc = new_encoder()
-
-    def code_one(r, c, model):
-        bit = int(flags[r, c])
-        enc.encode(np.array([bit], dtype=np.int32), model)
-        return bit
-
-    _scan(*flags.shape, code_one)
+    encode_symbol_map(enc, np.asarray(flags, dtype=bool).astype(np.int64), 2)
     return finish(enc)
 
 
 def decode_block_map(data: bytes, rows: int, cols: int) -> np.ndarray:
     """Mirror of encode_block_map: (rows, cols) booleans."""
-    dec = new_decoder(data)
-    return _scan(rows, cols, lambda r, c, model: int(_decode(dec, model, 1)[0]))
+    return decode_symbol_map(new_decoder(data), rows, cols, 2).astype(bool)

@@ -50,9 +50,11 @@ class LvcCodec(Codec):
         s = super().settings(point, self._intra_period(intra_period), frames)
         s["model"] = self.version()
         config = self._config(point, intra_period)
-        # Another major codes other streams from the same weights; without residual layers a 5.x
-        # stream is the 4.x one (but its version byte), so those points keep their keys.
-        s["format"] = VERSION_MAJOR if config.residual else 4
+        # Another major codes other streams from the same weights; a stream without what a major
+        # added is the older major's (but its version byte), so those points keep their keys.
+        s["format"] = (4 if not config.residual
+                       else 5 if not config.block_motion or config.intra_period == 1
+                       else VERSION_MAJOR)
         # Always False now that lvc codes P frames; kept so points measured before stay cached.
         s["intra_only"] = False
         # Only what changes the stream (low delay and all-intra have no B frames to arrange).

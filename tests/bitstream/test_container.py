@@ -23,7 +23,7 @@ from lvcodec.bitstream.stream import _unit
 from lvcodec.errors import CorruptStream, FormatError, InputError, TruncatedStream, UnsupportedVersion
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN = DATA / "golden_v5.lvc"
+GOLDEN = DATA / "golden_v6.lvc"
 GOLDEN_V1 = DATA / "golden_v1.lvc"  # the version-1 golden file, kept: a real old stream to refuse
 
 SEQ = SequenceHeader(64, 48, fps_num=30000, fps_den=1001, coding_structure=CodingStructure.RANDOM_ACCESS,
@@ -35,7 +35,7 @@ FRAMES = [  # coding order of a small random-access GOP, one half-scale B frame
     (FrameHeader(FrameType.B, 2, 1, 1, 36, (0, 4), 0xFFFFFFFF), [bytes(range(4)), bytes(range(16)), b"\xff" * 3]),
     (FrameHeader(FrameType.B, 1, 2, 0, 34, (0, 2), 0x01020304), [b"", bytes(range(30, 37))]),
 ]
-V5 = b"\x89LVC\x05\x00"  # magic and file version
+V6 = b"\x89LVC\x06\x00"  # magic and file version
 
 
 def build(frames=FRAMES, seq=SEQ, fileobj=None):
@@ -197,26 +197,27 @@ def test_bad_magic():
 
 def test_versions():
     data, _ = build()
-    assert data[:6] == V5
-    with pytest.raises(UnsupportedVersion, match=r"^format version 6\.0, this decoder reads "
-                                                 r"4\.x and 5\.x; decode it with a newer lvcodec$"):
-        LvcReader(io.BytesIO(data[:4] + b"\x06" + data[5:]))
-    with pytest.raises(UnsupportedVersion, match=r"^format version 3\.0, this decoder reads 4\.x "
-                                                 r"and 5\.x; re-encode the source with this lvcodec"):
+    assert data[:6] == V6
+    with pytest.raises(UnsupportedVersion, match=r"^format version 7\.0, this decoder reads "
+                                                 r"4\.x, 5\.x and 6\.x; decode it with a newer lvcodec$"):
+        LvcReader(io.BytesIO(data[:4] + b"\x07" + data[5:]))
+    with pytest.raises(UnsupportedVersion, match=r"^format version 3\.0, this decoder reads 4\.x, "
+                                                 r"5\.x and 6\.x; re-encode the source with this lvcodec"):
         LvcReader(io.BytesIO(data[:4] + b"\x03" + data[5:]))
-    # 4.x is 5.x without residual layers: still read.
-    assert LvcReader(io.BytesIO(data[:4] + b"\x04" + data[5:])).format_version == (4, 0)
+    # 4.x and 5.x are 6.x without residual layers or block-motion predictions: still read.
+    for major in (4, 5):
+        assert LvcReader(io.BytesIO(data[:4] + bytes([major]) + data[5:])).format_version == (major, 0)
     newer = data[:5] + b"\x07" + data[6:]  # a higher minor only adds things: still readable
-    assert LvcReader(io.BytesIO(newer)).format_version == (5, 7)
+    assert LvcReader(io.BytesIO(newer)).format_version == (6, 7)
     assert len(read_all(newer)[1]) == len(FRAMES)
 
 
 def test_a_version_1_stream_is_refused_in_one_line():
-    """Version 1 frames carry no picture hash: a 4.x/5.x decoder cannot check them, so it refuses."""
+    """Version 1 frames carry no picture hash: a 4.x-6.x decoder cannot check them, so it refuses."""
     assert GOLDEN_V1.read_bytes()[:6] == b"\x89LVC\x01\x00"
     with open(GOLDEN_V1, "rb") as f, pytest.raises(UnsupportedVersion) as e:
         LvcReader(f)
-    assert str(e.value) == ("format version 1.0, this decoder reads 4.x and 5.x; re-encode the "
+    assert str(e.value) == ("format version 1.0, this decoder reads 4.x, 5.x and 6.x; re-encode the "
                             "source with this lvcodec, or decode with a release that reads 1.x")
     with pytest.raises(UnsupportedVersion, match="format version 1.0"):
         probe(GOLDEN_V1)
@@ -240,7 +241,7 @@ def test_crc_mismatch_is_reported():
 def test_out_of_range_fields_with_valid_crc():
     seq = ByteWriter()
     write_sequence_header(seq, SEQ)
-    head = V5 + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
+    head = V6 + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
     h = bytes(4)  # picture_hash
     bad_frames = [
         bytes([3, 0, 0, 0, 32, 0]) + h + bytes([1, 1, 0]),  # frame_type 3
@@ -258,7 +259,7 @@ def test_out_of_range_fields_with_valid_crc():
     body = bytearray(w.getvalue())
     body[0] = 0  # width 0
     with pytest.raises(CorruptStream, match="64|0x48"):
-        LvcReader(io.BytesIO(V5 + _unit(1, bytes(body))[0])).sequence_header
+        LvcReader(io.BytesIO(V6 + _unit(1, bytes(body))[0])).sequence_header
 
 
 def test_truncation_at_every_byte():
@@ -324,7 +325,7 @@ def test_golden_file():
 def test_describe_and_table():
     d = describe(GOLDEN)
     size = GOLDEN.stat().st_size
-    assert d["bytes"] == size and d["format_version"] == "5.0"
+    assert d["bytes"] == size and d["format_version"] == "6.0"
     s = d["sequence"]
     assert (s["width"], s["height"], s["frame_count"], s["coding_structure"]) == (64, 48, 4, "RANDOM_ACCESS")
     assert s["fps"] == pytest.approx(30000 / 1001) and s["model"] == "lvc-tiny"

@@ -17,24 +17,25 @@ from lvcodec.io import open_reader
 
 
 def encode_frames(model, path, quality, threads, frames=None, intra_period=32, gop=1,
-                  downsample="off", preset="fast", residual=True):
+                  downsample="off", preset="fast", residual=True, block_motion=True):
     """(stream bytes, the encoder's CodedFrames in coding order) of the first `frames` of path.
     Preset fast: these tests are about what the decoder makes of a stream, which the encoder's
     effort does not change (refined streams: test_refinement.py), and refining every P frame of
     a long low-delay clip would cost minutes."""
     torch.set_num_threads(threads)
     config = EncoderConfig(quality=quality, intra_period=intra_period, gop=gop,
-                           downsample=downsample, preset=preset, residual=residual)
+                           downsample=downsample, preset=preset, residual=residual,
+                           block_motion=block_motion)
     with open_reader(path, frames=frames) as reader:
         return encode_stream(model, reader, reader.info, config, torch.device("cpu"))
 
 
 def encode(model, path, quality, threads, frames=None, intra_period=32, gop=1, downsample="off",
-           residual=True):
+           residual=True, block_motion=True):
     """(stream bytes, encoder reconstructions, source frames) of the first `frames` of path; the
     pictures in coding order, as the decoder makes them."""
     data, coded = encode_frames(model, path, quality, threads, frames, intra_period, gop, downsample,
-                                residual=residual)
+                                residual=residual, block_motion=block_motion)
     return data, [c.recon for c in coded], [c.source for c in coded]
 
 

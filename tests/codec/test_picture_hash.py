@@ -27,10 +27,12 @@ from lvcodec.io import Frame, open_reader
 from lvcodec.weights import load_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN_STREAM = DATA / "golden_decode_v5.lvc"
-GOLDEN_SHA256 = DATA / "golden_decode_v5.sha256"  # sha256sum format, of the decoded .yuv
-# The 4.x golden stream (no residual layers), kept: 5.x decoders read it to the same pictures.
-GOLDEN_V4 = (DATA / "golden_decode_v4.lvc", DATA / "golden_decode_v4.sha256")
+GOLDEN_STREAM = DATA / "golden_decode_v6.lvc"
+GOLDEN_SHA256 = DATA / "golden_decode_v6.sha256"  # sha256sum format, of the decoded .yuv
+# The 5.x (no block-motion predictions) and 4.x (no residual layers either) golden streams,
+# kept: 6.x decoders read them to the same pictures.
+OLDER_GOLDENS = {v: (DATA / f"golden_decode_{v}.lvc", DATA / f"golden_decode_{v}.sha256")
+                 for v in ("v5", "v4")}
 GOLDEN_MODEL = "lvc-ds"  # conftest.make_tiny_model(name="lvc-ds", enhance=True): I, P, B, half B
 V1_STREAM = DATA / "golden_v1.lvc"
 CPU = torch.device("cpu")
@@ -53,7 +55,9 @@ def _one_sample_off(x_hat: torch.Tensor) -> torch.Tensor:
 
 def _tamper(monkeypatch, coder_class, method: str, call: int):
     """Make the `call`-th call (from 0) of coder_class.method return a decoded picture one sample
-    off; its Reference (what later frames predict from) stays as it was."""
+    off; its Reference (what later frames predict from) stays as it was. The streams tampered
+    with are coded without block-motion predictions (§4.8), which may replace a P or B frame's
+    nets' picture everywhere: a synthesis no block shows is not the picture, nor in its hash."""
     original = getattr(coder_class, method)
     calls = []
 
@@ -122,7 +126,8 @@ def test_one_sample_off_in_a_b_frame_is_refused_naming_coding_and_display_index(
     monkeypatch.setenv("LVC_MODELS", str(tmp_path / "models"))
     model = load_model("lvc-ds")
     clip = make_clip(tmp_path / "c.y4m", frames=5)
-    data, recons, _ = encode(model, clip, 32, 1, gop=4, downsample=downsample)  # 0 4 2 1 3
+    data, recons, _ = encode(model, clip, 32, 1, gop=4, downsample=downsample,  # 0 4 2 1 3
+                             block_motion=False)
     calls = _tamper(monkeypatch, coder, method, call=1)  # the second B frame: display 1
     reader, dec = _decoder(model, data, verify=False)
     got = [dec.decode(h, s) for h, s, _ in reader.frames()]
@@ -142,7 +147,7 @@ def test_with_conceal_a_mismatch_is_reported_concealed_and_decoding_goes_on(
         tiny_models, make_clip, tmp_path, monkeypatch):
     model = load_model("lvc-tiny")
     clip = make_clip(tmp_path / "c.y4m", frames=4)
-    data, recons, _ = encode(model, clip, 32, 1, intra_period=2)  # I P I P
+    data, recons, _ = encode(model, clip, 32, 1, intra_period=2, block_motion=False)  # I P I P
     calls = _tamper(monkeypatch, frame_coder.InterCoder, "decode", call=0)  # frame 1
     reader, dec = _decoder(model, data)
     with pytest.raises(PictureMismatch, match=r"^frame 1 \(display 1\): " + MISMATCH):
@@ -163,7 +168,7 @@ def test_with_conceal_a_mismatch_is_reported_concealed_and_decoding_goes_on(
 def test_the_frames_that_reference_a_mismatched_picture_are_concealed_too(
         tiny_models, clip, monkeypatch):
     model = load_model("lvc-tiny")
-    data, _, _ = encode(model, clip, 32, 1)  # I P P
+    data, _, _ = encode(model, clip, 32, 1, block_motion=False)  # I P P
     _tamper(monkeypatch, frame_coder.InterCoder, "decode", call=0)
     warnings = []
     reader, dec = _decoder(model, data)
@@ -178,7 +183,7 @@ def test_cli_decode_reports_a_mismatch_in_one_line(tiny_models, clip, tmp_path, 
 
     model = load_model("lvc-tiny")
     stream = tmp_path / "a.lvc"
-    stream.write_bytes(encode(model, clip, 32, 1)[0])
+    stream.write_bytes(encode(model, clip, 32, 1, block_motion=False)[0])
     calls = _tamper(monkeypatch, frame_coder.InterCoder, "decode", call=0)
     r = CliRunner().invoke(main, ["decode", str(stream), str(tmp_path / "r.y4m"), "--quiet"])
     assert r.exit_code == 1 and not (tmp_path / "r.y4m").exists()
@@ -204,7 +209,7 @@ def test_cli_refuses_a_version_1_stream_in_one_line(command, tmp_path):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 1 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("lvc: error: ") and r.output.endswith(
-        "format version 1.0, this decoder reads 4.x and 5.x; re-encode the source with this "
+        "format version 1.0, this decoder reads 4.x, 5.x and 6.x; re-encode the source with this "
         "lvcodec, or decode with a release that reads 1.x\n")
     assert r.output.startswith(f"lvc: error: {V1_STREAM}: format version 1.0")  # named once
     assert r.output.count(str(V1_STREAM)) == 1
@@ -252,8 +257,9 @@ def test_golden_stream_is_what_the_encoder_writes(golden_model, make_clip, tmp_p
         (8, "I", 0), (6, "B", 1), (5, "B", 1), (7, "B", 1)]
     units = [(h, s) for h, s, _ in LvcReader(io.BytesIO(data)).frames()]
     expected = {"I": 2, "P": 5, "B": 7}
-    with_residual = [h.display_index for h, s in units if len(s) == expected[h.frame_type.name] + 1]
-    assert with_residual, "the golden stream should exercise the residual layer"
+    extra = [len(s) - expected[h.frame_type.name] for h, s in units]
+    assert 1 in extra, "the golden stream should exercise the residual layer"
+    assert 2 in extra, "the golden stream should exercise the block-motion prediction"
     if os.environ.get("GENERATE_EXPECTED") == "1":
         GOLDEN_STREAM.write_bytes(data)
     assert GOLDEN_STREAM.exists(), f"{GOLDEN_STREAM} is missing: run make golden"
@@ -264,14 +270,14 @@ def test_golden_stream_is_what_the_encoder_writes(golden_model, make_clip, tmp_p
     assert data == committed, "the encoder's bytes changed: that needs a format version bump"
 
 
-@pytest.mark.parametrize("version", ["v5", "v4"])
+@pytest.mark.parametrize("version", ["v6", "v5", "v4"])
 def test_golden_decode_gives_the_committed_pictures(golden_model, tmp_path, version):
-    stream, sha = (GOLDEN_STREAM, GOLDEN_SHA256) if version == "v5" else GOLDEN_V4
+    stream, sha = (GOLDEN_STREAM, GOLDEN_SHA256) if version == "v6" else OLDER_GOLDENS[version]
     out = tmp_path / "golden.yuv"
     s = decode_file(stream, out, device="cpu", progress=False)
     assert s["frames"] == 9 and s["concealed"] == 0
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    if os.environ.get("GENERATE_EXPECTED") == "1" and version == "v5":
+    if os.environ.get("GENERATE_EXPECTED") == "1" and version == "v6":
         sha.write_text(f"{digest}  {stream.stem}.yuv\n")
     assert digest == sha.read_text().split()[0], (
         "the decoded pictures differ from the committed ones although every frame's hash matched")

@@ -1,0 +1,63 @@
+"""Tuning of the block-motion prediction's encoder (codec/block_motion.py) on a training clip:
+random access, the first 9 frames, GOP 8, preset fast, `--downsample off`, q 32/48/63, one
+encode per variant, BD-rate (PSNR-YUV 6:1:1, whole-file rate) of each variant against the first.
+
+    python benchmarks/notes/block_motion_tuning.py CLIP VARIANTS [QUALITIES]
+
+VARIANTS, comma-separated: `off` (`--no-block-motion`) or `p{PENALTY}s{LOG2_SIZE}` (e.g.
+`p1s4`, the defaults). Tune on training clips only (out/train-data), never on the test set.
+"""
+
+import sys
+import time
+
+import numpy as np
+import torch
+
+import lvcodec.codec.block_motion as bm
+from lvcodec.codec.api import encode_stream
+from lvcodec.codec.config import EncoderConfig
+from lvcodec.eval.bdrate import bd_rate
+from lvcodec.io import open_reader
+from lvcodec.weights import load_model
+
+NET_SUBSTREAMS = {0: 2, 1: 5, 2: 7}
+
+
+def _psnr_yuv(a, b) -> float:
+    mse = [np.mean((getattr(a, p).astype(float) - getattr(b, p)) ** 2) for p in "yuv"]
+    psnr = [10 * np.log10(255 ** 2 / m) for m in mse]
+    return (6 * psnr[0] + psnr[1] + psnr[2]) / 8
+
+
+def main(clip, variants, qualities="32,48,63"):
+    torch.set_num_threads(1)
+    model = load_model("lvc-base")
+    variants, qualities = variants.split(","), [int(q) for q in qualities.split(",")]
+    results = {}
+    for v in variants:
+        if v != "off":
+            penalty, log2 = v[1:].split("s")
+            bm.PENALTY, bm.LOG2_SIZE = float(penalty), int(log2)
+        points, predicted, t0 = [], 0, time.time()
+        for q in qualities:
+            config = EncoderConfig(quality=q, gop=8, downsample="off", preset="fast",
+                                   block_motion=v != "off")
+            with open_reader(clip, frames=9) as r:
+                data, coded = encode_stream(model, r, r.info, config, torch.device("cpu"))
+                pixels = r.info.width * r.info.height
+            predicted += sum(len(c.substreams) - NET_SUBSTREAMS[int(c.header.frame_type)] == 2
+                             for c in coded)
+            points.append((8 * len(data) / pixels / len(coded),
+                           float(np.mean([_psnr_yuv(c.recon, c.source) for c in coded]))))
+        results[v] = points
+        print(v, [(round(b, 4), round(p, 2)) for b, p in points], "frames predicted", predicted,
+              f"{time.time() - t0:.0f} s", flush=True)
+    ref = results[variants[0]]
+    for v in variants[1:]:
+        b = results[v]
+        print(f"{v} vs {variants[0]}: BD-rate {bd_rate(*zip(*ref), *zip(*b)):+.1f} %")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,167 @@
+"""Block-motion prediction (docs/bitstream.md §4.8): its syntax, its exact prediction, the
+encoder's search, bad substreams, and what the sessions do with it."""
+
+import io
+
+import numpy as np
+import pytest
+
+from codec_helpers import decode, encode_frames
+from conftest import synthetic_clip
+from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.codec.block_motion import (
+    AVERAGE, BASE, FUTURE, PAST, BlockMotion, decode_block_motion, encode_block_motion, predict,
+    search_motion,
+)
+from lvcodec.codec.session import PictureMismatch
+from lvcodec.errors import CorruptStream
+from lvcodec.io import Frame
+from lvcodec.weights import load_model
+
+BASE_SUBSTREAMS = {"I": 2, "P": 5, "B": 7}
+
+
+def _smooth(seed, h=72, w=88):
+    """A smooth, non-periodic textured picture: random values every 4 samples, box-blurred."""
+    rng = np.random.default_rng(seed)
+
+    def plane(ph, pw, cell):
+        p = np.kron(rng.uniform(30, 225, (ph // cell + 2, pw // cell + 2)), np.ones((cell, cell)))
+        for axis in (0, 1):
+            p = sum(np.roll(p, k, axis) for k in range(cell)) / cell
+        return np.clip(p[:ph, :pw], 0, 255).astype(np.uint8)
+
+    return Frame(plane(h, w, 4), plane(h // 2, w // 2, 2), plane(h // 2, w // 2, 2))
+
+
+def _random_motion(refs, log2=4, rows=3, cols=4, seed=0):
+    rng = np.random.default_rng(seed)
+    modes = rng.integers(0, 2 if refs == 1 else 4, (rows, cols))
+    return BlockMotion(log2, modes, rng.integers(-70, 70, (rows, cols, refs, 2)))
+
+
+@pytest.mark.parametrize("refs,log2", [(1, 4), (2, 4), (2, 3), (1, 6)])
+def test_modes_and_vectors_round_trip(refs, log2):
+    h, w = 44, 60  # partial blocks at every size
+    size = 1 << log2
+    rows, cols = -(-h // size), -(-w // size)
+    motion = _random_motion(refs, log2, rows, cols, seed=refs + log2)
+    data = encode_block_motion(motion, refs)
+    assert data[0] == log2 and len(data) % 4 == 1
+    got = decode_block_motion(data, h, w, refs)
+    assert np.array_equal(got.modes, motion.modes)
+    for k in range(refs):  # the vectors a block's mode uses, exactly; the others are not sent
+        used = (motion.modes == AVERAGE) | (motion.modes == PAST + k)
+        assert np.array_equal(got.vectors[:, :, k][used], motion.vectors[:, :, k][used])
+    base, r0, r1 = (_smooth(s, h, w) for s in (1, 2, 3))
+    a = predict(motion, base, [r0, r1][:refs])
+    b = predict(got, base, [r0, r1][:refs])
+    assert all(np.array_equal(p, q) for p, q in zip((a.y, a.u, a.v), (b.y, b.u, b.v)))
+
+
+def test_prediction_copies_displaced_blocks_and_rounds_means_up():
+    big = _smooth(7, 80, 96)
+    base = Frame(*(np.zeros_like(p) for p in (big.y[:32, :48], big.u[:16, :24], big.v[:16, :24])))
+    ref = Frame(big.y[:32, :48], big.u[:16, :24], big.v[:16, :24])
+    modes = np.array([[BASE, PAST, PAST], [PAST, BASE, BASE]])
+    vectors = np.zeros((2, 3, 1, 2), dtype=np.int64)  # half samples
+    vectors[0, 1, 0] = (6, -10)   # (3, -5) samples, inside the picture
+    vectors[0, 2, 0] = (-18, 80)  # beyond its edges: clamped coordinates
+    vectors[1, 0, 0] = (1, 0)     # half a sample down
+    p = predict(BlockMotion(4, modes, vectors), base, [ref])
+    assert not p.y[:16, :16].any()
+    assert np.array_equal(p.y[:16, 16:32], ref.y[3:19, 11:27])
+    yy = np.clip(np.arange(16) - 9, 0, 31)[:, None]
+    xx = np.clip(np.arange(32, 48) + 40, 0, 47)[None, :]
+    assert np.array_equal(p.y[:16, 32:48], ref.y[yy, xx])
+    y = ref.y.astype(int)
+    assert np.array_equal(p.y[16:31, :16], (y[16:31, :16] + y[17:32, :16] + 1) >> 1)
+    assert np.array_equal(p.y[31, :16], y[31, :16])  # the next row is the clamped last one
+    # Chroma: (6, -10) >> 1 = (3, -5) half chroma samples: the mean of four at (1, -3) + (0|1, 0|1).
+    u = ref.u.astype(int)
+    want = (u[1:9, 5:13] + u[2:10, 5:13] + u[1:9, 6:14] + u[2:10, 6:14] + 2) >> 2
+    assert np.array_equal(p.u[:8, 8:16], want)
+    # The mean of two references: (a + b + 1) >> 1.
+    other = Frame(*(255 - q for q in (ref.y, ref.u, ref.v)))
+    zero = np.zeros((2, 3, 2, 2), dtype=np.int64)
+    avg = predict(BlockMotion(4, np.full((2, 3), AVERAGE), zero), base, [ref, other])
+    assert np.array_equal(avg.y, (ref.y.astype(int) + other.y + 1) >> 1)
+    fut = predict(BlockMotion(4, np.full((2, 3), FUTURE), zero), base, [ref, other])
+    assert np.array_equal(fut.v, other.v)
+
+
+def test_search_finds_a_translation():
+    big = _smooth(3, 120, 160)
+    ref = big.y[20:84, 20:116]
+    source = big.y[20 - 6: 84 - 6, 20 + 11: 116 + 11]  # source(y, x) = ref(y - 6, x + 11)
+    vectors = search_motion(source, ref, 16, radius=32)
+    inner = vectors[1:-1, 1:-1].reshape(-1, 2)  # edge blocks see clamped coordinates
+    assert (inner == (-12, 22)).all(), inner  # half samples
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"", "empty"), (b"\x02\x00\x00\x00\x00", "block size"), (b"\x07", "block size"),
+    (b"\x04\x01\x02", "32-bit words"),
+])
+def test_bad_substreams_are_one_line_errors(data, message):
+    with pytest.raises(CorruptStream, match=message):
+        decode_block_motion(data, 48, 64, 2)
+
+
+def test_vectors_beyond_range_are_refused():
+    # Each difference codes, but their sum leaves ±255.
+    motion = BlockMotion(4, np.array([[PAST, PAST]]), np.array([[[[0, 200]], [[0, 400]]]]))
+    with pytest.raises(CorruptStream, match="vector out of range"):
+        decode_block_motion(encode_block_motion(motion, 1), 16, 32, 1)
+
+
+def _units(data):
+    return [(h, s) for h, s, _ in LvcReader(io.BytesIO(data)).frames()]
+
+
+@pytest.fixture()
+def moving_clip(tmp_path):
+    return synthetic_clip(tmp_path / "moving.y4m", frames=5, seed=4)
+
+
+def test_b_frames_predict_from_their_references_and_decode_exactly(tiny_models, moving_clip):
+    model = load_model("lvc-tiny")
+    data, coded = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=8)
+    extra = [len(s) - BASE_SUBSTREAMS[h.frame_type.name] for h, s in _units(data)]
+    assert 2 in extra, extra
+    for c, d in zip(coded, decode(model, data, 1)):  # coding order, both
+        assert all(np.array_equal(p, q) for p, q in zip((d.y, d.u, d.v),
+                                                         (c.recon.y, c.recon.u, c.recon.v)))
+    plain, _ = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=8,
+                             block_motion=False)
+    assert 2 not in [len(s) - BASE_SUBSTREAMS[h.frame_type.name] for h, s in _units(plain)]
+
+
+def test_a_damaged_prediction_or_a_third_extra_substream_is_refused(tiny_models, moving_clip):
+    model = load_model("lvc-tiny")
+    data, _ = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=8)
+    units = _units(data)
+    h, s = next((h, s) for h, s in units if len(s) == BASE_SUBSTREAMS[h.frame_type.name] + 2)
+    n = BASE_SUBSTREAMS[h.frame_type.name]
+
+    def rewrite(target, substreams):
+        buf = io.BytesIO()
+        reader = LvcReader(io.BytesIO(data))
+        w = LvcWriter(buf)
+        w.write_sequence_header(reader.sequence_header)
+        for hh, ss in units:
+            w.write_frame(hh, substreams if hh is target else ss)
+        w.close()
+        return buf.getvalue()
+
+    with pytest.raises(CorruptStream, match="substreams"):
+        decode(model, rewrite(h, [*s, s[-1]]), 1)
+    # Another block size parses, and makes another picture than the frame's hash names.
+    other = bytes([s[n][0] ^ 1]) + s[n][1:]
+    with pytest.raises((PictureMismatch, CorruptStream)):
+        decode(model, rewrite(h, [*s[:n], other, s[n + 1]]), 1)
+    # An intra frame has no reference to predict from: two extra substreams are corrupt.
+    hi, si = units[0]
+    assert hi.frame_type.name == "I"
+    with pytest.raises(CorruptStream, match="substreams"):
+        decode(model, rewrite(hi, [*si, si[-1], si[-1]]), 1)
