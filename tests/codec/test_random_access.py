@@ -83,8 +83,8 @@ def test_dpb_holds_at_most_two_anchors_plus_one_picture_per_b_layer(tiny_models,
     sizes = []
     put = session._DecodedPictures.put
 
-    def spy(self, index, layer, ref, enhanced=False):
-        put(self, index, layer, ref, enhanced)
+    def spy(self, index, layer, ref, picture, enhanced=False):
+        put(self, index, layer, ref, picture, enhanced)
         sizes.append(len(self.pictures))
 
     monkeypatch.setattr(session._DecodedPictures, "put", spy)
