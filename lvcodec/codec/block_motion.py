@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lvcodec.codec.residual import ResidualEncoder, candidate_steps, rd_cost
+from lvcodec.codec.residual import ResidualEncoder, candidate_steps
 from lvcodec.entropy import finish, new_decoder, new_encoder
 from lvcodec.entropy.adaptive import AdaptiveModel, decode_uniform, encode_uniform
 from lvcodec.entropy.block_map import decode_symbol_map, encode_symbol_map
@@ -309,13 +309,12 @@ def choose_motion(source: Frame, base: Frame, refs: list, searched: np.ndarray, 
 
 
 def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
-                             plain: tuple | None) -> tuple | None:
-    """The cheapest in bits + λ · MSE-YUV of: nothing, the residual layer on the nets' picture
-    (`plain`, ResidualEncoder.best's), and a block-motion prediction followed by a residual
-    layer on it (or by an empty one). -> (substreams, picture) or None."""
-    options = [([], base, rd_cost(source, base, 0, lam))]
-    if plain is not None:
-        options.append(([plain[0]], plain[1], rd_cost(source, plain[1], len(plain[0]), lam)))
+                             plain: tuple) -> tuple | None:
+    """The cheapest in bits + λ · MSE-YUV of `plain` (ResidualEncoder.cheapest's (substream or
+    None, picture, cost) on the nets' picture, nothing among its options) and a block-motion
+    prediction followed by a residual layer on it (or by an empty one). -> (substreams,
+    picture) or None."""
+    options = [([] if plain[0] is None else [plain[0]], *plain[1:])]
     size = 1 << LOG2_SIZE
     searched = np.stack([search_motion(source.y, ref.y, size) for ref in refs], axis=2)
     motion = choose_motion(source, base, refs, searched, LOG2_SIZE, PENALTY * np.sqrt(1.0 / lam))

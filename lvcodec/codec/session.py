@@ -25,7 +25,9 @@ from lvcodec.codec.frame_coder import (
 from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
-from lvcodec.codec.residual import ANCHOR_LAMBDA_SCALE, ResidualEncoder, decode_residual
+from lvcodec.codec.residual import (
+    ANCHOR_LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual,
+)
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
 from lvcodec.rd import lambda_for, plane_mse
@@ -256,9 +258,9 @@ class Encoder:
         if not self.config.residual or lam_range is None:
             return None
         lam = lambda_for(quality, lam_range) * (ANCHOR_LAMBDA_SCALE if anchor else 1.0)
-        plain = ResidualEncoder(source, recon).best(lam)
+        plain = ResidualEncoder(source, recon).cheapest(lam, [None, *candidate_steps(lam)])
         if not refs or not self.config.block_motion:
-            return None if plain is None else ([plain[0]], plain[1])
+            return None if plain[0] is None else ([plain[0]], plain[1])
         return motion_compensated_layer(source, recon, refs, lam, plain)
 
 

@@ -71,3 +71,18 @@ def run_lvc(*args, env: dict | None = None):
     return subprocess.run([sys.executable, "-m", "lvcodec", *map(str, args)], check=True,
                           capture_output=True, text=True,
                           env=None if env is None else dict(os.environ, **env))
+
+
+def rewrite_frame(data: bytes, target, substreams) -> bytes:
+    """The stream `data` with the frame whose (display index, frame type) is `target` carrying
+    `substreams` instead of its own."""
+    from lvcodec.bitstream import LvcWriter
+
+    reader = LvcReader(io.BytesIO(data))
+    buf = io.BytesIO()
+    w = LvcWriter(buf)
+    w.write_sequence_header(reader.sequence_header)
+    for h, s, _ in reader.frames():
+        w.write_frame(h, substreams if (h.display_index, h.frame_type) == target else s)
+    w.close()
+    return buf.getvalue()

@@ -6,9 +6,9 @@ import io
 import numpy as np
 import pytest
 
-from codec_helpers import decode, encode_frames
+from codec_helpers import decode, encode_frames, rewrite_frame
 from conftest import synthetic_clip
-from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.bitstream import LvcReader
 from lvcodec.codec.block_motion import (
     AVERAGE, BASE, FUTURE, PAST, BlockMotion, decode_block_motion, encode_block_motion, predict,
     search_motion,
@@ -145,14 +145,7 @@ def test_a_damaged_prediction_or_a_third_extra_substream_is_refused(tiny_models,
     n = BASE_SUBSTREAMS[h.frame_type.name]
 
     def rewrite(target, substreams):
-        buf = io.BytesIO()
-        reader = LvcReader(io.BytesIO(data))
-        w = LvcWriter(buf)
-        w.write_sequence_header(reader.sequence_header)
-        for hh, ss in units:
-            w.write_frame(hh, substreams if hh is target else ss)
-        w.close()
-        return buf.getvalue()
+        return rewrite_frame(data, (target.display_index, target.frame_type), substreams)
 
     with pytest.raises(CorruptStream, match="substreams"):
         decode(model, rewrite(h, [*s, s[-1]]), 1)

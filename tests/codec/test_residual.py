@@ -6,8 +6,8 @@ import io
 import numpy as np
 import pytest
 
-from codec_helpers import decode, encode_frames
-from lvcodec.bitstream import LvcReader, LvcWriter
+from codec_helpers import decode, encode_frames, rewrite_frame
+from lvcodec.bitstream import LvcReader
 from lvcodec.codec import residual
 from lvcodec.codec.residual import (
     GROUP, GROUPS, M, STEP_INDICES, decode_residual, encode_residual, optimal_step_index, step_of,
@@ -114,14 +114,7 @@ def test_a_damaged_layer_or_an_extra_substream_is_refused(tiny_models, clip):
     h, s = next((h, s) for h, s in units if len(s) == BASE_SUBSTREAMS[h.frame_type.name] + 1)
 
     def rewrite(substreams):
-        buf = io.BytesIO()
-        reader = LvcReader(io.BytesIO(data))
-        w = LvcWriter(buf)
-        w.write_sequence_header(reader.sequence_header)
-        for hh, ss in units:
-            w.write_frame(hh, substreams if hh is h else ss)
-        w.close()
-        return buf.getvalue()
+        return rewrite_frame(data, (h.display_index, h.frame_type), substreams)
 
     with pytest.raises(CorruptStream, match="substreams"):
         decode(model, rewrite([*s, s[-1]]), 1)
