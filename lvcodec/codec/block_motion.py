@@ -171,13 +171,17 @@ def predict(motion: BlockMotion, base: Frame, refs: list) -> Frame:
         size = motion.size >> int(k > 0)
         vectors = motion.vectors >> int(k > 0)
         h, w = plane.shape
+        # Only the references some block uses are displaced (the encoder predicts whole
+        # pictures of one mode while choosing).
+        used = set(np.unique(motion.modes).tolist())
         cands = [_displaced((ref.y, ref.u, ref.v)[k], size, vectors[:, :, j])[:h, :w]
-                 for j, ref in enumerate(refs)]
+                 if used & {PAST + j, AVERAGE} else None for j, ref in enumerate(refs)]
         mode = _expand(motion.modes, size, plane.shape)
         out = plane.copy()
         for j, cand in enumerate(cands):
-            out = np.where(mode == PAST + j, cand, out)
-        if len(cands) == 2:
+            if PAST + j in used:
+                out = np.where(mode == PAST + j, cand, out)
+        if AVERAGE in used:
             out = np.where(mode == AVERAGE, (cands[0] + cands[1] + 1) >> 1, out)
         planes.append(out.astype(np.uint8))
     return Frame(*planes)
