@@ -207,8 +207,9 @@ def main():
               help="Encoder effort; the decoder is the same for all. fast: the analysis "
                    "transforms' latents as they are. medium: in random access, the anchors' (I "
                    "and P frames') latents refined by gradient steps against their own rate-"
-                   "distortion cost (elsewhere as fast). slow: every frame's, and each P/B frame "
-                   "also coded without motion, the cheaper kept. Fewer bits at equal quality for "
+                   "distortion cost (elsewhere as fast), and the block-motion prediction tried "
+                   "with 8x8 blocks besides 16x16. slow: every frame's latents, and each P/B "
+                   "frame also coded without motion, the cheaper kept. Fewer bits at equal quality for "
                    "more encode time (benchmarks/refinement.md).")
 @click.option("--residual/--no-residual", default=DEFAULTS.residual, show_default=True,
               help="Add a transform-coded residual layer to the frames where it lowers rate + "

@@ -5,7 +5,9 @@ encode per variant, BD-rate (PSNR-YUV 6:1:1, whole-file rate) of each variant ag
     python benchmarks/notes/block_motion_tuning.py CLIP VARIANTS [QUALITIES]
 
 VARIANTS, comma-separated: `off` (`--no-block-motion`) or `p{PENALTY}s{LOG2_SIZE}` (e.g.
-`p1s4`, the defaults). Tune on training clips only (out/train-data), never on the test set.
+`p1s4`, the defaults; `p1s43`: 16x16 and 8x8 blocks tried per
+frame, the cheaper kept), optionally followed by `-sad` (modes chosen by SAD, not SATD) and
+`-nomerge` (no vector-prediction candidate) and `-nobi` (no jointly refined pairs). Tune on training clips only (out/train-data), never on the test set.
 """
 
 import sys
@@ -16,7 +18,7 @@ import torch
 
 import lvcodec.codec.block_motion as bm
 from lvcodec.codec.api import encode_stream
-from lvcodec.codec.config import EncoderConfig
+from lvcodec.codec.config import PRESETS, EncoderConfig
 from lvcodec.eval.bdrate import bd_rate
 from lvcodec.io import open_reader
 from lvcodec.weights import load_model
@@ -37,8 +39,11 @@ def main(clip, variants, qualities="32,48,63"):
     results = {}
     for v in variants:
         if v != "off":
-            penalty, log2 = v[1:].split("s")
-            bm.PENALTY, bm.LOG2_SIZE = float(penalty), int(log2)
+            head, *flags = v.split("-")
+            penalty, log2 = head[1:].split("s")
+            bm.PENALTY, bm.SATD, bm.MERGE = float(penalty), "sad" not in flags, "nomerge" not in flags
+            bm.BI = "nobi" not in flags
+            PRESETS["fast"]["block_sizes"] = tuple(int(d) for d in log2)
         points, predicted, t0 = [], 0, time.time()
         for q in qualities:
             config = EncoderConfig(quality=q, gop=8, downsample="off", preset="fast",

@@ -3,7 +3,7 @@
 The nets' picture of a P or B frame is no better than what the nets can represent, while its
 references, with their own residual layers, may be far better. So a frame's residual layer may
 be preceded by a block-motion substream, and then codes the source minus a prediction made block
-by block: the nets' picture, a reference picture displaced by a whole-sample motion vector, or
+by block: the nets' picture, a reference picture displaced by a half-sample motion vector, or
 the average of both references so displaced. Copies and integer averages only: exact everywhere.
 """
 
@@ -19,19 +19,27 @@ from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
 
 __all__ = ["BlockMotion", "encode_block_motion", "decode_block_motion", "predict",
-           "search_motion", "choose_motion", "motion_compensated_layer", "BASE", "PAST", "FUTURE", "AVERAGE"]
+           "search_motion", "bi_refine", "choose_motion", "motion_compensated_layer", "BASE", "PAST", "FUTURE", "AVERAGE"]
 
 BASE, PAST, FUTURE, AVERAGE = 0, 1, 2, 3  # block modes: the nets' picture, reference 0, 1, mean
 LOG2_SIZES = range(3, 7)  # luma block sizes 8..64 (chroma half that)
 MAX_CLASS = 8  # a vector component's magnitude class: its bit length, 0..8, so |component| < 256
 # (half samples: ±127.5 luma samples)
-# Encoder: block size, and the weighted SAD a bit of vectors is worth when choosing modes and
-# vectors, in units of sqrt(1/λ) (as the usual motion-search λ is the square root of the mode λ).
-# On training clips (bikes, cockatoo, carphone; 9 frames, GOP 8, q 32-63) 16x16 blocks beat 8x8
-# by 1.5-12 % BD-rate and 32x32 by 8 %; PENALTY 1 beats 2 by 0.4-1.8 % and 4 by 4-9 %
+# Encoder: the default block size (presets may try others: codec/config.PRESETS), and the
+# weighted SATD a bit of vectors is worth when choosing modes and vectors, in units of
+# sqrt(1/λ) (as the usual motion-search λ is the square root of the mode λ). On training clips
+# (bikes, cockatoo, carphone; 9 frames, GOP 8, q 32-63) 16x16 blocks beat 8x8 by 1.5-12 %
+# BD-rate and 32x32 by 8 %; PENALTY 1 beats 2 by 0.4-1.8 % and 4 by 4-9 % (and 0.7 or 1.4 by
+# 0.1-0.5 % under SATD). SATD, MERGE and BI switch off (for ablations) the choice by SATD
+# rather than SAD, the vector-prediction candidate and the B frames' jointly refined pairs
 # (benchmarks/notes/block-motion-2026-12-06.md).
 LOG2_SIZE = 4
 PENALTY = 1.0
+SATD = True
+MERGE = True
+BI = True
+# Names the encoder's choices in benchmark caches (eval/lvc_codec.py): bumped when they change.
+ENCODER_REVISION = 2
 
 
 @dataclass
@@ -136,7 +144,7 @@ def _alphabet(refs: int) -> int:
 
 # -- prediction (both ends) ---------------------------------------------------------------------
 
-def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray) -> np.ndarray:
+def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray, origin=(0, 0)) -> np.ndarray:
     """Each block of `plane` (size × size, raster grid) taken from `plane` displaced by its
     vector (rows, cols, 2) in half samples: at (y + (v >> 1), x + ...), and where a component is
     odd the mean with the next sample that way, `(a + b + c + d + 2) >> 2` of the four (which is
@@ -144,11 +152,11 @@ def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray) -> np.ndarray:
     extension). (H', W') whole blocks, int32, H' ≥ H."""
     rows, cols = vectors.shape[:2]
     h, w = plane.shape
-    plane = plane.astype(np.int32)
+    plane = plane.astype(np.int32, copy=False)
     i = np.arange(size)
-    y = (np.arange(rows)[:, None, None, None] * size + i[None, None, :, None]
+    y = (origin[0] + np.arange(rows)[:, None, None, None] * size + i[None, None, :, None]
          + (vectors[:, :, None, None, 0] >> 1))  # (rows, cols, size, 1)
-    x = (np.arange(cols)[None, :, None, None] * size + i[None, None, None, :]
+    x = (origin[1] + np.arange(cols)[None, :, None, None] * size + i[None, None, None, :]
          + (vectors[:, :, None, None, 1] >> 1))  # (rows, cols, 1, size)
     fy, fx = vectors[:, :, None, None, 0] & 1, vectors[:, :, None, None, 1] & 1
     y0, y1 = np.clip(y, 0, h - 1), np.clip(y + fy, 0, h - 1)
@@ -229,19 +237,44 @@ def search_motion(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 
             better = sad < best
             best = np.where(better, sad, best)
             vec[better] = (2 * dy * coarse, 2 * dx * coarse)
-    src = source.astype(np.int32)
-    for step, reach in ((2, refine), (1, 1)):  # whole samples around it, then half samples
+    return _refine(source.astype(np.int32), ref, size, vec, refine)
+
+
+def _refine(target: np.ndarray, ref: np.ndarray, size: int, vec: np.ndarray,
+            reach: int) -> np.ndarray:
+    """Vectors around `vec` minimising each block's SAD against `target`: ±reach whole samples,
+    then ±1 half sample around the best."""
+    h, w = target.shape
+    rows, cols = vec.shape[:2]
+    for step, r in ((2, reach), (1, 1)):
         best = np.full((rows, cols), np.inf)
         out = vec.copy()
-        for dy in range(-reach, reach + 1):
-            for dx in range(-reach, reach + 1):
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
                 cand = vec + step * np.array([dy, dx])
-                sad = _block_sums(np.abs(src - _displaced(ref, size, cand)[:h, :w]), size)
+                sad = _block_sums(np.abs(target - _displaced(ref, size, cand)[:h, :w]), size)
                 better = sad < best
                 best = np.where(better, sad, best)
                 out[better] = cand[better]
         vec = out
     return vec
+
+
+def bi_refine(source: np.ndarray, refs: list, size: int, searched: np.ndarray) -> np.ndarray:
+    """Vectors (rows, cols, 2, 2) for the mean of both references: each reference's searched
+    vector, the other's refined against what then best completes the mean (2 × source − the
+    first's displaced picture), with ±1 whole and half sample (within ±127 half samples, so
+    that differences stay within the syntax)."""
+    h, w = source.shape
+    pairs = []
+    for k in range(2):
+        fixed = _displaced(refs[k], size, searched[:, :, k])[:h, :w]
+        other = _refine(2 * source.astype(np.int32) - fixed, refs[1 - k], size,
+                        searched[:, :, 1 - k], 1)
+        pair = searched.copy()
+        pair[:, :, 1 - k] = np.clip(other, -127, 127)
+        pairs.append(pair)
+    return np.stack(pairs)
 
 
 def _vector_bits(d) -> float:
@@ -250,21 +283,60 @@ def _vector_bits(d) -> float:
     return sum(1.0 + 2.0 * abs(int(c)).bit_length() for c in d)
 
 
+def _hadamard(t: int) -> np.ndarray:
+    h = np.ones((1, 1))
+    while h.shape[0] < t:
+        h = np.block([[h, h], [h, -h]])
+    return h / np.sqrt(t)
+
+
+def _satd_sums(d: np.ndarray, size: int) -> np.ndarray:
+    """Sum over each size × size block of d (H, W) of the absolute orthonormal Hadamard
+    coefficients of its 8×8 tiles (smaller blocks: one tile): what a transform coder pays for
+    a residual, better than its SAD (edge blocks zero-padded)."""
+    h, w = d.shape
+    rows, cols = _grid(h, w, size)
+    t = min(8, size)
+    p = np.pad(d.astype(np.float32), ((0, rows * size - h), (0, cols * size - w)))
+    tiles = p.reshape(rows * size // t, t, cols * size // t, t).swapaxes(1, 2)
+    hm = _hadamard(t).astype(np.float32)
+    c = np.abs(hm @ tiles @ hm.T).sum(axis=(2, 3))
+    return c.reshape(rows, size // t, cols, size // t).sum(axis=(1, 3))
+
+
 def _block_costs(source: Frame, pred: Frame, size: int) -> np.ndarray:
-    """Weighted SAD of each block: luma + 2/3 of each chroma plane's (MSE-YUV's 6:1:1 per sample)."""
+    """Weighted SATD of each block: luma + 2/3 of each chroma plane's (MSE-YUV's 6:1:1 per
+    sample)."""
     cost = 0.0
     for k, (p, s) in enumerate(zip((pred.y, pred.u, pred.v), (source.y, source.u, source.v))):
-        sad = _block_sums(np.abs(p.astype(np.int32) - s.astype(np.int32)), size >> int(k > 0))
-        cost = cost + sad * (1.0 if k == 0 else 2 / 3)
+        d = p.astype(np.int32) - s.astype(np.int32)
+        sums = _satd_sums(d, size >> int(k > 0)) if SATD else _block_sums(np.abs(d), size >> int(k > 0))
+        cost = cost + sums * (1.0 if k == 0 else 2 / 3)
     return cost
 
 
+def _block_prediction(refs: list, size: int, r: int, c: int, mode: int, vecs: dict, shape):
+    """One block's prediction planes (y, u, v; cropped to the picture) for `mode` with vectors
+    `vecs` {ref: (dy, dx)}, as predict() makes it."""
+    out = []
+    for k in range(3):
+        sz = size >> int(k > 0)
+        h, w = shape[k]
+        cands = {j: _displaced((refs[j].y, refs[j].u, refs[j].v)[k], sz,
+                               np.asarray(v, dtype=np.int64).reshape(1, 1, 2) >> int(k > 0),
+                               origin=(r * sz, c * sz))[: h - r * sz, : w - c * sz]
+                 for j, v in vecs.items()}
+        out.append(cands[mode - PAST] if mode != AVERAGE else (cands[0] + cands[1] + 1) >> 1)
+    return out
+
+
 def choose_motion(source: Frame, base: Frame, refs: list, searched: np.ndarray, log2_size: int,
-                  penalty: float) -> BlockMotion:
-    """Modes and vectors, block by block in raster order, minimising weighted SAD + `penalty` ×
+                  penalty: float, pairs=()) -> BlockMotion:
+    """Modes and vectors, block by block in raster order, minimising weighted SATD + `penalty` ×
     the estimated bits of the mode's vector differences, which depend on the choices before.
-    Each reference's candidates: the block's searched vector, zero, and the searched vectors
-    of the blocks to its left and above."""
+    Each reference's candidates: the block's searched vector, zero, the searched vectors of the
+    blocks to its left and above, and the vector's prediction (which costs fewest bits); for
+    the mean of both, each combination of those and each of `pairs` ((rows, cols, 2, 2))."""
     size = 1 << log2_size
     rows, cols = searched.shape[:2]
     n = len(refs)
@@ -286,47 +358,82 @@ def choose_motion(source: Frame, base: Frame, refs: list, searched: np.ndarray, 
     if n == 2:
         both = [[_block_costs(source, picture(AVERAGE, np.stack([cands[0][a], cands[1][b]], 2)), size)
                  for b in range(C)] for a in range(C)]
+    pair_costs = [_block_costs(source, picture(AVERAGE, p), size) for p in pairs]
+    planes = [(source.y, source.u, source.v)]
+    shape = [p.shape for p in planes[0]]
+    refs32 = [Frame(*(p.astype(np.int32) for p in (f.y, f.u, f.v))) for f in refs]
+
+    def cost_of(r, c, mode, vecs):  # one block's weighted SATD, for a vector outside cands
+        pred = _block_prediction(refs32, size, r, c, mode, vecs, shape)
+        total = 0.0
+        for k, (p, s) in enumerate(zip(pred, planes[0])):
+            sz = size >> int(k > 0)
+            d = p - s[r * sz:(r + 1) * sz, c * sz:(c + 1) * sz].astype(np.int32)
+            sums = _satd_sums(d, sz) if SATD else np.abs(d).sum()
+            total += float(np.sum(sums)) * (1.0 if k == 0 else 2 / 3)
+        return total
+
     modes = np.zeros((rows, cols), dtype=np.int64)
     vectors = np.zeros((rows, cols, n, 2), dtype=np.int64)
     used = np.zeros((rows, cols, n), dtype=bool)
     for r in range(rows):
         for c in range(cols):
             preds = [_predictor(vectors, used, r, c, k) for k in range(n)]
-            bits = [[_vector_bits(cands[k][i, r, c] - preds[k]) for i in range(C)] for k in range(n)]
+            # Per reference: (vector, bits, cost as single, index into cands or None).
+            options = []
+            for k in range(n):
+                opts = [(cands[k][i, r, c], _vector_bits(cands[k][i, r, c] - preds[k]),
+                         single[k][i][r, c], i) for i in range(C)]
+                if MERGE and not any((o[0] == preds[k]).all() for o in opts):
+                    opts.append((preds[k], _vector_bits((0, 0)),
+                                 cost_of(r, c, PAST + k, {k: preds[k]}), None))
+                options.append(opts)
             best = (base_cost[r, c], BASE, ())
             for k in range(n):
-                for i in range(C):
-                    cost = single[k][i][r, c] + penalty * bits[k][i]
+                for vec, bits, cost, _ in options[k]:
+                    cost = cost + penalty * bits
                     if cost < best[0]:
-                        best = (cost, PAST + k, ((k, i),))
+                        best = (cost, PAST + k, ((k, vec),))
             if n == 2:
-                for a in range(C):
-                    for b in range(C):
-                        cost = both[a][b][r, c] + penalty * (bits[0][a] + bits[1][b])
+                for va, ba, _, a in options[0]:
+                    for vb, bb, _, b in options[1]:
+                        if a is not None and b is not None:
+                            cost = both[a][b][r, c]
+                        else:
+                            cost = cost_of(r, c, AVERAGE, {0: va, 1: vb})
+                        cost = cost + penalty * (ba + bb)
                         if cost < best[0]:
-                            best = (cost, AVERAGE, ((0, a), (1, b)))
+                            best = (cost, AVERAGE, ((0, va), (1, vb)))
+                for pair, pc in zip(pairs, pair_costs):
+                    va, vb = pair[r, c, 0], pair[r, c, 1]
+                    cost = pc[r, c] + penalty * (_vector_bits(va - preds[0]) + _vector_bits(vb - preds[1]))
+                    if cost < best[0]:
+                        best = (cost, AVERAGE, ((0, va), (1, vb)))
             modes[r, c] = best[1]
-            for k, i in best[2]:
-                vectors[r, c, k] = cands[k][i, r, c]
+            for k, vec in best[2]:
+                vectors[r, c, k] = vec
                 used[r, c, k] = True
     return BlockMotion(log2_size, modes, vectors)
 
 
 def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
-                             plain: tuple) -> tuple | None:
+                             plain: tuple, log2_sizes=(LOG2_SIZE,)) -> tuple | None:
     """The cheapest in bits + λ · MSE-YUV of `plain` (ResidualEncoder.cheapest's (substream or
-    None, picture, cost) on the nets' picture, nothing among its options) and a block-motion
-    prediction followed by a residual layer on it (or by an empty one). -> (substreams,
-    picture) or None."""
+    None, picture, cost) on the nets' picture, nothing among its options) and, for each block
+    size of `log2_sizes`, a block-motion prediction followed by a residual layer on it (or by an
+    empty one). -> (substreams, picture) or None."""
     options = [([] if plain[0] is None else [plain[0]], *plain[1:])]
-    size = 1 << LOG2_SIZE
-    searched = np.stack([search_motion(source.y, ref.y, size) for ref in refs], axis=2)
-    motion = choose_motion(source, base, refs, searched, LOG2_SIZE, PENALTY * np.sqrt(1.0 / lam))
-    if motion.modes.any():
-        head = encode_block_motion(motion, len(refs))
-        pred = predict(motion, base, refs)
-        data, picture, cost = ResidualEncoder(source, pred).cheapest(
-            lam, [None, *candidate_steps(lam)], overhead=len(head), empty=True)
-        options.append(([head, data], picture, cost))
+    for log2 in log2_sizes:
+        size = 1 << log2
+        searched = np.stack([search_motion(source.y, ref.y, size) for ref in refs], axis=2)
+        pairs = bi_refine(source.y, [r.y for r in refs], size, searched) if len(refs) == 2 and BI else ()
+        motion = choose_motion(source, base, refs, searched, log2, PENALTY * np.sqrt(1.0 / lam),
+                               pairs)
+        if motion.modes.any():
+            head = encode_block_motion(motion, len(refs))
+            pred = predict(motion, base, refs)
+            data, picture, cost = ResidualEncoder(source, pred).cheapest(
+                lam, [None, *candidate_steps(lam)], overhead=len(head), empty=True)
+            options.append(([head, data], picture, cost))
     substreams, picture, _ = min(options, key=lambda o: o[2])
     return (substreams, picture) if substreams else None

@@ -24,9 +24,14 @@ ON_ERROR_MODES = ("fail", "conceal")
 # the encode time at GOP 8); in all-intra and low delay every frame is an anchor, and refining
 # them all costs ×6…9, which is slow's business. The decoder and the bitstream are the same for
 # every preset; benchmarks/refinement.md measures what each buys and costs.
-PRESETS = {"fast": {"steps": {}, "motion": ("net",)},
-           "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True},
-           "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero")}}
+# block_sizes: log2 of the block-motion block sizes each P/B frame is tried with, the cheapest
+# kept: trying 8x8 besides 16x16 costs ~1.3x the fast preset's encode time and saves 1.3-1.9 %
+# BD-rate on training clips (benchmarks/notes/block-motion-2026-12-06.md).
+PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,)},
+           "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True,
+                      "block_sizes": (4, 3)},
+           "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero"),
+                    "block_sizes": (4, 3)}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 
@@ -99,6 +104,12 @@ class EncoderConfig:
     def motions(self) -> tuple:
         """The motions each P/B frame is coded with, the cheapest kept (codec/refine.MOTIONS)."""
         return PRESETS[self.preset]["motion"]
+
+    @property
+    def block_sizes(self) -> tuple:
+        """log2 of the block sizes each P/B frame's block-motion prediction is tried with, the
+        cheapest kept (codec/block_motion.py)."""
+        return PRESETS[self.preset]["block_sizes"]
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,7 @@ class Encoder:
         plain = ResidualEncoder(source, recon).cheapest(lam, [None, *candidate_steps(lam)])
         if not refs or not self.config.block_motion:
             return None if plain[0] is None else ([plain[0]], plain[1])
-        return motion_compensated_layer(source, recon, refs, lam, plain)
+        return motion_compensated_layer(source, recon, refs, lam, plain, self.config.block_sizes)
 
 
 def _yuv_mse(a: Frame, b: Frame) -> float:

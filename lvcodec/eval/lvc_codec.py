@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import VERSION_MAJOR
+from lvcodec.codec.block_motion import ENCODER_REVISION
 from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
@@ -68,6 +69,12 @@ class LvcCodec(Codec):
             s["refine"] = dict(sorted(config.refinement_steps.items()))
         if tuple(config.motions) != ("net",):
             s["motion"] = list(config.motions)
+        if s["format"] == VERSION_MAJOR and config.structure != CodingStructure.ALL_INTRA:
+            # The block-motion encoder's choices (points of its first revision keep their keys).
+            if ENCODER_REVISION > 1:
+                s["block_motion_encoder"] = ENCODER_REVISION
+            if tuple(config.block_sizes) != (4,):
+                s["block_sizes"] = list(config.block_sizes)
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

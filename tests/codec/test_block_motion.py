@@ -11,7 +11,7 @@ from conftest import synthetic_clip
 from lvcodec.bitstream import LvcReader
 from lvcodec.codec.block_motion import (
     AVERAGE, BASE, FUTURE, PAST, BlockMotion, decode_block_motion, encode_block_motion, predict,
-    search_motion,
+    _satd_sums, bi_refine, choose_motion, search_motion,
 )
 from lvcodec.codec.session import PictureMismatch
 from lvcodec.errors import CorruptStream
@@ -97,6 +97,42 @@ def test_search_finds_a_translation():
     vectors = search_motion(source, ref, 16, radius=32)
     inner = vectors[1:-1, 1:-1].reshape(-1, 2)  # edge blocks see clamped coordinates
     assert (inner == (-12, 22)).all(), inner  # half samples
+
+
+def test_satd_weighs_a_flat_difference_by_its_dc_and_detail_by_its_spread():
+    flat = np.full((16, 24), 3)
+    assert np.allclose(_satd_sums(flat, 8), 3 * 64 / 8)  # one coefficient: DC = 3 · 64 / √64
+    assert np.allclose(_satd_sums(flat, 16)[:, 0], 4 * 24)  # four 8×8 tiles; the edge block
+    assert np.allclose(_satd_sums(flat, 16)[:, 1], 2 * 24)  # half outside, zero-padded
+    checker = 3 * (-1) ** np.add.outer(np.arange(8), np.arange(8))
+    assert np.allclose(_satd_sums(checker, 8), 24)  # one coefficient too, at the top frequency
+    assert np.abs(checker).sum() == 192  # where the SAD sees 8x as much
+
+
+def _shifted(frame, dy, dx):
+    """frame displaced by (dy, dx) whole luma samples (chroma half that), edges wrapped."""
+    return Frame(np.roll(frame.y, (dy, dx), (0, 1)), np.roll(frame.u, (dy // 2, dx // 2), (0, 1)),
+                 np.roll(frame.v, (dy // 2, dx // 2), (0, 1)))
+
+
+def test_a_mean_of_two_motions_is_found_and_chosen():
+    """The source is the mean of two references moved differently: the searched vector of one
+    reference is off by a sample, and the jointly refined pair puts it right; the mode decision
+    then predicts the inner blocks with that pair's mean."""
+    r0, r1 = _smooth(5, 96, 128), _smooth(6, 96, 128)
+    p0, p1 = _shifted(r0, -2, 4), _shifted(r1, 4, -2)  # source(y, x) = r0(y + 2, x - 4), ...
+    source = Frame(*((a.astype(np.int32) + b + 1 >> 1).astype(np.uint8)
+                     for a, b in zip((p0.y, p0.u, p0.v), (p1.y, p1.u, p1.v))))
+    rows, cols = 6, 8
+    searched = np.zeros((rows, cols, 2, 2), dtype=np.int64)
+    searched[:, :, 0] = (4, -8)  # right, in half samples
+    searched[:, :, 1] = (-8 + 2, 4)  # one sample off vertically
+    pairs = bi_refine(source.y, [r0.y, r1.y], 16, searched)
+    assert (pairs[0, 1:-1, 1:-1, 1] == (-8, 4)).all()
+    motion = choose_motion(source, _smooth(7, 96, 128), [r0, r1], searched, 4, 1.0, pairs)
+    assert (motion.modes[1:-1, 1:-1] == AVERAGE).all()
+    pred = predict(motion, source, [r0, r1])
+    assert np.array_equal(pred.y[16:-16, 16:-16], source.y[16:-16, 16:-16])
 
 
 @pytest.mark.parametrize("data,message", [
