@@ -63,10 +63,16 @@ CHROMA_STEP_OFFSET = -4
 # Luma step indices tried, from the high-rate optimum (optimal_step_index): on training images
 # the cheapest is 2..4 indices coarser (the levels are mostly 0, far from high rate).
 SEARCH = (1, 3, 5)
-# The anchors of random access (I and P frames) weigh distortion twice as heavily when choosing
-# their residual layer: every B frame of the GOP predicts from them (on training clips, 9 frames,
-# GOP 8, q 32-63: bikes -3.4 %, carphone -1.0 % BD-rate against 1; 3 and 4 do less).
-ANCHOR_LAMBDA_SCALE = 2.0
+# Random access weighs distortion more heavily than λ(q) when choosing its residual layers: the
+# anchors (I and P frames) 4x, as every B frame of the GOP predicts from them, and the B frames
+# 2x, which reach their references' quality cheaply through the block-motion prediction (§4.8)
+# where the nets cannot. On training clips (9 frames, GOP 8, q 32-63, preset fast), against the
+# scales 2 and 1 that preceded the block-motion prediction: carphone -8.8 %, cockatoo -8.2 %,
+# bikes -12.7 % BD-rate (3 and 2: -8.3, -8.6, -11.6 %; 6 and 3 did a further -4.4 % on carphone
+# but start every curve higher: benchmarks/notes/block-motion-2026-12-06.md). All-intra and low
+# delay code at λ(q).
+ANCHOR_LAMBDA_SCALE = 4.0
+B_LAMBDA_SCALE = 2.0
 
 
 def step_of(index: int) -> int:

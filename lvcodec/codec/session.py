@@ -26,7 +26,7 @@ from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
 from lvcodec.codec.residual import (
-    ANCHOR_LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual,
+    ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual,
 )
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
@@ -235,8 +235,11 @@ class Encoder:
             substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
                                                                          quality)
         recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
-        anchor = self.gop > 1 and plan.temporal_layer == 0  # random access: I and P frames
-        layer = self._residual(source, recon, quality, anchor,
+        # Random access weighs the distortion of its anchors (I and P frames) and of its B frames
+        # apart; all-intra and low delay neither.
+        scale = (1.0 if self.gop == 1 else
+                 ANCHOR_LAMBDA_SCALE if plan.temporal_layer == 0 else B_LAMBDA_SCALE)
+        layer = self._residual(source, recon, quality, scale,
                                [self.dpb.picture(i) for i in plan.refs])
         if layer is not None:
             substreams = [*substreams, *layer[0]]
@@ -247,17 +250,16 @@ class Encoder:
                              quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
-    def _residual(self, source: Frame, recon: Frame, quality: int, anchor: bool,
+    def _residual(self, source: Frame, recon: Frame, quality: int, lambda_scale: float,
                   refs: list) -> tuple | None:
         """(substreams, picture) of the frame's residual layer where it pays, else None (or where
         the config or the model has no λ to weigh by): on the nets' picture (ResidualEncoder.
         best) or, for P and B frames, on a block-motion prediction from the reference pictures
-        (§4.8), whichever costs less. λ is λ(q), times ANCHOR_LAMBDA_SCALE for the anchors of
-        random access, which every B frame predicts from."""
+        (§4.8), whichever costs less, at λ(q) × lambda_scale."""
         lam_range = self.model.lambda_range
         if not self.config.residual or lam_range is None:
             return None
-        lam = lambda_for(quality, lam_range) * (ANCHOR_LAMBDA_SCALE if anchor else 1.0)
+        lam = lambda_for(quality, lam_range) * lambda_scale
         plain = ResidualEncoder(source, recon).cheapest(lam, [None, *candidate_steps(lam)])
         if not refs or not self.config.block_motion:
             return None if plain[0] is None else ([plain[0]], plain[1])

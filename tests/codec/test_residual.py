@@ -122,3 +122,28 @@ def test_a_damaged_layer_or_an_extra_substream_is_refused(tiny_models, clip):
     other = bytes([s[-1][0] + 1]) + s[-1][1:] if s[-1][0] + 1 < STEP_INDICES else s[-1]
     with pytest.raises((PictureMismatch, CorruptStream)):
         decode(model, rewrite([*s[:-1], other]), 1)
+
+
+@pytest.mark.parametrize("intra_period,gop,expected", [
+    (32, 4, {"I": {residual.ANCHOR_LAMBDA_SCALE}, "P": {residual.ANCHOR_LAMBDA_SCALE},
+             "B": {residual.B_LAMBDA_SCALE}}),
+    (32, 1, {"I": {1.0}, "P": {1.0}}),  # low delay
+    (1, 4, {"I": {1.0}}),  # all-intra, whatever the GOP
+])
+def test_residual_lambda_is_scaled_per_frame_kind_in_random_access_only(
+        tiny_models, tmp_path, monkeypatch, intra_period, gop, expected):
+    from conftest import synthetic_clip
+    from lvcodec.codec.session import Encoder
+
+    seen = {}
+    real = Encoder._residual
+
+    def spy(self, source, recon, quality, lambda_scale, refs):
+        kind = "I" if not refs else "B" if len(refs) == 2 else "P"
+        seen.setdefault(kind, set()).add(lambda_scale)
+        return real(self, source, recon, quality, lambda_scale, refs)
+
+    monkeypatch.setattr(Encoder, "_residual", spy)
+    clip = synthetic_clip(tmp_path / "c.y4m", frames=5, seed=2)
+    encode_frames(load_model("lvc-tiny"), clip, 63, 1, frames=5, intra_period=intra_period, gop=gop)
+    assert seen == expected
