@@ -62,16 +62,25 @@ def _measure(testset, model, run) -> dict:
                    anchor_for_bd=run["anchors"], meta={"test set": testset})
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "model": codecs[0].version(),
             "anchor_lambda_scale": residual.ANCHOR_LAMBDA_SCALE,
-            "b_lambda_scale": residual.B_LAMBDA_SCALE,
+            "lambda_scale": residual.LAMBDA_SCALE,
             "points": [p for p in res["points"] if p["codec"].startswith("lvc")], "bd": res["bd"]}
+
+
+def _scales(name, m) -> str:
+    """The residual λ scales a run was measured with (codec/residual.py)."""
+    rest = m.get("lambda_scale", m.get("b_lambda_scale"))  # the B frames' in random access
+    if rest is None:  # before the scales of the other frames: random access's anchors only
+        return f"the anchors' residual λ ×{m['anchor_lambda_scale']:g}"
+    if name == "all-intra":
+        return f"the residual λ ×{rest:g} (codec/residual.py LAMBDA_SCALE)"
+    return (f"the residual λ ×{m['anchor_lambda_scale']:g} for the anchors, ×{rest:g} for the "
+            "B frames (codec/residual.py ANCHOR_LAMBDA_SCALE, LAMBDA_SCALE)")
 
 
 def _section(name, run, m) -> list:
     names = list(dict.fromkeys(p["codec"] for p in m["points"]))
     lines = [f"## {name} ({run['frames']} frames, q {', '.join(map(str, run['qualities']))})", "",
-             f"Measured {m['date']}, model {m['model'][:25]}…, random access's residual λ ×"
-             f"{m['anchor_lambda_scale']:g} for the anchors and ×{m.get('b_lambda_scale', 1):g} "
-             "for the B frames (codec/residual.py ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE).", "",
+             f"Measured {m['date']}, model {m['model'][:25]}…, {_scales(name, m)}.", "",
              "| clip | " + " | ".join(f"{c} vs {a}" for a in run["anchors"] for c in names) + " |",
              "|---|" + "---:|" * (len(names) * len(run["anchors"]))]
     clips = sorted({p["clip"] for p in m["points"]})
