@@ -118,3 +118,20 @@ def write_training_clip(folder: Path, frames: int) -> Path:
 def training_clip():
     """write_training_clip, for the training tests (fixtures avoid 'import conftest')."""
     return write_training_clip
+
+
+def damage_frame_unit(data: bytes, n: int) -> bytes:
+    """data with one bit flipped in the middle of its n-th frame unit (coding order, from 0): the
+    unit's CRC no longer matches, whatever size each frame's substreams have."""
+    import io
+
+    from lvcodec.bitstream import LvcReader
+    from lvcodec.bitstream.syntax import UnitType
+
+    offsets = [o for o, t, _ in LvcReader(io.BytesIO(data)).units()]
+    frames = [i for i, (_, t, _) in enumerate(LvcReader(io.BytesIO(data)).units())
+              if t == UnitType.FRAME]
+    start, end = offsets[frames[n]], offsets[frames[n] + 1]
+    out = bytearray(data)
+    out[(start + end) // 2] ^= 0x40
+    return bytes(out)

@@ -5,6 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from conftest import damage_frame_unit
 from lvcodec.cli import main
 
 
@@ -182,10 +183,8 @@ def test_conceal_reports_damage_and_keeps_every_frame(tiny_models, clip, tmp_pat
 
     out = tmp_path / "a.lvc"
     _ok(run("encode", clip, out, "--model", "lvc-tiny", "--quiet", "--structure", "ldp"))
-    data = bytearray(out.read_bytes())
-    data[len(data) // 2] ^= 0x40  # inside the middle frame unit
     bad = tmp_path / "bad.lvc"
-    bad.write_bytes(bytes(data))
+    bad.write_bytes(damage_frame_unit(out.read_bytes(), 1))  # the middle one of 3 frames
     r = run("decode", bad, tmp_path / "r.y4m", "--quiet", "--on-error", "conceal")
     assert r.exit_code == 2, r.output  # written, from a damaged stream
     # Frame 1 is lost; frame 2, a P frame referencing it, is concealed too.

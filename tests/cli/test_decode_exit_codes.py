@@ -5,6 +5,7 @@ import json
 
 from click.testing import CliRunner
 
+from conftest import damage_frame_unit
 from lvcodec.cli import main
 
 
@@ -20,10 +21,8 @@ def stream(clip, tmp_path, *args):
 
 
 def damaged(src, tmp_path):
-    data = bytearray(src.read_bytes())
-    data[len(data) // 2] ^= 0x40  # inside the middle frame unit
     bad = tmp_path / "bad.lvc"
-    bad.write_bytes(bytes(data))
+    bad.write_bytes(damage_frame_unit(src.read_bytes(), 1))  # the middle one of 3 frames
     return bad
 
 
