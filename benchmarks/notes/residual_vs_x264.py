@@ -70,6 +70,8 @@ def _scales(name, m) -> str:
     """The residual λ scales a run was measured with (codec/residual.py)."""
     rest = m.get("lambda_scale", m.get("b_lambda_scale"))  # the B frames' in random access
     if rest is None:  # before the scales of the other frames: random access's anchors only
+        if name == "all-intra":
+            return "the residual λ ×1"
         return f"the anchors' residual λ ×{m['anchor_lambda_scale']:g}"
     if name == "all-intra":
         return f"the residual λ ×{rest:g} (codec/residual.py LAMBDA_SCALE)"
