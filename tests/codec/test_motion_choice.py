@@ -45,7 +45,7 @@ def _coded(model, clip, gop, monkeypatch, motion):
 
     from lvcodec.codec import config
 
-    monkeypatch.setitem(config.PRESETS, "fast", {"steps": {}, "motion": motion})
+    monkeypatch.setitem(config.PRESETS, "fast", {**config.PRESETS["fast"], "steps": {}, "motion": motion})
     return encode_frames(model, clip, 32, 1, gop=gop)
 
 
