@@ -62,21 +62,21 @@ def _measure(testset, model, run) -> dict:
                    anchor_for_bd=run["anchors"], meta={"test set": testset})
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "model": codecs[0].version(),
             "anchor_lambda_scale": residual.ANCHOR_LAMBDA_SCALE,
-            "lambda_scale": residual.LAMBDA_SCALE,
+            "b_lambda_scale": residual.B_LAMBDA_SCALE,
             "points": [p for p in res["points"] if p["codec"].startswith("lvc")], "bd": res["bd"]}
 
 
 def _scales(name, m) -> str:
     """The residual λ scales a run was measured with (codec/residual.py)."""
-    rest = m.get("lambda_scale", m.get("b_lambda_scale"))  # the B frames' in random access
+    rest = m.get("b_lambda_scale")  # the B frames' in random access
     if rest is None:  # before the scales of the other frames: random access's anchors only
         if name == "all-intra":
             return "the residual λ ×1"
         return f"the anchors' residual λ ×{m['anchor_lambda_scale']:g}"
     if name == "all-intra":
-        return f"the residual λ ×{rest:g} (codec/residual.py LAMBDA_SCALE)"
+        return "the residual λ ×1"
     return (f"the residual λ ×{m['anchor_lambda_scale']:g} for the anchors, ×{rest:g} for the "
-            "B frames (codec/residual.py ANCHOR_LAMBDA_SCALE, LAMBDA_SCALE)")
+            "B frames (codec/residual.py ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE)")
 
 
 def _section(name, run, m) -> list:

@@ -63,17 +63,17 @@ CHROMA_STEP_OFFSET = -4
 # Luma step indices tried, from the high-rate optimum (optimal_step_index): on training images
 # the cheapest is 2..4 indices coarser (the levels are mostly 0, far from high rate).
 SEARCH = (1, 3, 5)
-# Residual layers are chosen at λ(q) × a scale, as the nets are the weaker coder at the margin:
-# at equal λ the residual layer buys distortion for fewer bits. Anchors (the I and P frames of
-# random access, every frame of low delay: later frames predict from them) ×4; the rest (B
-# frames, which reach their references' quality cheaply through the block-motion prediction, and
-# all-intra frames) ×2. On training clips (9 frames, q 32-63, preset fast), BD-rate against the
-# scales before (random access 2 and 1, the others 1): random access carphone -8.8 %, cockatoo
-# -8.2 %, bikes -12.7 %; low delay carphone -16.2 % (×2: -8.5 %); all-intra chelsea, coffee,
-# bikes -0.9, -3.7, -2.5 % (×4: -0.6, -6.7, -5.2 %). Larger scales gain more on some, but move
-# every curve to higher rates (benchmarks/notes/block-motion-2026-12-06.md).
+# Random access chooses its residual layers at λ(q) × a scale, as the nets are the weaker coder
+# at the margin (at equal λ the residual layer buys distortion for fewer bits): its anchors (I
+# and P frames, which every B frame of the GOP predicts from) ×4, its B frames (which reach
+# their references' quality cheaply through the block-motion prediction, §4.8) ×2. On training
+# clips (9 frames, GOP 8, q 32-63, preset fast), against the scales before (2 and 1): carphone
+# -8.8 %, cockatoo -8.2 %, bikes -12.7 % BD-rate. All-intra and low delay code at λ(q): scales
+# gained there too on training clips (low delay ×4: carphone -16.2 %; all-intra ×2: -0.9 ...
+# -3.7 %) but are not adopted before a wider measurement (benchmarks/notes/block-motion-
+# 2026-12-06.md).
 ANCHOR_LAMBDA_SCALE = 4.0
-LAMBDA_SCALE = 2.0
+B_LAMBDA_SCALE = 2.0
 
 
 def step_of(index: int) -> int:

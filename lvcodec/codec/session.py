@@ -26,7 +26,7 @@ from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
 from lvcodec.codec.residual import (
-    ANCHOR_LAMBDA_SCALE, LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual,
+    ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual,
 )
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
@@ -235,8 +235,9 @@ class Encoder:
             substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
                                                                          quality)
         recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
-        anchor = plan.temporal_layer == 0 and self.config.intra_period != 1
-        scale = ANCHOR_LAMBDA_SCALE if anchor else LAMBDA_SCALE
+        # Random access weighs its anchors' (I and P frames) and B frames' distortion apart.
+        scale = (1.0 if self.gop == 1 else
+                 ANCHOR_LAMBDA_SCALE if plan.temporal_layer == 0 else B_LAMBDA_SCALE)
         layer = self._residual(source, recon, quality, scale,
                                [self.dpb.picture(i) for i in plan.refs])
         if layer is not None:

@@ -8,7 +8,7 @@ from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import VERSION_MAJOR
 from lvcodec.codec.block_motion import ENCODER_REVISION
 from lvcodec.codec.config import EncoderConfig
-from lvcodec.codec.residual import ANCHOR_LAMBDA_SCALE, LAMBDA_SCALE
+from lvcodec.codec.residual import ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
 __all__ = ["LvcCodec"]
@@ -70,14 +70,10 @@ class LvcCodec(Codec):
             s["refine"] = dict(sorted(config.refinement_steps.items()))
         if tuple(config.motions) != ("net",):
             s["motion"] = list(config.motions)
-        if config.residual:
+        if (config.residual and config.structure == CodingStructure.RANDOM_ACCESS
+                and (ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE) != (2.0, 1.0)):
             # The residual layers' λ scales (points at the first ones keep their keys).
-            scales = {CodingStructure.ALL_INTRA: [LAMBDA_SCALE],
-                      CodingStructure.LOW_DELAY: [ANCHOR_LAMBDA_SCALE],
-                      CodingStructure.RANDOM_ACCESS: [ANCHOR_LAMBDA_SCALE, LAMBDA_SCALE]}
-            first = {CodingStructure.RANDOM_ACCESS: [2.0, 1.0]}.get(config.structure, [1.0])
-            if scales[config.structure] != first:
-                s["residual_lambda_scales"] = scales[config.structure]
+            s["residual_lambda_scales"] = [ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE]
         if s["format"] == VERSION_MAJOR and config.structure != CodingStructure.ALL_INTRA:
             # The block-motion encoder's choices (points of its first revision keep their keys).
             if ENCODER_REVISION > 1:

@@ -50,9 +50,12 @@ def test_refined_streams_decode_bit_exactly_in_random_access(tiny_models, make_c
     assert len({coded[p][0] for p in coded}) == 3
 
 
-def test_medium_refines_random_access_anchors_only(tiny_models, make_clip, tmp_path):
+def test_medium_refines_random_access_anchors_only(tiny_models, make_clip, tmp_path, monkeypatch):
     """In low delay and all-intra every frame is an anchor: medium codes them as fast does (slow
-    refines them), so its cost stays a fraction of the encode there too."""
+    refines them), so its cost stays a fraction of the encode there too. (Fast is given medium's
+    block-motion block sizes, which are not refinement.)"""
+    monkeypatch.setitem(PRESETS, "fast", {**PRESETS["fast"],
+                                          "block_sizes": PRESETS["medium"]["block_sizes"]})
     model = load_model("lvc-tiny")
     with open_reader(make_clip(tmp_path / "c.y4m", frames=3)) as r:
         src, info = list(r), r.info

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from codec_helpers import decode, encode_frames, rewrite_frame
+from conftest import synthetic_clip
 from lvcodec.bitstream import LvcReader
 from lvcodec.codec import residual
 from lvcodec.codec.residual import (
@@ -126,13 +127,12 @@ def test_a_damaged_layer_or_an_extra_substream_is_refused(tiny_models, clip):
 
 @pytest.mark.parametrize("intra_period,gop,expected", [
     (32, 4, {"I": {residual.ANCHOR_LAMBDA_SCALE}, "P": {residual.ANCHOR_LAMBDA_SCALE},
-             "B": {residual.LAMBDA_SCALE}}),
-    (32, 1, {"I": {residual.ANCHOR_LAMBDA_SCALE}, "P": {residual.ANCHOR_LAMBDA_SCALE}}),
-    (1, 4, {"I": {residual.LAMBDA_SCALE}}),  # all-intra, whatever the GOP
+             "B": {residual.B_LAMBDA_SCALE}}),
+    (32, 1, {"I": {1.0}, "P": {1.0}}),  # low delay
+    (1, 4, {"I": {1.0}}),  # all-intra, whatever the GOP
 ])
-def test_residual_lambda_is_scaled_for_anchors_and_for_the_rest(
+def test_residual_lambda_is_scaled_in_random_access_only(
         tiny_models, tmp_path, monkeypatch, intra_period, gop, expected):
-    from conftest import synthetic_clip
     from lvcodec.codec.session import Encoder
 
     seen = {}
