@@ -128,10 +128,9 @@ def damage_frame_unit(data: bytes, n: int) -> bytes:
     from lvcodec.bitstream import LvcReader
     from lvcodec.bitstream.syntax import UnitType
 
-    offsets = [o for o, t, _ in LvcReader(io.BytesIO(data)).units()]
-    frames = [i for i, (_, t, _) in enumerate(LvcReader(io.BytesIO(data)).units())
-              if t == UnitType.FRAME]
-    start, end = offsets[frames[n]], offsets[frames[n] + 1]
+    units = [(offset, kind) for offset, kind, _ in LvcReader(io.BytesIO(data)).units()]
+    i = [j for j, (_, kind) in enumerate(units) if kind == UnitType.FRAME][n]
+    start, end = units[i][0], units[i + 1][0]
     out = bytearray(data)
     out[(start + end) // 2] ^= 0x40
     return bytes(out)

@@ -8,6 +8,7 @@ the average of both references so displaced. Copies and integer averages only: e
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -266,10 +267,11 @@ def bi_refine(source: np.ndarray, refs: list, size: int, searched: np.ndarray) -
     first's displaced picture), with ±1 whole and half sample (within ±127 half samples, so
     that differences stay within the syntax)."""
     h, w = source.shape
+    twice = 2 * source.astype(np.int32)
     pairs = []
     for k in range(2):
         fixed = _displaced(refs[k], size, searched[:, :, k])[:h, :w]
-        other = _refine(2 * source.astype(np.int32) - fixed, refs[1 - k], size,
+        other = _refine(twice - fixed, refs[1 - k], size,
                         searched[:, :, 1 - k], 1)
         pair = searched.copy()
         pair[:, :, 1 - k] = np.clip(other, -127, 127)
@@ -283,11 +285,15 @@ def _vector_bits(d) -> float:
     return sum(1.0 + 2.0 * abs(int(c)).bit_length() for c in d)
 
 
+@lru_cache(maxsize=None)
 def _hadamard(t: int) -> np.ndarray:
+    """The orthonormal t × t Hadamard matrix, float32 (read-only: it is shared)."""
     h = np.ones((1, 1))
     while h.shape[0] < t:
         h = np.block([[h, h], [h, -h]])
-    return h / np.sqrt(t)
+    h = (h / np.sqrt(t)).astype(np.float32)
+    h.flags.writeable = False
+    return h
 
 
 def _satd_sums(d: np.ndarray, size: int) -> np.ndarray:
@@ -299,7 +305,7 @@ def _satd_sums(d: np.ndarray, size: int) -> np.ndarray:
     t = min(8, size)
     p = np.pad(d.astype(np.float32), ((0, rows * size - h), (0, cols * size - w)))
     tiles = p.reshape(rows * size // t, t, cols * size // t, t).swapaxes(1, 2)
-    hm = _hadamard(t).astype(np.float32)
+    hm = _hadamard(t)
     c = np.abs(hm @ tiles @ hm.T).sum(axis=(2, 3))
     return c.reshape(rows, size // t, cols, size // t).sum(axis=(1, 3))
 
@@ -359,14 +365,14 @@ def choose_motion(source: Frame, base: Frame, refs: list, searched: np.ndarray, 
         both = [[_block_costs(source, picture(AVERAGE, np.stack([cands[0][a], cands[1][b]], 2)), size)
                  for b in range(C)] for a in range(C)]
     pair_costs = [_block_costs(source, picture(AVERAGE, p), size) for p in pairs]
-    planes = [(source.y, source.u, source.v)]
-    shape = [p.shape for p in planes[0]]
+    planes = (source.y, source.u, source.v)
+    shape = [p.shape for p in planes]
     refs32 = [Frame(*(p.astype(np.int32) for p in (f.y, f.u, f.v))) for f in refs]
 
     def cost_of(r, c, mode, vecs):  # one block's weighted SATD, for a vector outside cands
         pred = _block_prediction(refs32, size, r, c, mode, vecs, shape)
         total = 0.0
-        for k, (p, s) in enumerate(zip(pred, planes[0])):
+        for k, (p, s) in enumerate(zip(pred, planes)):
             sz = size >> int(k > 0)
             d = p - s[r * sz:(r + 1) * sz, c * sz:(c + 1) * sz].astype(np.int32)
             sums = _satd_sums(d, sz) if SATD else np.abs(d).sum()

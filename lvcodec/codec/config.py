@@ -25,8 +25,8 @@ ON_ERROR_MODES = ("fail", "conceal")
 # them all costs ×6…9, which is slow's business. The decoder and the bitstream are the same for
 # every preset; benchmarks/refinement.md measures what each buys and costs.
 # block_sizes: log2 of the block-motion block sizes each P/B frame is tried with, the cheapest
-# kept: trying 8x8 besides 16x16 costs ~1.3x the fast preset's encode time and saves 1.3-1.9 %
-# BD-rate on training clips (benchmarks/notes/block-motion-2026-12-06.md).
+# kept: trying 8x8 besides 16x16 costs 1.25-1.4x the fast preset's encode time and saves
+# 1.2-1.9 % BD-rate on training clips (benchmarks/notes/block-motion-2026-12-06.md).
 PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,)},
            "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True,
                       "block_sizes": (4, 3)},
