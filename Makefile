@@ -35,11 +35,11 @@ demo: $(STAMP) ## Encode + decode the bundled real clip with the shipped model
 	$(LVC) info out/demo.lvc
 	$(LVC) decode out/demo.lvc out/demo.y4m -y
 
-bench: $(STAMP) ## RD + speed on ../shared/testset vs x264/x265/SVT-AV1/JPEG -> benchmarks/ (lvc bench --list)
-	$(LVC) bench --testset $(TESTSET) --out benchmarks
+bench: $(STAMP) ## Every benchmark table: RD + speed vs x264/x265/SVT-AV1/JPEG, parity, memory, fuzz, training (lvc bench --list)
+	$(LVC) bench --all --testset $(TESTSET) --out benchmarks
 
 fuzz: $(STAMP) ## Fuzz the parser + decoder with 100k mutated streams -> benchmarks/reliability.md
-	$(PY) tests/fuzz/fuzz_decoder.py --iterations 100000 --report benchmarks/reliability.md
+	$(LVC) bench fuzz --out benchmarks
 
 memory: $(STAMP) ## Peak memory of encode/decode vs length (60/600 frames) and size (1080p)
 	$(LVC) bench memory --out benchmarks
@@ -61,7 +61,7 @@ data-packages: $(STAMP) ## Install the Debian wallpapers; extract the video pack
 	photographs and videos: lvc train reads any folder) by hand"; fi
 
 bench-training: $(STAMP) ## Training throughput before/after the fast path + loss A/B -> benchmarks/training.md
-	OMP_WAIT_POLICY=PASSIVE $(PY) -m lvcodec.train.bench --out benchmarks
+	$(LVC) bench training --out benchmarks
 
 MINUTES ?= 12
 train-gpu: $(STAMP) ## Every stage on CUDA in MINUTES (default 12), bf16, largest batches that fit; export models/lvc-base

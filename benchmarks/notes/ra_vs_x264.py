@@ -2,7 +2,7 @@
 points bench_learning measures for lvc: first 9 frames of each test clip, lvc GOP 8, q 16/32/48,
 `--downsample off`, `--no-residual`, --preset PRESET (default fast: the nets' own curve; the lvc
 points then come from bench_learning's cache when they are there). The default encoder, residual
-layer included: residual_vs_x264.py.
+layer included: `lvc bench residual` (lvcodec/eval/bench_residual.py).
 
     python benchmarks/notes/ra_vs_x264.py ../shared/testset [MODEL [PRESET]]
 """

@@ -5,8 +5,10 @@ Each point is a model: the shipped one (`--base`) and every snapshot of an intra
 per step holding the run's net.safetensors and state.json, e.g. copies of its checkpoints). For
 each: PSNR-YUV and bpp (the nets' estimated rate) at fixed q on a held-back crop set (files
 `lvc prepare-data` puts in DATA/heldout, never trained on), and BD-rate against x264 all-intra
-on the first frames of TESTSET. Writes OUT/learning.md and learning.json; the points are cached
-in OUT/bench_learning/ like every other benchmark's.
+on the first frames of TESTSET. Writes OUT/training_runs/learning.md and learning.json (with
+`--candidate --no-curve`: learning_ra.md and .json), the record of one shipping decision beside
+the runs' notes; the points are cached in OUT/bench_learning/ and OUT/bench_learning_ra/ like
+every other benchmark's.
 """
 
 import json
@@ -145,13 +147,15 @@ def bench_learning(testset, snapshots, data, base, out, frames, every, candidate
     from lvcodec.errors import InputError
     from lvcodec.weights import load_model, _resolve
 
+    records = out / "training_runs"
     if not curve:
         if not candidate:
             raise click.UsageError("--no-curve needs --candidate")
         ra = _random_access(testset, base, candidate, ra_frames, out)
-        (out / "learning_ra.json").write_text(json.dumps(ra, indent=1) + "\n")
-        (out / "learning_ra.md").write_text(_ra_md(ra).lstrip())
-        click.echo(f"-> {out / 'learning_ra.md'}")
+        records.mkdir(parents=True, exist_ok=True)
+        (records / "learning_ra.json").write_text(json.dumps(ra, indent=1) + "\n")
+        (records / "learning_ra.md").write_text(_ra_md(ra).lstrip())
+        click.echo(f"-> {records / 'learning_ra.md'}")
         return
     heldout = data / "heldout"
     if not heldout.is_dir():
@@ -186,11 +190,11 @@ def bench_learning(testset, snapshots, data, base, out, frames, every, candidate
     meta = {"test set": f"{testset} (first {frames} frames, all-intra)",
             "held-back crops": f"{heldout} (16 crops of 256², fixed seed)",
             "date": time.strftime("%Y-%m-%d %H:%M")}
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "learning.json").write_text(json.dumps({"meta": meta, "rows": rows, "random_access": ra},
-                                                  indent=1) + "\n")
-    (out / "learning.md").write_text(_md(rows, meta) + (_ra_md(ra) if ra else ""))
-    click.echo(f"-> {out / 'learning.md'}")
+    records.mkdir(parents=True, exist_ok=True)
+    (records / "learning.json").write_text(json.dumps({"meta": meta, "rows": rows,
+                                                      "random_access": ra}, indent=1) + "\n")
+    (records / "learning.md").write_text(_md(rows, meta) + (_ra_md(ra) if ra else ""))
+    click.echo(f"-> {records / 'learning.md'}")
 
 
 if __name__ == "__main__":

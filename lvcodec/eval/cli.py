@@ -124,17 +124,18 @@ def eval_command(inputs, qualities, frames, intra_period, anchors, anchor_points
               show_default=True, help="Evaluation clips (../shared/testset/README.md).")
 @click.option("-o", "--out", type=click.Path(file_okay=False), default="benchmarks",
               show_default=True, help="Where the suites write their reports.")
+@click.option("--all", "all_", is_flag=True,
+              help="Every suite, verification and training included (as `make bench`).")
 @click.option("--list", "list_", is_flag=True, help="List the suites and exit.")
-def bench_command(suites, testset, out, list_):
-    """Run benchmark SUITES (default: every rate-distortion suite, as `make bench`)."""
+def bench_command(suites, testset, out, all_, list_):
+    """Run benchmark SUITES (default: every rate-distortion suite; --all: every suite)."""
     from lvcodec.eval.suites import RD_SUITES, SUITES, run_suite
 
     if list_:
         for s in SUITES.values():
-            kind = "rd" if s.rd else "verification"
-            click.echo(f"{s.name:13s} {kind:12s} {s.what} -> {', '.join(s.writes)}")
+            click.echo(f"{s.name:13s} {s.kind:12s} {s.what} -> {', '.join(s.writes)}")
         return
-    names = list(suites) or list(RD_SUITES)
+    names = list(SUITES) if all_ else list(suites) or list(RD_SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:
         raise ConfigError(f"no benchmark suite {unknown[0]!r} (one of {', '.join(SUITES)})")

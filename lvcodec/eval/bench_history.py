@@ -1,7 +1,7 @@
 """What compute has bought so far: every shipped model's random-access points against x264 and x265
 medium, beside the steps each of its nets had trained, from what is already measured.
 
-    python benchmarks/notes/learning_history.py    # -> benchmarks/learning_history.md
+    lvc bench history    # or: python -m lvcodec.eval.bench_history --out benchmarks
 
 No encoding: the points come from bench_learning's random-access cache (`bench_learning_ra/`,
 first 9 frames of every test clip, lvc GOP 8, q 16/32/48, `--downsample off`; the anchors'
@@ -17,13 +17,13 @@ import subprocess
 from collections import defaultdict
 from pathlib import Path
 
+import click
+
+from lvcodec.eval._script import run_script
 from lvcodec.eval.bdrate import bd_rate
 from lvcodec.eval.runner import PointCache
-from lvcodec.train.export import TRAINING_KEYS
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / "benchmarks" / "bench_learning_ra" / "points.jsonl"
-OUT = ROOT / "benchmarks" / "learning_history.md"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: the cards' history is git's
 ANCHORS = ("x264-medium", "x265-medium")
 FIT_ROWS = 6  # the power law is fitted to the last models measured on every clip
 TARGET = 100.0  # issue "A model that competes": random access within +100 % of x264 medium
@@ -44,10 +44,10 @@ def shipped_cards() -> list[tuple[str, str, dict]]:
     return out
 
 
-def curves() -> dict:
+def curves(cache: Path) -> dict:
     """{(version or anchor, clip): [(bpp, psnr_yuv), ...]} from the cache."""
     points = defaultdict(list)
-    for r in PointCache(CACHE).rows.values():  # one row per point, torn lines skipped
+    for r in PointCache(cache).rows.values():  # one row per point, torn lines skipped
         s = r["settings"]
         if s["codec"] not in ANCHORS and ("refine" in s or "motion" in s or s.get("format", 4) > 4):
             continue  # the nets' own curve only: no encoder effort, no residual layer
@@ -69,7 +69,8 @@ def mean_bd(points, version, anchor, clips):
 
 def training_hours(card: dict) -> float:
     """Wall-clock training hours of all the model's nets together (each run on 1-2 cores)."""
-    return sum(card.get(k, {}).get("seconds", 0) for k in TRAINING_KEYS) / 3600
+    return sum(v.get("seconds", 0) for k, v in card.items()
+               if k.startswith("training") and isinstance(v, dict)) / 3600
 
 
 def power_law(rows: list[tuple[float, float]]):
@@ -81,13 +82,18 @@ def power_law(rows: list[tuple[float, float]]):
     return my - b * mx, b
 
 
-def main():
-    points = curves()
+@click.command("bench_history")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"), show_default=True)
+def bench_history(out):
+    """Every shipped model's random-access BD-rate beside its training steps and hours."""
+    if not (ROOT / ".git").exists():
+        raise click.ClickException(f"{ROOT}: not a git checkout (the shipped models' history is git's)")
+    points = curves(out / "bench_learning_ra" / "points.jsonl")
     clips = sorted({clip for _, clip in points})
     lines = [
         "# Learning history: what training has bought in random access",
         "",
-        "Written by `python benchmarks/notes/learning_history.py` from measured points only "
+        "Written by `lvc bench history` from measured points only "
         "(module docstring). Each row: a shipped model (the commit that shipped it), the steps "
         "each net had trained (batch 8 of 128² patches unless its card says otherwise), and the "
         "mean BD-rate of its random-access curve against x264 and x265 medium over the test "
@@ -137,9 +143,9 @@ def main():
                 f"model), if the slope held; the gains of each net flatten as it trains, and part "
                 f"of the slope came from codec changes made along the way (the docstring), so "
                 f"the real figure is likely higher: an optimistic estimate, not a plan.")
-    OUT.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    (out / "learning_history.md").write_text("\n".join(lines) + "\n")
+    click.echo("\n".join(lines))
 
 
 if __name__ == "__main__":
-    main()
+    run_script(bench_history)

@@ -11,26 +11,26 @@ run, in
 
 The runs' caches and per-clip reports go to out/residual/ (not committed).
 
-    python benchmarks/notes/residual_vs_x264.py ../shared/testset [MODEL ["all-intra,random access"]]
+    lvc bench residual     # or: python -m lvcodec.eval.bench_residual TESTSET [--runs all-intra]
 
-Measures the runs named (default both) into benchmarks/residual.json, keeping the others' last
-measurement (each names its model and date), and writes benchmarks/residual.md from it.
+Measures the runs named (default both) into OUT/residual.json, keeping the others' last
+measurement (each names its model and date), and writes OUT/residual.md from it.
 """
 
 import json
 import shutil
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
+import click
+
 from lvcodec.codec import residual
 from lvcodec.codec.config import EncoderConfig
-from lvcodec.eval._script import testset_clips
+from lvcodec.eval._script import run_script, testset_clips
 from lvcodec.eval.lvc_codec import LvcCodec
 from lvcodec.eval.runner import evaluate
 
-BENCH = Path(__file__).parents[1]
 RUNS = {
     "all-intra": dict(frames=8, intra_period=1, config=EncoderConfig(intra_period=1),
                       qualities=[0, 16, 32, 48, 63], cache="bench_ip1", anchors=["x264-medium"],
@@ -48,11 +48,11 @@ def _mean(rows):
     return (sum(vals) / len(vals), len(vals)) if vals else (None, 0)
 
 
-def _measure(testset, model, run) -> dict:
+def _measure(testset, model, run, bench: Path) -> dict:
     codecs = [LvcCodec(model=model, name=name, config=replace(run["config"], **change))
               for name, change in run["variants"].items()]
     cache = Path("out/residual") / run["cache"]
-    seed = BENCH / run["cache"] / "points.jsonl"
+    seed = bench / run["cache"] / "points.jsonl"
     if not (cache / "points.jsonl").exists() and seed.exists():
         cache.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(seed, cache / "points.jsonl")
@@ -115,16 +115,25 @@ def _section(name, run, m) -> list:
     return lines + [""]
 
 
-def main(testset, model="lvc-base", runs=",".join(RUNS)):
-    """Measures the runs named (comma-separated; default all), keeps the others' last
-    measurement from residual.json, and writes residual.md from it."""
-    path = BENCH / "residual.json"
-    out = json.loads(path.read_text()) if path.exists() else {"runs": {}}
+@click.command("bench_residual")
+@click.argument("testset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks"), show_default=True)
+@click.option("--model", default="lvc-base", show_default=True)
+@click.option("--runs", default=",".join(RUNS), show_default=True,
+              help="Comma-separated; the others keep their last measurement.")
+def bench_residual(testset, out, model, runs):
+    """lvc with its residual layer and block motion against x264 and x265 medium."""
+    unknown = [r for r in filter(None, runs.split(",")) if r not in RUNS]
+    if unknown:
+        raise click.BadParameter(f"no run {unknown[0]!r} (one of {', '.join(RUNS)})", param_hint="--runs")
+    path = out / "residual.json"
+    result = json.loads(path.read_text()) if path.exists() else {"runs": {}}
     for name in filter(None, runs.split(",")):
-        out["runs"][name] = _measure(testset, model, RUNS[name])
-    path.write_text(json.dumps(out, indent=1) + "\n")
+        result["runs"][name] = _measure(testset, model, RUNS[name], out)
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# The residual layer against x264 and x265", "",
-             "`python benchmarks/notes/residual_vs_x264.py ../shared/testset [MODEL [RUNS]]`. "
+             "`lvc bench residual`. "
              "`lvc`: the default encoder, whose frames carry a transform-coded residual layer "
              "where it lowers rate + λ·distortion (docs/bitstream.md §4.7), in P and B frames "
              "on a block-motion prediction from the reference pictures where that costs less "
@@ -134,11 +143,11 @@ def main(testset, model="lvc-base", runs=",".join(RUNS)):
              "whole file; quality = PSNR-YUV 6:1:1 averaged over frames; BD-rate over the PSNR "
              "range where both curves exist (negative: fewer bits than the anchor).", ""]
     for name, run in RUNS.items():
-        if name in out["runs"]:
-            lines += _section(name, run, out["runs"][name])
-    (BENCH / "residual.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        if name in result["runs"]:
+            lines += _section(name, run, result["runs"][name])
+    (out / "residual.md").write_text("\n".join(lines) + "\n")
+    click.echo("\n".join(lines))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    run_script(bench_residual)
