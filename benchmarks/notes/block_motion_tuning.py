@@ -7,7 +7,8 @@ encode per variant, BD-rate (PSNR-YUV 6:1:1, whole-file rate) of each variant ag
 VARIANTS, comma-separated: `off` (`--no-block-motion`) or `p{PENALTY}s{LOG2_SIZE}` (e.g.
 `p1s4`, the defaults; `p1s43`: 16x16 and 8x8 blocks tried per
 frame, the cheaper kept), optionally followed by `-sad` (modes chosen by SAD, not SATD) and
-`-nomerge` (no vector-prediction candidate) and `-nobi` (no jointly refined pairs). Tune on training clips only (out/train-data), never on the test set.
+`-nomerge` (no vector-prediction candidate) and `-nobi` (no jointly refined pairs) and
+`-noalone` (no motion-only frames). Tune on training clips only (out/train-data), never on the test set.
 """
 
 import sys
@@ -42,9 +43,9 @@ def main(clip, variants, qualities="32,48,63"):
             head, *flags = v.split("-")
             penalty, log2 = head[1:].split("s")
             bm.PENALTY, bm.SATD, bm.MERGE = float(penalty), "sad" not in flags, "nomerge" not in flags
-            bm.BI = "nobi" not in flags
+            bm.BI, bm.MOTION_ONLY = "nobi" not in flags, "noalone" not in flags
             PRESETS["fast"]["block_sizes"] = tuple(int(d) for d in log2)
-        points, predicted, t0 = [], 0, time.time()
+        points, predicted, alone, t0 = [], 0, 0, time.time()
         for q in qualities:
             config = EncoderConfig(quality=q, gop=8, downsample="off", preset="fast",
                                    block_motion=v != "off")
@@ -53,10 +54,11 @@ def main(clip, variants, qualities="32,48,63"):
                 pixels = r.info.width * r.info.height
             predicted += sum(len(c.substreams) - NET_SUBSTREAMS[int(c.header.frame_type)] == 2
                              for c in coded)
+            alone += sum(c.header.frame_type != 0 and len(c.substreams) == 2 for c in coded)
             points.append((8 * len(data) / pixels / len(coded),
                            float(np.mean([_psnr_yuv(c.recon, c.source) for c in coded]))))
         results[v] = points
-        print(v, [(round(b, 4), round(p, 2)) for b, p in points], "frames predicted", predicted,
+        print(v, [(round(b, 4), round(p, 2)) for b, p in points], "frames predicted", predicted, "motion-only", alone,
               f"{time.time() - t0:.0f} s", flush=True)
     ref = results[variants[0]]
     for v in variants[1:]:

@@ -12,7 +12,7 @@ from enum import IntEnum
 
 from lvcodec.bitstream.stream import LvcReader, open_lvc
 from lvcodec.bitstream.syntax import (
-    EXTRA_LAYERS, FOOTER_MAGIC, FOOTER_SIZE, NET_SUBSTREAMS, FrameType,
+    EXTRA_LAYERS, FOOTER_MAGIC, FOOTER_SIZE, MOTION_ONLY_SUBSTREAMS, NET_SUBSTREAMS, FrameType,
 )
 from lvcodec.errors import FormatError, printable
 
@@ -49,7 +49,8 @@ def describe(path) -> dict:
     with open_lvc(path) as f:
         reader = LvcReader(f)
         seq = reader.sequence_header
-        frames = [(hdr, _layers(hdr, subs), size) for hdr, subs, size in reader.frames()]
+        frames = [(hdr, _layers(hdr, subs), _motion_only(hdr, subs), size)
+                  for hdr, subs, size in reader.frames()]
         total = os.fstat(f.fileno()).st_size
         trailing = _after_index(f)
     pixels = seq.width * seq.height  # full-resolution luma, also for half-scale frames
@@ -66,7 +67,8 @@ def describe(path) -> dict:
         "sequence": sequence,
         "model": {"name": seq.model_name, "sha256": seq.model_sha256.hex()},
         "frame_units": n,
-        "frames": [_frame(i, hdr, layers, size, pixels) for i, (hdr, layers, size) in enumerate(frames)],
+        "frames": [_frame(i, hdr, layers, alone, size, pixels)
+                   for i, (hdr, layers, alone, size) in enumerate(frames)],
         "total_bpp": total * 8 / (n * pixels) if n else 0.0,
         "kbps": total * 8 * seq.fps / n / 1000 if n else 0.0,
     }
@@ -98,11 +100,18 @@ def _layers(hdr, substreams) -> list:
     """The extra layers after the nets' substreams, by name, with their sizes (a count the
     syntax does not name is listed as 'unknown': the decoder refuses it)."""
     extra = substreams[NET_SUBSTREAMS[FrameType(hdr.frame_type)]:]
+    if _motion_only(hdr, substreams):
+        extra = substreams
     names = EXTRA_LAYERS.get(len(extra), ("unknown",) * len(extra))
     return [{"layer": n, "bytes": len(s)} for n, s in zip(names, extra)]
 
 
-def _frame(coding_index: int, hdr, layers: list, size: int, pixels: int) -> dict:
+def _motion_only(hdr, substreams) -> bool:
+    return hdr.frame_type != FrameType.I and len(substreams) == MOTION_ONLY_SUBSTREAMS
+
+
+def _frame(coding_index: int, hdr, layers: list, motion_only: bool, size: int,
+           pixels: int) -> dict:
     return {
         "coding_index": coding_index,
         **_record(hdr),
@@ -110,6 +119,7 @@ def _frame(coding_index: int, hdr, layers: list, size: int, pixels: int) -> dict
         "scale": "1" if hdr.scale_log2 == 0 else f"1/{1 << hdr.scale_log2}",
         "bytes": size, "bpp": size * 8 / pixels,
         "layers": layers,
+        "motion_only": motion_only,  # no nets' substreams (§4.8)
     }
 
 
@@ -139,10 +149,12 @@ def format_table(d: dict) -> str:
     for i, fr in enumerate(d["frames"]):
         refs = ",".join(map(str, fr["refs"])) or "-"
         extra = "+".join(_LAYER_LETTERS.get(x["layer"], "?") for x in fr["layers"]) or "-"
+        extra = "*" + extra if fr.get("motion_only") else extra
         lines.append(f"{i:>5} {fr['display_index']:>7} {fr['type']:>4} {fr['temporal_layer']:>5} "
                      f"{fr['scale']:>5} {fr['quality']:>3} {refs:>12} {fr['bytes']:>9} "
                      f"{fr['bpp']:>8.4f} {extra:>5}"
                      + (f" {fr.get('picture_hash', '-'):>8}" if hashes else ""))
     if any(fr["layers"] for fr in d["frames"]):
-        lines.append("extra: R residual layer (docs/bitstream.md §4.7), M block-motion prediction (§4.8)")
+        lines.append("extra: R residual layer (docs/bitstream.md §4.7), M block-motion prediction "
+                     "(§4.8); *: motion-only, no nets' substreams (§4.8)")
     return "\n".join(lines)

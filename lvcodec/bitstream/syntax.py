@@ -8,9 +8,10 @@ MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels ar
 # frames carry a block-prediction map (§4.6); 5: any frame may carry a residual layer (§4.7), so
 # a 4.x decoder cannot read 5.x streams, while a 4.x stream is a 5.x stream without one; 6: the
 # residual layer of a P or B frame may follow a block-motion prediction (§4.8), and a 5.x stream
-# is a 6.x stream without one.
-VERSION_MAJOR = 6
-READABLE_MAJORS = (4, 5, 6)
+# is a 6.x stream without one; 7: a P or B frame may leave its nets out (motion-only, §4.8),
+# and a 6.x stream is a 7.x stream without such frames.
+VERSION_MAJOR = 7
+READABLE_MAJORS = (4, 5, 6, 7)
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 
@@ -50,6 +51,9 @@ class FrameType(IntEnum):
 NET_SUBSTREAMS = {FrameType.I: 2, FrameType.P: 5, FrameType.B: 7}
 # The extra layers, by how many there are (§4.7, §4.8): the residual layer is always the last.
 EXTRA_LAYERS = {0: (), 1: ("residual",), 2: ("block_motion", "residual")}
+# A P or B frame of this many substreams has none of its nets' (§4.8): a motion-only frame, its
+# block-motion prediction and the residual layer on it.
+MOTION_ONLY_SUBSTREAMS = 2
 
 
 class CodingStructure(IntEnum):

@@ -5,6 +5,8 @@ references, with their own residual layers, may be far better. So a frame's resi
 be preceded by a block-motion substream, and then codes the source minus a prediction made block
 by block: the nets' picture, a reference picture displaced by a half-sample motion vector, or
 the average of both references so displaced. Copies and integer averages only: exact everywhere.
+Where that prediction needs no block of the nets' picture, the frame may leave the nets out
+altogether (a motion-only frame): fewer bits, and a decoder that runs no net for it.
 """
 
 from dataclasses import dataclass
@@ -20,7 +22,8 @@ from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
 
 __all__ = ["BlockMotion", "encode_block_motion", "decode_block_motion", "predict",
-           "search_motion", "bi_refine", "choose_motion", "motion_compensated_layer", "BASE", "PAST", "FUTURE", "AVERAGE"]
+           "search_motion", "bi_refine", "choose_motion", "motion_compensated_layer", "BASE", "PAST", "FUTURE",
+           "AVERAGE"]
 
 BASE, PAST, FUTURE, AVERAGE = 0, 1, 2, 3  # block modes: the nets' picture, reference 0, 1, mean
 LOG2_SIZES = range(3, 7)  # luma block sizes 8..64 (chroma half that)
@@ -33,14 +36,15 @@ MAX_CLASS = 8  # a vector component's magnitude class: its bit length, 0..8, so 
 # BD-rate and 32x32 by 8 %; PENALTY 1 beats 2 by 0.4-1.8 % and 4 by 4-9 % (and 0.7 or 1.4 by
 # 0.1-0.5 % under SATD). SATD, MERGE and BI switch off (for ablations) the choice by SATD
 # rather than SAD, the vector-prediction candidate and the B frames' jointly refined pairs
-# (benchmarks/notes/block-motion-2026-12-06.md).
+# (benchmarks/notes/block-motion-2026-12-06.md); MOTION_ONLY the motion-only frames.
 LOG2_SIZE = 4
 PENALTY = 1.0
 SATD = True
 MERGE = True
 BI = True
+MOTION_ONLY = True
 # Names the encoder's choices in benchmark caches (eval/lvc_codec.py): bumped when they change.
-ENCODER_REVISION = 2
+ENCODER_REVISION = 3
 
 
 @dataclass
@@ -170,11 +174,16 @@ def _expand(modes: np.ndarray, size: int, shape) -> np.ndarray:
     return np.repeat(np.repeat(modes, size, 0), size, 1)[: shape[0], : shape[1]]
 
 
-def predict(motion: BlockMotion, base: Frame, refs: list) -> Frame:
+def predict(motion: BlockMotion, base: Frame | None, refs: list) -> Frame:
     """The prediction picture: per block, the base picture, a displaced reference picture or the
     rounded-up mean of the two (`(a + b + 1) >> 1`). Vectors are in half luma samples; chroma
     blocks are half the size, their vectors (in half chroma samples) the luma's halved, rounded
-    down (arithmetic shift)."""
+    down (arithmetic shift). A motion-only frame has no base picture: no block may use it."""
+    if base is None:
+        if not motion.modes.all():
+            raise CorruptStream("a motion-only frame's block motion uses the nets' picture, "
+                                "which it does not have")
+        base = Frame(*(np.zeros_like(p) for p in (refs[0].y, refs[0].u, refs[0].v)))
     planes = []
     for k, plane in enumerate((base.y, base.u, base.v)):
         size = motion.size >> int(k > 0)
@@ -303,7 +312,9 @@ def _satd_sums(d: np.ndarray, size: int) -> np.ndarray:
     h, w = d.shape
     rows, cols = _grid(h, w, size)
     t = min(8, size)
-    p = np.pad(d.astype(np.float32), ((0, rows * size - h), (0, cols * size - w)))
+    p = d.astype(np.float32)
+    if p.shape != (rows * size, cols * size):
+        p = np.pad(p, ((0, rows * size - h), (0, cols * size - w)))
     tiles = p.reshape(rows * size // t, t, cols * size // t, t).swapaxes(1, 2)
     hm = _hadamard(t)
     c = np.abs(hm @ tiles @ hm.T).sum(axis=(2, 3))
@@ -321,28 +332,28 @@ def _block_costs(source: Frame, pred: Frame, size: int) -> np.ndarray:
     return cost
 
 
-def _block_prediction(refs: list, size: int, r: int, c: int, mode: int, vecs: dict, shape):
-    """One block's prediction planes (y, u, v; cropped to the picture) for `mode` with vectors
-    `vecs` {ref: (dy, dx)}, as predict() makes it."""
-    out = []
-    for k in range(3):
-        sz = size >> int(k > 0)
-        h, w = shape[k]
-        cands = {j: _displaced((refs[j].y, refs[j].u, refs[j].v)[k], sz,
-                               np.asarray(v, dtype=np.int64).reshape(1, 1, 2) >> int(k > 0),
-                               origin=(r * sz, c * sz))[: h - r * sz, : w - c * sz]
-                 for j, v in vecs.items()}
-        out.append(cands[mode - PAST] if mode != AVERAGE else (cands[0] + cands[1] + 1) >> 1)
-    return out
+MARGIN = 200  # edge extension of the encoder's padded planes: > 128 samples of vector + a block
 
 
-def choose_motion(source: Frame, base: Frame, refs: list, searched: np.ndarray, log2_size: int,
-                  penalty: float, pairs=()) -> BlockMotion:
-    """Modes and vectors, block by block in raster order, minimising weighted SATD + `penalty` ×
-    the estimated bits of the mode's vector differences, which depend on the choices before.
-    Each reference's candidates: the block's searched vector, zero, the searched vectors of the
-    blocks to its left and above, and the vector's prediction (which costs fewest bits); for
-    the mean of both, each combination of those and each of `pairs` ((rows, cols, 2, 2))."""
+def _displaced_block(padded: np.ndarray, y: int, x: int, size: int, v) -> np.ndarray:
+    """The size × size block at (y, x) of a plane displaced by v (half samples), as _displaced
+    makes it, from the plane edge-extended by MARGIN (so no coordinate needs clamping)."""
+    dy, dx = int(v[0]), int(v[1])
+    y0, x0 = MARGIN + y + (dy >> 1), MARGIN + x + (dx >> 1)
+    y1, x1 = y0 + (dy & 1), x0 + (dx & 1)
+    return (padded[y0:y0 + size, x0:x0 + size] + padded[y1:y1 + size, x0:x0 + size]
+            + padded[y0:y0 + size, x1:x1 + size] + padded[y1:y1 + size, x1:x1 + size] + 2) >> 2
+
+
+def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, log2_size: int,
+                  penalty: float, pairs=()) -> list:
+    """Per base picture of `bases`, the modes and vectors, block by block in raster order,
+    minimising weighted SATD + `penalty` × the estimated bits of the mode's vector differences,
+    which depend on the choices before. Each reference's candidates: the block's searched
+    vector, zero, the searched vectors of the blocks to its left and above, and the vector's
+    prediction (which costs fewest bits); for the mean of both, each combination of those and
+    each of `pairs` ((rows, cols, 2, 2)). A base None (a motion-only frame) makes every block
+    take a reference mode. The candidates' costs are shared by all the bases."""
     size = 1 << log2_size
     rows, cols = searched.shape[:2]
     n = len(refs)
@@ -355,9 +366,8 @@ def choose_motion(source: Frame, base: Frame, refs: list, searched: np.ndarray, 
     C = cands[0].shape[0]
 
     def picture(mode, vec):
-        return predict(BlockMotion(log2_size, np.full((rows, cols), mode), vec), base, refs)
+        return predict(BlockMotion(log2_size, np.full((rows, cols), mode), vec), None, refs)
 
-    base_cost = _block_costs(source, base, size)
     single = [[_block_costs(source, picture(PAST + k, np.stack([cands[k][c]] * n, axis=2)), size)
                for c in range(C)] for k in range(n)]
     both = None
@@ -366,80 +376,99 @@ def choose_motion(source: Frame, base: Frame, refs: list, searched: np.ndarray, 
                  for b in range(C)] for a in range(C)]
     pair_costs = [_block_costs(source, picture(AVERAGE, p), size) for p in pairs]
     planes = (source.y, source.u, source.v)
-    shape = [p.shape for p in planes]
-    refs32 = [Frame(*(p.astype(np.int32) for p in (f.y, f.u, f.v))) for f in refs]
+    padded = [[np.pad(p.astype(np.int32), MARGIN, mode="edge") for p in (f.y, f.u, f.v)]
+              for f in refs]
+    block_cost = {}
 
     def cost_of(r, c, mode, vecs):  # one block's weighted SATD, for a vector outside cands
-        pred = _block_prediction(refs32, size, r, c, mode, vecs, shape)
-        total = 0.0
-        for k, (p, s) in enumerate(zip(pred, planes)):
-            sz = size >> int(k > 0)
-            d = p - s[r * sz:(r + 1) * sz, c * sz:(c + 1) * sz].astype(np.int32)
-            sums = _satd_sums(d, sz) if SATD else np.abs(d).sum()
-            total += float(np.sum(sums)) * (1.0 if k == 0 else 2 / 3)
-        return total
+        key = (r, c, mode, *(int(x) for v in vecs.values() for x in v))
+        if key not in block_cost:
+            total = 0.0
+            for k, s in enumerate(planes):
+                sz = size >> int(k > 0)
+                y, x = r * sz, c * sz
+                h, w = s.shape[0] - y, s.shape[1] - x
+                blocks = {j: _displaced_block(padded[j][k], y, x, sz,
+                                              np.asarray(v, dtype=np.int64) >> int(k > 0))[:h, :w]
+                          for j, v in vecs.items()}
+                p = blocks[mode - PAST] if mode != AVERAGE else (blocks[0] + blocks[1] + 1) >> 1
+                d = p - s[y:y + sz, x:x + sz].astype(np.int32)
+                sums = _satd_sums(d, sz) if SATD else np.abs(d).sum()
+                total += float(np.sum(sums)) * (1.0 if k == 0 else 2 / 3)
+            block_cost[key] = total
+        return block_cost[key]
 
-    modes = np.zeros((rows, cols), dtype=np.int64)
-    vectors = np.zeros((rows, cols, n, 2), dtype=np.int64)
-    used = np.zeros((rows, cols, n), dtype=bool)
-    for r in range(rows):
-        for c in range(cols):
-            preds = [_predictor(vectors, used, r, c, k) for k in range(n)]
-            # Per reference: (vector, bits, cost as single, index into cands or None).
-            options = []
-            for k in range(n):
-                opts = [(cands[k][i, r, c], _vector_bits(cands[k][i, r, c] - preds[k]),
-                         single[k][i][r, c], i) for i in range(C)]
-                if MERGE and not any((o[0] == preds[k]).all() for o in opts):
-                    opts.append((preds[k], _vector_bits((0, 0)),
-                                 cost_of(r, c, PAST + k, {k: preds[k]}), None))
-                options.append(opts)
-            best = (base_cost[r, c], BASE, ())
-            for k in range(n):
-                for vec, bits, cost, _ in options[k]:
-                    cost = cost + penalty * bits
-                    if cost < best[0]:
-                        best = (cost, PAST + k, ((k, vec),))
-            if n == 2:
-                for va, ba, _, a in options[0]:
-                    for vb, bb, _, b in options[1]:
-                        if a is not None and b is not None:
-                            cost = both[a][b][r, c]
-                        else:
-                            cost = cost_of(r, c, AVERAGE, {0: va, 1: vb})
-                        cost = cost + penalty * (ba + bb)
+    def choose(base_cost) -> BlockMotion:
+        modes = np.zeros((rows, cols), dtype=np.int64)
+        vectors = np.zeros((rows, cols, n, 2), dtype=np.int64)
+        used = np.zeros((rows, cols, n), dtype=bool)
+        for r in range(rows):
+            for c in range(cols):
+                preds = [_predictor(vectors, used, r, c, k) for k in range(n)]
+                # Per reference: (vector, bits, cost as single, index into cands or None).
+                options = []
+                for k in range(n):
+                    opts = [(cands[k][i, r, c], _vector_bits(cands[k][i, r, c] - preds[k]),
+                             single[k][i][r, c], i) for i in range(C)]
+                    if MERGE and not any((o[0] == preds[k]).all() for o in opts):
+                        opts.append((preds[k], _vector_bits((0, 0)),
+                                     cost_of(r, c, PAST + k, {k: preds[k]}), None))
+                    options.append(opts)
+                best = (base_cost[r, c], BASE, ())
+                for k in range(n):
+                    for vec, bits, cost, _ in options[k]:
+                        cost = cost + penalty * bits
+                        if cost < best[0]:
+                            best = (cost, PAST + k, ((k, vec),))
+                if n == 2:
+                    for va, ba, _, a in options[0]:
+                        for vb, bb, _, b in options[1]:
+                            if a is not None and b is not None:
+                                cost = both[a][b][r, c]
+                            else:
+                                cost = cost_of(r, c, AVERAGE, {0: va, 1: vb})
+                            cost = cost + penalty * (ba + bb)
+                            if cost < best[0]:
+                                best = (cost, AVERAGE, ((0, va), (1, vb)))
+                    for pair, pc in zip(pairs, pair_costs):
+                        va, vb = pair[r, c, 0], pair[r, c, 1]
+                        cost = pc[r, c] + penalty * (_vector_bits(va - preds[0])
+                                                     + _vector_bits(vb - preds[1]))
                         if cost < best[0]:
                             best = (cost, AVERAGE, ((0, va), (1, vb)))
-                for pair, pc in zip(pairs, pair_costs):
-                    va, vb = pair[r, c, 0], pair[r, c, 1]
-                    cost = pc[r, c] + penalty * (_vector_bits(va - preds[0]) + _vector_bits(vb - preds[1]))
-                    if cost < best[0]:
-                        best = (cost, AVERAGE, ((0, va), (1, vb)))
-            modes[r, c] = best[1]
-            for k, vec in best[2]:
-                vectors[r, c, k] = vec
-                used[r, c, k] = True
-    return BlockMotion(log2_size, modes, vectors)
+                modes[r, c] = best[1]
+                for k, vec in best[2]:
+                    vectors[r, c, k] = vec
+                    used[r, c, k] = True
+        return BlockMotion(log2_size, modes, vectors)
+
+    return [choose(np.full((rows, cols), np.inf) if base is None
+                   else _block_costs(source, base, size)) for base in bases]
 
 
 def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
-                             plain: tuple, log2_sizes=(LOG2_SIZE,)) -> tuple | None:
+                             plain: tuple, log2_sizes=(LOG2_SIZE,), nets_bytes=None) -> tuple | None:
     """The cheapest in bits + λ · MSE-YUV of `plain` (ResidualEncoder.cheapest's (substream or
     None, picture, cost) on the nets' picture, nothing among its options) and, for each block
     size of `log2_sizes`, a block-motion prediction followed by a residual layer on it (or by an
-    empty one). -> (substreams, picture) or None."""
-    options = [([] if plain[0] is None else [plain[0]], *plain[1:])]
+    empty one); with `nets_bytes` (the size of the nets' substreams), also the motion-only
+    frames, which save those bytes. -> (substreams, picture, motion_only) or None."""
+    nets = 0.0 if nets_bytes is None else 8 * nets_bytes / source.y.size
+    options = [([] if plain[0] is None else [plain[0]], plain[1], plain[2] + nets, False)]
     for log2 in log2_sizes:
         size = 1 << log2
         searched = np.stack([search_motion(source.y, ref.y, size) for ref in refs], axis=2)
         pairs = bi_refine(source.y, [r.y for r in refs], size, searched) if len(refs) == 2 and BI else ()
-        motion = choose_motion(source, base, refs, searched, log2, PENALTY * np.sqrt(1.0 / lam),
-                               pairs)
-        if motion.modes.any():
+        penalty = PENALTY * np.sqrt(1.0 / lam)
+        bases = [base, None] if nets_bytes is not None and MOTION_ONLY else [base]
+        for b, motion in zip(bases, choose_motion(source, bases, refs, searched, log2, penalty,
+                                                  pairs)):
+            if not motion.modes.any():
+                continue
             head = encode_block_motion(motion, len(refs))
-            pred = predict(motion, base, refs)
+            pred = predict(motion, b, refs)
             data, picture, cost = ResidualEncoder(source, pred).cheapest(
                 lam, [None, *candidate_steps(lam)], overhead=len(head), empty=True)
-            options.append(([head, data], picture, cost))
-    substreams, picture, _ = min(options, key=lambda o: o[2])
-    return (substreams, picture) if substreams else None
+            options.append(([head, data], picture, cost + (0.0 if b is None else nets), b is None))
+    substreams, picture, _, alone = min(options, key=lambda o: o[2])
+    return (substreams, picture, alone) if substreams else None

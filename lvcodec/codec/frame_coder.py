@@ -174,10 +174,13 @@ def _reference(x_hat: torch.Tensor, shape) -> Reference:
     return Reference(pad_to(x_hat[..., :h, :w].clamp(0, 1).float(), PAD))
 
 
-def picture_reference(frame: Frame, ref: Reference, device) -> Reference:
+def picture_reference(frame: Frame, ref: Reference | None, device) -> Reference:
     """The Reference of a frame whose picture is not the nets' (a residual layer was added): the
-    8-bit picture, packed and padded, with the nets' recurrent features. Both ends."""
-    return Reference(pad_to(frame_to_tensor(frame, device), PAD), feat=ref.feat)
+    8-bit picture, packed and padded, with the nets' recurrent features (a motion-only frame, `ref`
+    None, has none: later frames take features of its picture, as of an intra picture). Both
+    ends."""
+    return Reference(pad_to(frame_to_tensor(frame, device), PAD),
+                     feat=None if ref is None else ref.feat)
 
 
 def _output(x_hat: torch.Tensor, shape) -> tuple[torch.Tensor, Reference]:

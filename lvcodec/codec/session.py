@@ -15,7 +15,7 @@ import torch
 
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.bitstream.headers import picture_hash
-from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY
+from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY, MOTION_ONLY_SUBSTREAMS
 from lvcodec.codec.block_motion import decode_block_motion, motion_compensated_layer, predict
 from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, EncoderConfig
 from lvcodec.codec.frame_coder import (
@@ -239,10 +239,13 @@ class Encoder:
         scale = (1.0 if self.gop == 1 else
                  ANCHOR_LAMBDA_SCALE if plan.temporal_layer == 0 else B_LAMBDA_SCALE)
         layer = self._residual(source, recon, quality, scale,
-                               [self.dpb.picture(i) for i in plan.refs])
+                               [self.dpb.picture(i) for i in plan.refs],
+                               None if half else sum(len(s) for s in substreams))
         if layer is not None:
-            substreams = [*substreams, *layer[0]]
-            recon, ref = layer[1], picture_reference(layer[1], ref, self.device)
+            layers, recon, motion_only = layer
+            # A motion-only frame leaves the nets' substreams, and their features, out (§4.8).
+            substreams = layers if motion_only else [*substreams, *layers]
+            ref = picture_reference(recon, None if motion_only else ref, self.device)
         self.dpb.put(plan.display_index, plan.temporal_layer, ref, recon, enhanced=half)
         header = FrameHeader(frame_type=plan.frame_type, display_index=plan.display_index,
                              temporal_layer=plan.temporal_layer, scale_log2=int(half),
@@ -250,19 +253,21 @@ class Encoder:
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
     def _residual(self, source: Frame, recon: Frame, quality: int, lambda_scale: float,
-                  refs: list) -> tuple | None:
-        """(substreams, picture) of the frame's residual layer where it pays, else None (or where
-        the config or the model has no λ to weigh by): on the nets' picture (ResidualEncoder.
-        best) or, for P and B frames, on a block-motion prediction from the reference pictures
-        (§4.8), whichever costs less, at λ(q) × lambda_scale."""
+                  refs: list, nets_bytes: int | None) -> tuple | None:
+        """(substreams, picture, motion_only) of the frame's residual layer where it pays, else
+        None (or where the config or the model has no λ to weigh by): on the nets' picture
+        (ResidualEncoder.best) or, for P and B frames, on a block-motion prediction from the
+        reference pictures (§4.8), with the nets' picture or (given `nets_bytes`, their size)
+        without the nets at all, whichever costs least, at λ(q) × lambda_scale."""
         lam_range = self.model.lambda_range
         if not self.config.residual or lam_range is None:
             return None
         lam = lambda_for(quality, lam_range) * lambda_scale
         plain = ResidualEncoder(source, recon).cheapest(lam, [None, *candidate_steps(lam)])
         if not refs or not self.config.block_motion:
-            return None if plain[0] is None else ([plain[0]], plain[1])
-        return motion_compensated_layer(source, recon, refs, lam, plain, self.config.block_sizes)
+            return None if plain[0] is None else ([plain[0]], plain[1], False)
+        return motion_compensated_layer(source, recon, refs, lam, plain, self.config.block_sizes,
+                                        nets_bytes)
 
 
 def _yuv_mse(a: Frame, b: Frame) -> float:
@@ -368,6 +373,25 @@ class Decoder:
         for i, ref in zip(header.refs, refs):
             if ref is None:
                 raise MissingReference(f"frame {idx}: its reference, frame {i}, is not decoded")
+        # A P or B frame of two substreams is motion-only (§4.8): fewer than its nets' own.
+        if refs and len(substreams) == MOTION_ONLY_SUBSTREAMS:
+            frame, ref = self._motion_only(header, substreams, half)
+        else:
+            frame, ref = self._with_nets(header, substreams, refs, half)
+        got = frame_hash(frame)
+        if got != header.picture_hash:
+            if self.verify:
+                raise PictureMismatch(
+                    f"frame {coding} (display {idx}): decoded picture does not match the "
+                    f"encoder's (hash {got:08x}, the stream says {header.picture_hash:08x}; this "
+                    f"machine's arithmetic differs from the encoder's, or the frame is damaged)")
+            self.mismatches.append((coding, idx))
+        self.dpb.put(idx, header.temporal_layer, ref, frame, enhanced=half)
+        return frame
+
+    def _with_nets(self, header: FrameHeader, substreams: list, refs: tuple, half: bool) -> tuple:
+        """(picture, Reference) of a frame coded by its nets, then any layers after them."""
+        idx, kind = header.display_index, header.frame_type
         shape = (self.seq.height // 2, self.seq.width // 2)
         coder = self.half_coder if half else self.coders[kind]
         # One substream beyond the frame type's is its residual layer (§4.7); two, a block-motion
@@ -390,13 +414,15 @@ class Decoder:
         if residual:
             frame = decode_residual(residual[-1], frame, predicted=len(residual) == 2)
             ref = picture_reference(frame, ref, self.device)
-        got = frame_hash(frame)
-        if got != header.picture_hash:
-            if self.verify:
-                raise PictureMismatch(
-                    f"frame {coding} (display {idx}): decoded picture does not match the "
-                    f"encoder's (hash {got:08x}, the stream says {header.picture_hash:08x}; this "
-                    f"machine's arithmetic differs from the encoder's, or the frame is damaged)")
-            self.mismatches.append((coding, idx))
-        self.dpb.put(idx, header.temporal_layer, ref, frame, enhanced=half)
-        return frame
+        return frame, ref
+
+    def _motion_only(self, header: FrameHeader, substreams: list, half: bool) -> tuple:
+        """(picture, Reference) of a motion-only P or B frame (§4.8): a block-motion prediction
+        from the reference pictures and the residual layer on it; no net runs."""
+        if half:
+            raise CorruptStream(f"frame {header.display_index}: a half-scale frame without its "
+                                f"nets' substreams")
+        pictures = [self.dpb.picture(i) for i in header.refs]
+        motion = decode_block_motion(substreams[0], self.seq.height, self.seq.width, len(pictures))
+        frame = decode_residual(substreams[1], predict(motion, None, pictures), predicted=True)
+        return frame, picture_reference(frame, None, self.device)

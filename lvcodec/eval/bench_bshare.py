@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 import torch
 
+from lvcodec.bitstream.syntax import VERSION_MAJOR, VERSION_MINOR
 from lvcodec.eval._script import run_script
 
 TITLE = "# What a B frame costs against the I frame"
@@ -37,7 +38,8 @@ def clip_share(model, path: Path, quality: int, frames: int, size=None, fps=None
 
 def markdown(result: dict) -> str:
     m = result["meta"]
-    lines = [TITLE, "", f"`lvc bench bshare`. Model {m['model'][:25]}…, measured {m['date']}, "
+    fmt = f", format {m['format']}" if "format" in m else ""
+    lines = [TITLE, "", f"`lvc bench bshare`. Model {m['model'][:25]}…{fmt}, measured {m['date']}, "
              f"q {m['quality']}, the first {m['frames']} frames of every clip in {m['test set']}, "
              "coded as `lvc encode` does by default (random access, GOP 16, `--downsample auto`, "
              "preset medium). Bytes: the frame's entropy-coded payload, headers excluded.", "",
@@ -70,7 +72,8 @@ def bench_bshare(testset, out, model, quality, frames):
     for path, size, fps in find_clips(testset):
         clips.append(clip_share(net, path, quality, frames, size, fps))
         click.echo(json.dumps(clips[-1]), err=True)
-    result = {"meta": {"model": f"{net.name}@{net.sha256}", "date": time.strftime("%Y-%m-%d %H:%M"),
+    result = {"meta": {"model": f"{net.name}@{net.sha256}", "format": f"{VERSION_MAJOR}.{VERSION_MINOR}",
+                       "date": time.strftime("%Y-%m-%d %H:%M"),
                        "quality": quality, "frames": frames, "test set": str(testset)},
               "clips": clips}
     out.mkdir(parents=True, exist_ok=True)

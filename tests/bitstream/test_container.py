@@ -20,10 +20,11 @@ from lvcodec.bitstream.headers import (
     write_sequence_header,
 )
 from lvcodec.bitstream.stream import _unit
+from lvcodec.bitstream.syntax import READABLE_MAJORS
 from lvcodec.errors import CorruptStream, FormatError, InputError, TruncatedStream, UnsupportedVersion
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN = DATA / "golden_v6.lvc"
+GOLDEN = DATA / "golden_v7.lvc"
 GOLDEN_V1 = DATA / "golden_v1.lvc"  # the version-1 golden file, kept: a real old stream to refuse
 
 SEQ = SequenceHeader(64, 48, fps_num=30000, fps_den=1001, coding_structure=CodingStructure.RANDOM_ACCESS,
@@ -35,7 +36,7 @@ FRAMES = [  # coding order of a small random-access GOP, one half-scale B frame
     (FrameHeader(FrameType.B, 2, 1, 1, 36, (0, 4), 0xFFFFFFFF), [bytes(range(4)), bytes(range(16)), b"\xff" * 3]),
     (FrameHeader(FrameType.B, 1, 2, 0, 34, (0, 2), 0x01020304), [b"", bytes(range(30, 37))]),
 ]
-V6 = b"\x89LVC\x06\x00"  # magic and file version
+V7 = b"\x89LVC\x07\x00"  # magic and file version
 
 
 def build(frames=FRAMES, seq=SEQ, fileobj=None):
@@ -197,18 +198,21 @@ def test_bad_magic():
 
 def test_versions():
     data, _ = build()
-    assert data[:6] == V6
-    with pytest.raises(UnsupportedVersion, match=r"^format version 7\.0, this decoder reads "
-                                                 r"4\.x, 5\.x and 6\.x; decode it with a newer lvcodec$"):
-        LvcReader(io.BytesIO(data[:4] + b"\x07" + data[5:]))
+    assert data[:6] == V7
+    with pytest.raises(UnsupportedVersion, match=r"^format version 8\.0, this decoder reads "
+                                                 r"4\.x, 5\.x, 6\.x and 7\.x; decode it with a newer "
+                                                 r"lvcodec$"):
+        LvcReader(io.BytesIO(data[:4] + b"\x08" + data[5:]))
     with pytest.raises(UnsupportedVersion, match=r"^format version 3\.0, this decoder reads 4\.x, "
-                                                 r"5\.x and 6\.x; re-encode the source with this lvcodec"):
+                                                 r"5\.x, 6\.x and 7\.x; re-encode the source with "
+                                                 r"this lvcodec"):
         LvcReader(io.BytesIO(data[:4] + b"\x03" + data[5:]))
-    # 4.x and 5.x are 6.x without residual layers or block-motion predictions: still read.
-    for major in (4, 5):
+    # 4.x, 5.x and 6.x are 7.x without residual layers, block-motion predictions or motion-only
+    # frames: still read.
+    for major in (4, 5, 6):
         assert LvcReader(io.BytesIO(data[:4] + bytes([major]) + data[5:])).format_version == (major, 0)
     newer = data[:5] + b"\x07" + data[6:]  # a higher minor only adds things: still readable
-    assert LvcReader(io.BytesIO(newer)).format_version == (6, 7)
+    assert LvcReader(io.BytesIO(newer)).format_version == (7, 7)
     assert len(read_all(newer)[1]) == len(FRAMES)
 
 
@@ -217,7 +221,7 @@ def test_a_version_1_stream_is_refused_in_one_line():
     assert GOLDEN_V1.read_bytes()[:6] == b"\x89LVC\x01\x00"
     with open(GOLDEN_V1, "rb") as f, pytest.raises(UnsupportedVersion) as e:
         LvcReader(f)
-    assert str(e.value) == ("format version 1.0, this decoder reads 4.x, 5.x and 6.x; re-encode the "
+    assert str(e.value) == ("format version 1.0, this decoder reads 4.x, 5.x, 6.x and 7.x; re-encode the "
                             "source with this lvcodec, or decode with a release that reads 1.x")
     with pytest.raises(UnsupportedVersion, match="format version 1.0"):
         probe(GOLDEN_V1)
@@ -241,7 +245,7 @@ def test_crc_mismatch_is_reported():
 def test_out_of_range_fields_with_valid_crc():
     seq = ByteWriter()
     write_sequence_header(seq, SEQ)
-    head = V6 + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
+    head = V7 + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
     h = bytes(4)  # picture_hash
     bad_frames = [
         bytes([3, 0, 0, 0, 32, 0]) + h + bytes([1, 1, 0]),  # frame_type 3
@@ -259,7 +263,7 @@ def test_out_of_range_fields_with_valid_crc():
     body = bytearray(w.getvalue())
     body[0] = 0  # width 0
     with pytest.raises(CorruptStream, match="64|0x48"):
-        LvcReader(io.BytesIO(V6 + _unit(1, bytes(body))[0])).sequence_header
+        LvcReader(io.BytesIO(V7 + _unit(1, bytes(body))[0])).sequence_header
 
 
 def test_truncation_at_every_byte():
@@ -290,8 +294,10 @@ def test_every_byte_flip_is_caught_or_checked(mask):
         except FormatError:
             continue
         # Only bytes outside CRC coverage may change without an error: the version minor, the
-        # footer, and the major where it becomes 4 (5.x without residual layers is 4.x).
-        assert i == 5 or (i == 4 and bad[4] == 4) or i >= len(data) - 8, f"flip at byte {i} went unnoticed"
+        # footer, and the major where it becomes another readable one (7.x without motion-only
+        # frames is 6.x, …).
+        assert i == 5 or (i == 4 and bad[4] in READABLE_MAJORS) or i >= len(data) - 8, \
+            f"flip at byte {i} went unnoticed"
         assert [(h, s) for h, s, _ in frames] == FRAMES
 
 
@@ -325,7 +331,7 @@ def test_golden_file():
 def test_describe_and_table():
     d = describe(GOLDEN)
     size = GOLDEN.stat().st_size
-    assert d["bytes"] == size and d["format_version"] == "6.0"
+    assert d["bytes"] == size and d["format_version"] == "7.0"
     s = d["sequence"]
     assert (s["width"], s["height"], s["frame_count"], s["coding_structure"]) == (64, 48, 4, "RANDOM_ACCESS")
     assert s["fps"] == pytest.approx(30000 / 1001) and s["model"] == "lvc-tiny"
@@ -341,8 +347,13 @@ def test_describe_and_table():
     assert d["kbps"] == pytest.approx(size * 8 * 30000 / 1001 / 4 / 1000)
     table = format_table(d)
     assert "64x48" in table and "RANDOM_ACCESS" in table and "1/2" in table
-    assert table.splitlines()[-4].split()[-1] == "81f67724"  # the hash column, frame 0
-    assert len(table.splitlines()) == 9 + 4
+    # Two substreams make a P or B frame motion-only (§4.8): its block motion, its residual layer.
+    assert [f["motion_only"] for f in d["frames"]] == [False, True, False, True]
+    assert [x["layer"] for x in d["frames"][1]["layers"]] == ["block_motion", "residual"]
+    lines = table.splitlines()
+    assert lines[-5].split()[-1] == "81f67724"  # the hash column, frame 0
+    assert lines[-4].split()[-2] == "*M+R" and "motion-only" in lines[-1]
+    assert len(lines) == 9 + 4 + 1
 
 
 def test_the_spec_example_is_what_the_writer_writes(tmp_path):

@@ -17,6 +17,7 @@ TYPES = {
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
     "object": lambda v: isinstance(v, dict),
     "array of objects": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
     "array of integers": lambda v: isinstance(v, list) and all(isinstance(x, int) for x in v),

@@ -2,13 +2,16 @@
 encoder's search, bad substreams, and what the sessions do with it."""
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+import lvcodec.codec.block_motion as bm
 from codec_helpers import decode, encode_frames, rewrite_frame
 from conftest import synthetic_clip
-from lvcodec.bitstream import LvcReader
+from lvcodec.bitstream import LvcReader, LvcWriter
+from lvcodec.bitstream.info import describe
 from lvcodec.codec.block_motion import (
     AVERAGE, BASE, FUTURE, PAST, BlockMotion, decode_block_motion, encode_block_motion, predict,
     _satd_sums, bi_refine, choose_motion, search_motion,
@@ -129,7 +132,7 @@ def test_a_mean_of_two_motions_is_found_and_chosen():
     searched[:, :, 1] = (-8 + 2, 4)  # one sample off vertically
     pairs = bi_refine(source.y, [r0.y, r1.y], 16, searched)
     assert (pairs[0, 1:-1, 1:-1, 1] == (-8, 4)).all()
-    motion = choose_motion(source, _smooth(7, 96, 128), [r0, r1], searched, 4, 1.0, pairs)
+    motion, = choose_motion(source, [_smooth(7, 96, 128)], [r0, r1], searched, 4, 1.0, pairs)
     assert (motion.modes[1:-1, 1:-1] == AVERAGE).all()
     pred = predict(motion, source, [r0, r1])
     assert np.array_equal(pred.y[16:-16, 16:-16], source.y[16:-16, 16:-16])
@@ -160,7 +163,14 @@ def moving_clip(tmp_path):
     return synthetic_clip(tmp_path / "moving.y4m", frames=5, seed=4)
 
 
-def test_b_frames_predict_from_their_references_and_decode_exactly(tiny_models, moving_clip):
+@pytest.fixture()
+def with_nets(monkeypatch):
+    """Frames keep their nets (no motion-only frames), for tests of the layer after them."""
+    monkeypatch.setattr(bm, "MOTION_ONLY", False)
+
+
+def test_b_frames_predict_from_their_references_and_decode_exactly(tiny_models, moving_clip,
+                                                                    with_nets):
     model = load_model("lvc-tiny")
     data, coded = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=8)
     extra = [len(s) - BASE_SUBSTREAMS[h.frame_type.name] for h, s in _units(data)]
@@ -173,7 +183,8 @@ def test_b_frames_predict_from_their_references_and_decode_exactly(tiny_models, 
     assert 2 not in [len(s) - BASE_SUBSTREAMS[h.frame_type.name] for h, s in _units(plain)]
 
 
-def test_a_damaged_prediction_or_a_third_extra_substream_is_refused(tiny_models, moving_clip):
+def test_a_damaged_prediction_or_a_third_extra_substream_is_refused(tiny_models, moving_clip,
+                                                                    with_nets):
     model = load_model("lvc-tiny")
     data, _ = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=8)
     units = _units(data)
@@ -194,3 +205,52 @@ def test_a_damaged_prediction_or_a_third_extra_substream_is_refused(tiny_models,
     assert hi.frame_type.name == "I"
     with pytest.raises(CorruptStream, match="substreams"):
         decode(model, rewrite(hi, [*si, si[-1], si[-1]]), 1)
+
+
+def _motion_only(units):
+    return [(h, s) for h, s in units if h.frame_type.name != "I" and len(s) == 2]
+
+
+def test_motion_only_frames_leave_the_nets_out_and_decode_exactly(tiny_models, moving_clip,
+                                                                   tmp_path):
+    model = load_model("lvc-tiny")
+    data, coded = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=4)
+    alone = _motion_only(_units(data))
+    assert alone, [len(s) for _, s in _units(data)]
+    for c, d in zip(coded, decode(model, data, 1)):
+        assert all(np.array_equal(p, q) for p, q in zip((d.y, d.u, d.v),
+                                                         (c.recon.y, c.recon.u, c.recon.v)))
+    # Their blocks predict from the references only; lvc info names them.
+    h, s = alone[0]
+    assert decode_block_motion(s[0], 64, 96, len(h.refs)).modes.all()
+    path = tmp_path / "s.lvc"
+    path.write_bytes(data)
+    frames = {f["display_index"]: f for f in describe(path)["frames"]}
+    assert frames[h.display_index]["motion_only"]
+    assert [x["layer"] for x in frames[h.display_index]["layers"]] == ["block_motion", "residual"]
+
+
+def test_a_motion_only_frame_using_the_nets_picture_or_at_half_scale_is_refused(
+        tiny_models, make_model, moving_clip):
+    make_model(tiny_models, name="lvc-ds", enhance=True)
+    model = load_model("lvc-ds")
+    data, _ = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=4)
+    b = [(h, s) for h, s in _motion_only(_units(data)) if h.frame_type.name == "B"]
+    assert b
+    h, s = b[0]
+    motion = decode_block_motion(s[0], 64, 96, 2)
+    motion.modes[0, 0] = BASE
+    bad = rewrite_frame(data, (h.display_index, h.frame_type),
+                        [encode_block_motion(motion, 2), s[1]])
+    with pytest.raises(CorruptStream, match="uses the nets' picture"):
+        decode(model, bad, 1)
+    # The same frame marked half scale: half-scale frames always carry their nets.
+    reader = LvcReader(io.BytesIO(data))
+    buf = io.BytesIO()
+    w = LvcWriter(buf)
+    w.write_sequence_header(reader.sequence_header)
+    for hh, ss, _ in reader.frames():
+        w.write_frame(replace(hh, scale_log2=1) if hh == h else hh, ss)
+    w.close()
+    with pytest.raises(CorruptStream, match="half-scale frame without its nets"):
+        decode(model, buf.getvalue(), 1)

@@ -40,11 +40,13 @@ def test_the_decoder_codes_once():
 
 
 def _coded(model, clip, gop, monkeypatch, motion):
-    """The clip coded at q 32 by preset fast (no refinement) searching `motion`."""
+    """The clip coded at q 32 by preset fast (no refinement) searching `motion`; every P and B
+    frame keeps its nets (no motion-only frames, which would make the nets' motion moot)."""
     from codec_helpers import encode_frames
 
-    from lvcodec.codec import config
+    from lvcodec.codec import block_motion, config
 
+    monkeypatch.setattr(block_motion, "MOTION_ONLY", False)
     monkeypatch.setitem(config.PRESETS, "fast", {**config.PRESETS["fast"], "steps": {}, "motion": motion})
     return encode_frames(model, clip, 32, 1, gop=gop)
 

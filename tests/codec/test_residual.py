@@ -138,10 +138,10 @@ def test_residual_lambda_is_scaled_in_random_access_only(
     seen = {}
     real = Encoder._residual
 
-    def spy(self, source, recon, quality, lambda_scale, refs):
+    def spy(self, source, recon, quality, lambda_scale, refs, nets_bytes):
         kind = "I" if not refs else "B" if len(refs) == 2 else "P"
         seen.setdefault(kind, set()).add(lambda_scale)
-        return real(self, source, recon, quality, lambda_scale, refs)
+        return real(self, source, recon, quality, lambda_scale, refs, nets_bytes)
 
     monkeypatch.setattr(Encoder, "_residual", spy)
     clip = synthetic_clip(tmp_path / "c.y4m", frames=5, seed=2)
