@@ -6,7 +6,8 @@ run, in
   cache seeds this one, whose x264 anchor is all-intra): lvc with and without the residual
   layer (`--no-residual`);
 * random access: the first 9 frames, GOP 8, intra period 32, `--downsample off`, the default
-  preset (medium), q 16/32/48/63 (as ra_vs_x264.py; bench_learning's cache seeds this one):
+  preset (medium), q 0/16/32/48/63 (as ra_vs_x264.py, and q 0; bench_learning's cache seeds
+  this one):
   lvc with and without the block-motion prediction (`--no-block-motion`).
 
 The runs' caches and per-clip reports go to out/residual/ (not committed).
@@ -37,7 +38,7 @@ RUNS = {
                       variants={"lvc": {}, "lvc-no-residual": {"residual": False}}),
     "random access": dict(frames=9, intra_period=32,
                           config=EncoderConfig(gop=8, downsample="off"),
-                          qualities=[16, 32, 48, 63], cache="bench_learning_ra",
+                          qualities=[0, 16, 32, 48, 63], cache="bench_learning_ra",
                           anchors=["x264-medium", "x265-medium"],
                           variants={"lvc": {}, "lvc-no-block-motion": {"block_motion": False}}),
 }
@@ -59,7 +60,7 @@ def _measure(testset, model, run, bench: Path) -> dict:
     res = evaluate(testset_clips(Path(testset), run["frames"]), [*codecs, *run["anchors"]],
                    {c.name: run["qualities"] for c in codecs}, frames=run["frames"],
                    intra_period=run["intra_period"], out_dir=cache,
-                   anchor_for_bd=run["anchors"], meta={"test set": testset})
+                   anchor_for_bd=run["anchors"], meta={"test set": str(testset)})
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "model": codecs[0].version(),
             "anchor_lambda_scale": residual.ANCHOR_LAMBDA_SCALE,
             "b_lambda_scale": residual.B_LAMBDA_SCALE,
