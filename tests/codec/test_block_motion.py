@@ -254,3 +254,18 @@ def test_a_motion_only_frame_using_the_nets_picture_or_at_half_scale_is_refused(
     w.close()
     with pytest.raises(CorruptStream, match="half-scale frame without its nets"):
         decode(model, buf.getvalue(), 1)
+
+
+@pytest.mark.parametrize("size", [4, 8, 16])
+def test_the_encoders_block_cut_is_the_decoders_displacement(size):
+    """choose_motion's per-block fast path (_displaced_block, from edge-extended planes) makes
+    the samples predict()'s _displaced makes, edges and half samples included."""
+    plane = _smooth(3, 40, 56).y
+    padded = np.pad(plane.astype(np.int32), bm.MARGIN, mode="edge")
+    rng = np.random.default_rng(size)
+    for _ in range(40):
+        v = rng.integers(-255, 256, 2)
+        r, c = rng.integers(0, 40 // size), rng.integers(0, 56 // size)
+        whole = bm._displaced(plane, size, np.broadcast_to(v, (40 // size, 56 // size, 2)))
+        assert np.array_equal(bm._displaced_block(padded, r * size, c * size, size, v),
+                              whole[r * size:(r + 1) * size, c * size:(c + 1) * size])
