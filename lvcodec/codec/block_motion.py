@@ -149,25 +149,33 @@ def _alphabet(refs: int) -> int:
 
 # -- prediction (both ends) ---------------------------------------------------------------------
 
-def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray, origin=(0, 0)) -> np.ndarray:
+def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray) -> np.ndarray:
     """Each block of `plane` (size × size, raster grid) taken from `plane` displaced by its
     vector (rows, cols, 2) in half samples: at (y + (v >> 1), x + ...), and where a component is
     odd the mean with the next sample that way, `(a + b + c + d + 2) >> 2` of the four (which is
     `(a + b + 1) >> 1` of two, or the sample itself); coordinates clamped to the plane (edge
-    extension). (H', W') whole blocks, int32, H' ≥ H."""
+    extension). (H', W') whole blocks, int32, H' ≥ H.
+
+    Computed as flat gathers from the plane edge-extended by a margin that every coordinate
+    stays within, so the clamping is the padding's and needs no per-sample work."""
     rows, cols = vectors.shape[:2]
-    h, w = plane.shape
-    plane = plane.astype(np.int32, copy=False)
+    iy, ix = vectors[..., 0] >> 1, vectors[..., 1] >> 1
+    m = size + 1 + int(max(np.abs(iy).max(initial=0), np.abs(ix).max(initial=0)))
+    padded = np.pad(plane.astype(np.int32, copy=False), m, mode="edge")
+    wp = padded.shape[1]
+    flat = padded.ravel()
+    top = (m + np.arange(rows)[:, None] * size + iy) * wp + m + np.arange(cols)[None, :] * size + ix
     i = np.arange(size)
-    y = (origin[0] + np.arange(rows)[:, None, None, None] * size + i[None, None, :, None]
-         + (vectors[:, :, None, None, 0] >> 1))  # (rows, cols, size, 1)
-    x = (origin[1] + np.arange(cols)[None, :, None, None] * size + i[None, None, None, :]
-         + (vectors[:, :, None, None, 1] >> 1))  # (rows, cols, 1, size)
-    fy, fx = vectors[:, :, None, None, 0] & 1, vectors[:, :, None, None, 1] & 1
-    y0, y1 = np.clip(y, 0, h - 1), np.clip(y + fy, 0, h - 1)
-    x0, x1 = np.clip(x, 0, w - 1), np.clip(x + fx, 0, w - 1)
-    blocks = (plane[y0, x0] + plane[y1, x0] + plane[y0, x1] + plane[y1, x1] + 2) >> 2
-    return blocks.swapaxes(1, 2).reshape(rows * size, cols * size)
+    idx = top[:, None, :, None] + (i * wp)[None, :, None, None] + i[None, None, None, :]
+    dy = ((vectors[..., 0] & 1) * wp)[:, None, :, None]
+    dx = (vectors[..., 1] & 1)[:, None, :, None]
+    blocks = flat[idx]
+    blocks += flat[idx + dy]
+    blocks += flat[idx + dx]
+    blocks += flat[idx + (dy + dx)]
+    blocks += 2
+    blocks >>= 2
+    return blocks.reshape(rows * size, cols * size)
 
 
 def _expand(modes: np.ndarray, size: int, shape) -> np.ndarray:
