@@ -269,3 +269,30 @@ def test_the_encoders_block_cut_is_the_decoders_displacement(size):
         whole = bm._displaced(plane, size, np.broadcast_to(v, (40 // size, 56 // size, 2)))
         assert np.array_equal(bm._displaced_block(padded, r * size, c * size, size, v),
                               whole[r * size:(r + 1) * size, c * size:(c + 1) * size])
+
+
+def _clamped_displacement(plane, size, vectors):
+    """docs/bitstream.md §4.8's displacement, sample by sample: coordinates clamped to the plane."""
+    h, w = plane.shape
+    out = np.zeros((vectors.shape[0] * size, vectors.shape[1] * size), dtype=np.int32)
+    for oy in range(out.shape[0]):
+        for ox in range(out.shape[1]):
+            vy, vx = (int(t) for t in vectors[oy // size, ox // size])
+            y, x = oy + (vy >> 1), ox + (vx >> 1)
+            taps = [int(plane[min(max(a, 0), h - 1), min(max(b, 0), w - 1)])
+                    for a in (y, y + (vy & 1)) for b in (x, x + (vx & 1))]
+            out[oy, ox] = (sum(taps) + 2) >> 2
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_displacement_is_the_specified_clamped_interpolation(seed):
+    """_displaced (flat gathers from a padded plane) makes the samples of the specification's
+    per-sample clamping, vectors far outside the plane and odd plane sizes included."""
+    rng = np.random.default_rng(seed)
+    h, w = (int(t) for t in rng.integers(1, 30, 2))
+    size = int(rng.choice([4, 8, 16]))
+    vectors = rng.integers(-80, 81, (-(-h // size), -(-w // size), 2))
+    plane = rng.integers(0, 256, (h, w)).astype(np.uint8)
+    assert np.array_equal(bm._displaced(plane, size, vectors),
+                          _clamped_displacement(plane, size, vectors))
