@@ -8,6 +8,7 @@ from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import VERSION_MAJOR
 from lvcodec.codec.block_motion import ENCODER_REVISION
 from lvcodec.codec.config import EncoderConfig
+from lvcodec.codec import residual
 from lvcodec.codec.residual import ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
@@ -74,6 +75,10 @@ class LvcCodec(Codec):
                 and (ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE) != (2.0, 1.0)):
             # The residual layers' λ scales (points at the first ones keep their keys).
             s["residual_lambda_scales"] = [ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE]
+        if config.residual and residual.RDOQ_ROUNDS:
+            # The residual levels' rate-distortion optimised quantization (points of the
+            # dead-zone quantizer keep their keys).
+            s["rdoq"] = residual.RDOQ_ROUNDS
         if s["format"] == VERSION_MAJOR and config.structure != CodingStructure.ALL_INTRA:
             # The block-motion encoder's choices (points of its first revision keep their keys).
             if ENCODER_REVISION > 1:

@@ -11,7 +11,8 @@ from conftest import synthetic_clip
 from lvcodec.bitstream import LvcReader
 from lvcodec.codec import residual
 from lvcodec.codec.residual import (
-    GROUP, GROUPS, M, STEP_INDICES, decode_residual, encode_residual, optimal_step_index, step_of,
+    GROUP, GROUPS, M, STEP_INDICES, candidate_steps, decode_residual, encode_residual,
+    optimal_step_index, step_of,
 )
 from lvcodec.codec.session import PictureMismatch
 from lvcodec.errors import CorruptStream
@@ -68,6 +69,42 @@ def test_round_trip_is_exact_and_finer_steps_cost_more_and_err_less(step):
     coarser, coarse_picture = encode_residual(src, base, step + 6)
     assert len(data) > len(coarser)
     assert _mse(picture, src) < _mse(coarse_picture, src) < _mse(base, src)
+
+
+def test_rdoq_levels_cost_no_more_than_dead_zone_ones_under_the_same_tables():
+    """_rdoq is the per-coefficient optimum of bits + weight · error² among round-to-nearest,
+    one less and zero: under the tables fitted to the dead-zone levels, never worse than them,
+    and better on a textured residual."""
+    src, base = _frames(3)
+    enc = residual.ResidualEncoder(src, base)
+    coeffs, classes = enc.planes[0]
+    step = step_of(18) / 64
+    dz = (np.sign(coeffs) * np.floor(np.abs(coeffs) / step + residual.DEADZONE)).astype(np.int64)
+    idx = residual._indexes(residual._fit(dz, classes, 18), classes)
+    lengths = residual._code_lengths()
+
+    def cost(levels, weight):
+        v = np.clip(levels, -lengths.R, lengths.R) + lengths.R
+        return float((lengths.matrix[idx, v] / 65536.0).sum()
+                     + weight * ((coeffs - levels * step) ** 2).sum())
+
+    for weight in (0.001, 0.02, 0.5):
+        chosen = residual._rdoq(coeffs, idx, step, weight)
+        assert cost(chosen, weight) <= cost(dz, weight)
+    assert cost(residual._rdoq(coeffs, idx, step, 0.02), 0.02) < cost(dz, 0.02)
+
+
+@pytest.mark.parametrize("lam", [0.005, 0.05])
+def test_rdoq_layers_round_trip_exactly_and_lower_the_rd_cost(lam):
+    src, base = _frames(4)
+    enc = residual.ResidualEncoder(src, base)
+    for step in candidate_steps(lam):
+        data, picture = enc.code(step, lam)
+        decoded = decode_residual(data, base)
+        assert all(np.array_equal(getattr(decoded, p), getattr(picture, p)) for p in "yuv")
+    plain = min(residual.rd_cost(src, pic, len(d), lam)
+                for d, pic in (enc.code(s) for s in candidate_steps(lam)))
+    assert enc.cheapest(lam, candidate_steps(lam))[2] <= plain
 
 
 def test_optimal_step_follows_lambda():
