@@ -8,7 +8,9 @@ VARIANTS, comma-separated: `off` (`--no-block-motion`) or `p{PENALTY}s{LOG2_SIZE
 `p1s4`, the defaults; `p1s43`: 16x16 and 8x8 blocks tried per
 frame, the cheaper kept), optionally followed by `-sad` (modes chosen by SAD, not SATD) and
 `-nomerge` (no vector-prediction candidate) and `-nobi` (no jointly refined pairs) and
-`-noalone` (no motion-only frames). Tune on training clips only (out/train-data), never on the test set.
+`-noalone` (no motion-only frames) and `-rdoq0`/`-rdoq2` (residual levels by dead-zone rounding
+only / two rounds of rate-distortion optimised quantization; the default is
+residual.RDOQ_ROUNDS) and `-nointra` (P anchors never coded as I frames). Tune on training clips only (out/train-data), never on the test set.
 """
 
 import sys
@@ -18,6 +20,8 @@ import numpy as np
 import torch
 
 import lvcodec.codec.block_motion as bm
+import lvcodec.codec.residual as residual
+import lvcodec.codec.session as session
 from lvcodec.codec.api import encode_stream
 from lvcodec.codec.config import PRESETS, EncoderConfig
 from lvcodec.eval.bdrate import bd_rate
@@ -25,6 +29,7 @@ from lvcodec.io import open_reader
 from lvcodec.weights import load_model
 
 NET_SUBSTREAMS = {0: 2, 1: 5, 2: 7}
+RDOQ_DEFAULT = residual.RDOQ_ROUNDS
 
 
 def _psnr_yuv(a, b) -> float:
@@ -44,8 +49,11 @@ def main(clip, variants, qualities="32,48,63"):
             penalty, log2 = head[1:].split("s")
             bm.PENALTY, bm.SATD, bm.MERGE = float(penalty), "sad" not in flags, "nomerge" not in flags
             bm.BI, bm.MOTION_ONLY = "nobi" not in flags, "noalone" not in flags
+            session.INTRA_ANCHORS = "nointra" not in flags
+            residual.RDOQ_ROUNDS = next((int(f[4:]) for f in flags if f.startswith("rdoq")),
+                                        RDOQ_DEFAULT)
             PRESETS["fast"]["block_sizes"] = tuple(int(d) for d in log2)
-        points, predicted, alone, t0 = [], 0, 0, time.time()
+        points, predicted, alone, intra, t0 = [], 0, 0, 0, time.time()
         for q in qualities:
             config = EncoderConfig(quality=q, gop=8, downsample="off", preset="fast",
                                    block_motion=v != "off")
@@ -55,11 +63,12 @@ def main(clip, variants, qualities="32,48,63"):
             predicted += sum(len(c.substreams) - NET_SUBSTREAMS[int(c.header.frame_type)] == 2
                              for c in coded)
             alone += sum(c.header.frame_type != 0 and len(c.substreams) == 2 for c in coded)
+            intra += sum(c.header.frame_type == 0 and c.header.display_index > 0 for c in coded)
             points.append((8 * len(data) / pixels / len(coded),
                            float(np.mean([_psnr_yuv(c.recon, c.source) for c in coded]))))
         results[v] = points
         print(v, [(round(b, 4), round(p, 2)) for b, p in points], "frames predicted", predicted, "motion-only", alone,
-              f"{time.time() - t0:.0f} s", flush=True)
+              "intra anchors", intra, f"{time.time() - t0:.0f} s", flush=True)
     ref = results[variants[0]]
     for v in variants[1:]:
         b = results[v]

@@ -22,7 +22,7 @@ from lvcodec.codec.frame_coder import (
     BiCoder, HalfScaleCoder, InterCoder, IntraCoder, Reference, frame_to_tensor, picture_reference,
     tensor_to_frame,
 )
-from lvcodec.codec.gop import layer_quality, next_anchor, plan_gop
+from lvcodec.codec.gop import PlannedFrame, layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
 from lvcodec.codec.residual import (
@@ -40,6 +40,11 @@ __all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReferenc
 # Decoding allocates activations in proportion to the picture: refuse what would exhaust memory
 # before allocating anything (8K UHD, 8192x4320, is the largest picture this decoder takes).
 MAX_DECODE_PIXELS = MAX_PICTURE_PIXELS
+# The encoder codes each P anchor as an I frame too and keeps the cheaper in bits + λ·MSE-YUV
+# (the λ its residual layer is chosen at): where the previous anchor predicts it poorly (much
+# motion, a cut, a long GOP), intra costs less. Any anchor may be an I frame (docs/bitstream.md
+# §4.3); the decoder is the same. False: P anchors as planned (for ablation).
+INTRA_ANCHORS = True
 
 
 class MissingReference(CorruptStream):
@@ -203,7 +208,7 @@ class Encoder:
     def _code_plans(self, gop: list, quality: int) -> list[CodedFrame]:
         """The anchor and the B frames of one GOP (plan_gop's list) at the GOP's quality index."""
         anchor_plan, *b_plans = gop
-        out = [self._code(anchor_plan, quality)]
+        out = [self._code_anchor(anchor_plan, quality)]
         mode = self.config.downsample if b_plans and self.half_coder is not None else "off"
         if mode == "auto":
             # Code the B frames both ways from the same decoded state; keep the cheaper.
@@ -223,6 +228,31 @@ class Encoder:
             out += [self._code(p, quality, half=mode == "on") for p in b_plans]
         return out
 
+    def _code_anchor(self, plan: PlannedFrame, quality: int) -> CodedFrame:
+        """The anchor as planned, or, for a P anchor (INTRA_ANCHORS), as an I frame where that
+        costs less: both coded from the same decoded pictures, the cheaper's kept."""
+        if plan.frame_type != FrameType.P or not INTRA_ANCHORS:
+            return self._code(plan, quality)
+        start = self.dpb.copy()
+        inter = self._code(plan, quality)
+        inter_dpb, self.dpb = self.dpb, start
+        intra = self._code(PlannedFrame(plan.display_index, FrameType.I, plan.temporal_layer),
+                           quality)
+        lam = self._lambda(inter.header.quality, plan.temporal_layer)
+        if lam is None or _frame_cost(inter, lam) <= _frame_cost(intra, lam):
+            self.dpb = inter_dpb
+            return inter
+        return intra
+
+    def _lambda(self, quality: int, temporal_layer: int) -> float | None:
+        """The λ a frame's residual layer is chosen at (None: the model has no λ range)."""
+        if self.model.lambda_range is None:
+            return None
+        # Random access weighs its anchors' (I and P frames) and B frames' distortion apart.
+        scale = (1.0 if self.gop == 1 else
+                 ANCHOR_LAMBDA_SCALE if temporal_layer == 0 else B_LAMBDA_SCALE)
+        return lambda_for(quality, self.model.lambda_range) * scale
+
     def _code(self, plan, gop_quality: int, half: bool = False) -> CodedFrame:
         t0 = time.perf_counter()
         source = self.pending[plan.display_index]
@@ -235,10 +265,7 @@ class Encoder:
             substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
                                                                          quality)
         recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
-        # Random access weighs its anchors' (I and P frames) and B frames' distortion apart.
-        scale = (1.0 if self.gop == 1 else
-                 ANCHOR_LAMBDA_SCALE if plan.temporal_layer == 0 else B_LAMBDA_SCALE)
-        layer = self._residual(source, recon, quality, scale,
+        layer = self._residual(source, recon, quality, plan.temporal_layer,
                                [self.dpb.picture(i) for i in plan.refs],
                                None if half else sum(len(s) for s in substreams))
         if layer is not None:
@@ -252,17 +279,16 @@ class Encoder:
                              quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
-    def _residual(self, source: Frame, recon: Frame, quality: int, lambda_scale: float,
+    def _residual(self, source: Frame, recon: Frame, quality: int, temporal_layer: int,
                   refs: list, nets_bytes: int | None) -> tuple | None:
         """(substreams, picture, motion_only) of the frame's residual layer where it pays, else
         None (or where the config or the model has no λ to weigh by): on the nets' picture
         (ResidualEncoder.best) or, for P and B frames, on a block-motion prediction from the
         reference pictures (§4.8), with the nets' picture or (given `nets_bytes`, their size)
-        without the nets at all, whichever costs least, at λ(q) × lambda_scale."""
-        lam_range = self.model.lambda_range
-        if not self.config.residual or lam_range is None:
+        without the nets at all, whichever costs least, at the frame's λ (_lambda)."""
+        lam = self._lambda(quality, temporal_layer)
+        if not self.config.residual or lam is None:
             return None
-        lam = lambda_for(quality, lam_range) * lambda_scale
         plain = ResidualEncoder(source, recon).cheapest(lam, [None, *candidate_steps(lam)])
         if not refs or not self.config.block_motion:
             return None if plain[0] is None else ([plain[0]], plain[1], False)
@@ -274,6 +300,12 @@ def _yuv_mse(a: Frame, b: Frame) -> float:
     """MSE-YUV 6:1:1 on the 8-bit scale."""
     mse = [plane_mse(p, q) for p, q in zip((a.y, a.u, a.v), (b.y, b.u, b.v))]
     return (6 * mse[0] + mse[1] + mse[2]) / 8
+
+
+def _frame_cost(frame: CodedFrame, lam: float) -> float:
+    """Bits per pixel + λ · MSE-YUV (6:1:1, 8-bit scale) of one coded frame."""
+    bits = 8 * sum(len(s) for s in frame.substreams)
+    return bits / frame.source.y.size + lam * _yuv_mse(frame.recon, frame.source)
 
 
 def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:

@@ -149,3 +149,25 @@ def test_a_lost_b_frame_unit_is_concealed_in_display_order(tiny_models, make_cli
     shown = list(decode_frames(reader, Decoder(model, reader.sequence_header, torch.device("cpu")),
                                "conceal", lambda m: None))
     assert len(shown) == 9 and [i for i, (_, c) in enumerate(shown) if c] == [7]
+
+
+@pytest.mark.parametrize("cheaper", [FrameType.I, FrameType.P])
+def test_a_p_anchor_is_coded_as_an_i_frame_where_that_costs_less(tiny_models, make_clip, tmp_path,
+                                                                  monkeypatch, cheaper):
+    """Each P anchor is coded both ways from the same decoded pictures and the cheaper kept (here
+    made cheaper by a bias on the cost); the B frames then predict from the anchor kept, and the
+    stream decodes bit-exactly either way."""
+    from codec_helpers import encode_frames
+
+    real = session._frame_cost
+    monkeypatch.setattr(session, "_frame_cost", lambda f, lam: real(f, lam) + (
+        0.0 if f.header.frame_type == cheaper else 1e6))
+    model = load_model("lvc-tiny")
+    data, coded = encode_frames(model, make_clip(tmp_path / "c.y4m", frames=5), 32, 1, gop=2)
+    by_index = {c.header.display_index: c.header for c in coded}
+    assert by_index[0].frame_type == FrameType.I
+    for anchor, prev in ((2, 0), (4, 2)):
+        assert by_index[anchor].frame_type == cheaper and by_index[anchor].temporal_layer == 0
+        assert by_index[anchor].refs == (() if cheaper == FrameType.I else (prev,))
+    assert by_index[1].refs == (0, 2) and by_index[3].refs == (2, 4)
+    assert_identical([c.recon for c in coded], decode(model, data, threads=1))
