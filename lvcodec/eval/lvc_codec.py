@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import VERSION_MAJOR
+from lvcodec.codec import residual, session
 from lvcodec.codec.block_motion import ENCODER_REVISION
 from lvcodec.codec.config import EncoderConfig
-from lvcodec.codec import residual
 from lvcodec.codec.residual import ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
@@ -79,6 +79,9 @@ class LvcCodec(Codec):
             # The residual levels' rate-distortion optimised quantization (points of the
             # dead-zone quantizer keep their keys).
             s["rdoq"] = residual.RDOQ_ROUNDS
+        if session.INTRA_ANCHORS and config.structure != CodingStructure.ALL_INTRA:
+            # P anchors may be coded as I frames (points from before keep their keys).
+            s["intra_anchors"] = True
         if s["format"] == VERSION_MAJOR and config.structure != CodingStructure.ALL_INTRA:
             # The block-motion encoder's choices (points of its first revision keep their keys).
             if ENCODER_REVISION > 1:
