@@ -171,14 +171,16 @@ def test_a_damaged_layer_or_an_extra_substream_is_refused(tiny_models, clip):
 def test_residual_lambda_is_scaled_in_random_access_only(
         tiny_models, tmp_path, monkeypatch, intra_period, gop, expected):
     from lvcodec.codec.session import Encoder
+    from lvcodec.rd import lambda_for
 
     seen = {}
     real = Encoder._residual
 
-    def spy(self, source, recon, quality, lambda_scale, refs, nets_bytes):
+    def spy(self, source, recon, quality, temporal_layer, refs, nets_bytes):
         kind = "I" if not refs else "B" if len(refs) == 2 else "P"
-        seen.setdefault(kind, set()).add(lambda_scale)
-        return real(self, source, recon, quality, lambda_scale, refs, nets_bytes)
+        scale = self._lambda(quality, temporal_layer) / lambda_for(quality, self.model.lambda_range)
+        seen.setdefault(kind, set()).add(round(scale, 9))
+        return real(self, source, recon, quality, temporal_layer, refs, nets_bytes)
 
     monkeypatch.setattr(Encoder, "_residual", spy)
     clip = synthetic_clip(tmp_path / "c.y4m", frames=5, seed=2)
