@@ -26,11 +26,11 @@ from lvcodec.codec.gop import PlannedFrame, layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
 from lvcodec.codec.residual import (
-    ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual,
+    ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual, rd_cost,
 )
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
-from lvcodec.rd import lambda_for, plane_mse
+from lvcodec.rd import lambda_for
 from lvcodec.weights import Model
 
 __all__ = ["EncoderConfig", "Encoder", "CodedFrame", "Decoder", "MissingReference",
@@ -231,15 +231,15 @@ class Encoder:
     def _code_anchor(self, plan: PlannedFrame, quality: int) -> CodedFrame:
         """The anchor as planned, or, for a P anchor (INTRA_ANCHORS), as an I frame where that
         costs less: both coded from the same decoded pictures, the cheaper's kept."""
-        if plan.frame_type != FrameType.P or not INTRA_ANCHORS:
+        lam = self._lambda(layer_quality(quality, plan.temporal_layer), plan.temporal_layer)
+        if plan.frame_type != FrameType.P or not INTRA_ANCHORS or lam is None:
             return self._code(plan, quality)
         start = self.dpb.copy()
         inter = self._code(plan, quality)
         inter_dpb, self.dpb = self.dpb, start
         intra = self._code(PlannedFrame(plan.display_index, FrameType.I, plan.temporal_layer),
                            quality)
-        lam = self._lambda(inter.header.quality, plan.temporal_layer)
-        if lam is None or _frame_cost(inter, lam) <= _frame_cost(intra, lam):
+        if _frame_cost(inter, lam) <= _frame_cost(intra, lam):
             self.dpb = inter_dpb
             return inter
         return intra
@@ -296,26 +296,14 @@ class Encoder:
                                         nets_bytes)
 
 
-def _yuv_mse(a: Frame, b: Frame) -> float:
-    """MSE-YUV 6:1:1 on the 8-bit scale."""
-    mse = [plane_mse(p, q) for p, q in zip((a.y, a.u, a.v), (b.y, b.u, b.v))]
-    return (6 * mse[0] + mse[1] + mse[2]) / 8
-
-
 def _frame_cost(frame: CodedFrame, lam: float) -> float:
     """Bits per pixel + λ · MSE-YUV (6:1:1, 8-bit scale) of one coded frame."""
-    bits = 8 * sum(len(s) for s in frame.substreams)
-    return bits / frame.source.y.size + lam * _yuv_mse(frame.recon, frame.source)
+    return rd_cost(frame.source, frame.recon, sum(len(s) for s in frame.substreams), lam)
 
 
 def _rd_cost(frames: list[CodedFrame], lambda_range) -> float:
     """Sum over frames of bpp + lambda(q) * MSE-YUV (6:1:1, 8-bit scale): the training loss."""
-    cost = 0.0
-    for f in frames:
-        pixels = f.source.y.size
-        bits = 8 * sum(len(s) for s in f.substreams)
-        cost += bits / pixels + lambda_for(f.header.quality, lambda_range) * _yuv_mse(f.recon, f.source)
-    return cost
+    return sum(_frame_cost(f, lambda_for(f.header.quality, lambda_range)) for f in frames)
 
 
 def _coders(model: Model, config: EncoderConfig | None = None) -> dict:
