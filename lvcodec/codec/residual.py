@@ -283,16 +283,11 @@ def _rdoq(coeffs: np.ndarray, idx: np.ndarray, step: float, weight: float) -> np
     mag = np.abs(coeffs)
     sign = np.where(coeffs < 0, -1, 1)
     near = np.floor(mag / step + 0.5).astype(np.int64)
-    best_level, best_cost = None, None
-    for cand in (near, np.maximum(near - 1, 0), np.zeros_like(near)):
-        v = np.clip(sign * cand, -lengths.R, lengths.R) + lengths.R
-        cost = lengths.matrix[idx, v] / 65536.0 + weight * (mag - cand * step) ** 2
-        if best_cost is None:
-            best_level, best_cost = cand, cost
-        else:
-            better = cost < best_cost
-            best_level, best_cost = np.where(better, cand, best_level), np.minimum(cost, best_cost)
-    return sign * best_level
+    cands = np.stack([near, np.maximum(near - 1, 0), np.zeros_like(near)])
+    v = np.clip(sign * cands, -lengths.R, lengths.R) + lengths.R
+    cost = lengths.matrix[idx, v] / 65536.0 + weight * (mag - cands * step) ** 2
+    # argmin keeps the first of equal costs: the larger level.
+    return sign * np.take_along_axis(cands, cost.argmin(axis=0)[None], axis=0)[0]
 
 
 class ResidualEncoder:
