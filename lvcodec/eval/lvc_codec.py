@@ -9,7 +9,6 @@ from lvcodec.bitstream.syntax import VERSION_MAJOR
 from lvcodec.codec import residual, session
 from lvcodec.codec.block_motion import ENCODER_REVISION
 from lvcodec.codec.config import EncoderConfig
-from lvcodec.codec.residual import ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE
 from lvcodec.eval.base import Codec, CodecResult, stream_dir
 
 __all__ = ["LvcCodec"]
@@ -72,9 +71,9 @@ class LvcCodec(Codec):
         if tuple(config.motions) != ("net",):
             s["motion"] = list(config.motions)
         if (config.residual and config.structure == CodingStructure.RANDOM_ACCESS
-                and (ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE) != (2.0, 1.0)):
+                and (residual.ANCHOR_LAMBDA_SCALE, residual.B_LAMBDA_SCALE) != (2.0, 1.0)):
             # The residual layers' λ scales (points at the first ones keep their keys).
-            s["residual_lambda_scales"] = [ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE]
+            s["residual_lambda_scales"] = [residual.ANCHOR_LAMBDA_SCALE, residual.B_LAMBDA_SCALE]
         if config.residual and residual.RDOQ_ROUNDS:
             # The residual levels' rate-distortion optimised quantization (points of the
             # dead-zone quantizer keep their keys).

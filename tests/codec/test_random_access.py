@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from codec_helpers import assert_identical, decode, encode
+from codec_helpers import assert_identical, decode, encode, encode_frames
 from lvcodec.bitstream import FrameType, LvcReader
 from lvcodec.codec import session
 from lvcodec.codec.api import decode_frames
@@ -157,8 +157,6 @@ def test_a_p_anchor_is_coded_as_an_i_frame_where_that_costs_less(tiny_models, ma
     """Each P anchor is coded both ways from the same decoded pictures and the cheaper kept (here
     made cheaper by a bias on the cost); the B frames then predict from the anchor kept, and the
     stream decodes bit-exactly either way."""
-    from codec_helpers import encode_frames
-
     real = session._frame_cost
     monkeypatch.setattr(session, "_frame_cost", lambda f, lam: real(f, lam) + (
         0.0 if f.header.frame_type == cheaper else 1e6))
