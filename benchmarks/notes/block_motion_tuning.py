@@ -10,7 +10,9 @@ frame, the cheaper kept), optionally followed by `-sad` (modes chosen by SAD, no
 `-nomerge` (no vector-prediction candidate) and `-nobi` (no jointly refined pairs) and
 `-noalone` (no motion-only frames) and `-rdoq0`/`-rdoq2` (residual levels by dead-zone rounding
 only / two rounds of rate-distortion optimised quantization; the default is
-residual.RDOQ_ROUNDS) and `-nointra` (P anchors never coded as I frames). Tune on training clips only (out/train-data), never on the test set.
+residual.RDOQ_ROUNDS) and `-nointra` (P anchors never coded as I frames) and `-half`
+(half-sample bilinear vectors, the 7.x unit, instead of quarter-sample filtered ones) or
+`-both` (each frame tried with both units, the cheaper kept). Tune on training clips only (out/train-data), never on the test set.
 """
 
 import sys
@@ -50,6 +52,9 @@ def main(clip, variants, qualities="32,48,63"):
             bm.PENALTY, bm.SATD, bm.MERGE = float(penalty), "sad" not in flags, "nomerge" not in flags
             bm.BI, bm.MOTION_ONLY = "nobi" not in flags, "noalone" not in flags
             session.INTRA_ANCHORS = "nointra" not in flags
+            PRESETS["fast"]["vector_units"] = ((bm.HALF,) if "half" in flags else
+                                               (bm.QUARTER, bm.HALF) if "both" in flags else
+                                               (bm.QUARTER,))
             residual.RDOQ_ROUNDS = next((int(f[4:]) for f in flags if f.startswith("rdoq")),
                                         RDOQ_DEFAULT)
             PRESETS["fast"]["block_sizes"] = tuple(int(d) for d in log2)

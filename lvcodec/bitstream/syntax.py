@@ -9,9 +9,11 @@ MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels ar
 # a 4.x decoder cannot read 5.x streams, while a 4.x stream is a 5.x stream without one; 6: the
 # residual layer of a P or B frame may follow a block-motion prediction (§4.8), and a 5.x stream
 # is a 6.x stream without one; 7: a P or B frame may leave its nets out (motion-only, §4.8),
-# and a 6.x stream is a 7.x stream without such frames.
-VERSION_MAJOR = 7
-READABLE_MAJORS = (4, 5, 6, 7)
+# and a 6.x stream is a 7.x stream without such frames; 8: block-motion vectors may be in
+# quarter samples, interpolated by 8- and 4-tap filters (§4.8), which a 7.x decoder would not
+# know, while a 7.x stream's half-sample vectors say so in the same byte.
+VERSION_MAJOR = 8
+READABLE_MAJORS = (4, 5, 6, 7, 8)
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 

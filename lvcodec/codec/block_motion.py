@@ -3,8 +3,9 @@
 The nets' picture of a P or B frame is no better than what the nets can represent, while its
 references, with their own residual layers, may be far better. So a frame's residual layer may
 be preceded by a block-motion substream, and then codes the source minus a prediction made block
-by block: the nets' picture, a reference picture displaced by a half-sample motion vector, or
-the average of both references so displaced. Copies and integer averages only: exact everywhere.
+by block: the nets' picture, a reference picture displaced by a quarter-sample motion vector
+(interpolated by fixed integer filters; 6.x and 7.x streams: half-sample, bilinear), or the mean
+of both references so displaced. Integer arithmetic only: exact everywhere.
 Where that prediction needs no block of the nets' picture, the frame may leave the nets out
 altogether (a motion-only frame): fewer bits, and a decoder that runs no net for it.
 """
@@ -27,8 +28,22 @@ __all__ = ["BlockMotion", "encode_block_motion", "decode_block_motion", "predict
 
 BASE, PAST, FUTURE, AVERAGE = 0, 1, 2, 3  # block modes: the nets' picture, reference 0, 1, mean
 LOG2_SIZES = range(3, 7)  # luma block sizes 8..64 (chroma half that)
-MAX_CLASS = 8  # a vector component's magnitude class: its bit length, 0..8, so |component| < 256
-# (half samples: ±127.5 luma samples)
+# Vector units, named by the substream's first byte (§4.8): log2 of the steps per luma sample.
+HALF, QUARTER = 1, 2
+UNIT = QUARTER  # the encoder's unless told (the presets try theirs: codec/config.PRESETS)
+# A vector component's magnitude class is its bit length, 0..MAX_CLASS[unit]: |component| stays
+# below 128 luma samples in either unit.
+MAX_CLASS = {HALF: 8, QUARTER: 9}
+# Interpolation filter banks (§4.8): per phase (the vector's fraction of a sample), the taps over
+# samples -n/2+1 .. n/2 of the integer position; every phase's taps sum to one power of two.
+BILINEAR = np.array([[4, 0], [2, 2]])  # half samples, luma and chroma (6.x, 7.x)
+LUMA_8TAP = np.array([[0, 0, 0, 64, 0, 0, 0, 0], [-1, 4, -10, 58, 17, -5, 1, 0],
+                      [-1, 4, -11, 40, 40, -11, 4, -1], [0, 1, -5, 17, 58, -10, 4, -1]])
+CHROMA_4TAP = np.array([[0, 64, 0, 0], [-2, 58, 10, -2], [-4, 54, 16, -2], [-6, 46, 28, -4],
+                        [-4, 36, 36, -4], [-4, 28, 46, -6], [-2, 16, 54, -4], [-2, 10, 58, -2]])
+# Per unit: per plane kind (luma, chroma), the bank and how the luma vector becomes the plane's
+# (right shift): quarter luma samples are eighth chroma samples as they stand.
+BANKS = {HALF: ((BILINEAR, 0), (BILINEAR, 1)), QUARTER: ((LUMA_8TAP, 0), (CHROMA_4TAP, 0))}
 # Encoder: the default block size (presets may try others: codec/config.PRESETS), and the
 # weighted SATD a bit of vectors is worth when choosing modes and vectors, in units of
 # sqrt(1/λ) (as the usual motion-search λ is the square root of the mode λ). On training clips
@@ -50,12 +65,13 @@ ENCODER_REVISION = 3
 @dataclass
 class BlockMotion:
     """Per block of `size` luma samples, raster order: its mode and a vector per reference
-    ((rows, cols, refs, 2) integers: dy, dx in half luma samples; only the modes' own are
-    coded)."""
+    ((rows, cols, refs, 2) integers: dy, dx in steps of 2^-unit luma samples; only the modes'
+    own are coded)."""
 
     log2_size: int
     modes: np.ndarray
     vectors: np.ndarray
+    unit: int = UNIT
 
     @property
     def size(self) -> int:
@@ -85,7 +101,7 @@ def _scan_vectors(motion: BlockMotion, refs: int, code_component):
     a component's difference from its prediction and returns it."""
     rows, cols = motion.modes.shape
     used = np.zeros((rows, cols, refs), dtype=bool)
-    models = [[AdaptiveModel(MAX_CLASS + 1) for _ in range(2)] for _ in range(2)]
+    models = [[AdaptiveModel(MAX_CLASS[motion.unit] + 1) for _ in range(2)] for _ in range(2)]
     for r in range(rows):
         for c in range(cols):
             for k in range(refs):
@@ -99,7 +115,8 @@ def _scan_vectors(motion: BlockMotion, refs: int, code_component):
 
 
 def encode_block_motion(motion: BlockMotion, refs: int) -> bytes:
-    """The substream: u8 log2 block size, then range-coded modes and vector differences."""
+    """The substream: a byte (the log2 block size + 16 × (unit − 1)), then range-coded modes and
+    vector differences."""
     enc = new_encoder()
     encode_symbol_map(enc, motion.modes, _alphabet(refs))
 
@@ -111,17 +128,20 @@ def encode_block_motion(motion: BlockMotion, refs: int) -> bytes:
             encode_uniform(enc, abs(d) - (1 << (cls - 1)), cls - 1)
         return d
 
-    _scan_vectors(BlockMotion(motion.log2_size, motion.modes, motion.vectors.copy()), refs, component)
-    return bytes([motion.log2_size]) + finish(enc)
+    _scan_vectors(BlockMotion(motion.log2_size, motion.modes, motion.vectors.copy(), motion.unit),
+                  refs, component)
+    return bytes([motion.log2_size | (motion.unit - 1) << 4]) + finish(enc)
 
 
 def decode_block_motion(substream: bytes, height: int, width: int, refs: int) -> BlockMotion:
     """Mirror of encode_block_motion for a `height × width` picture with `refs` references."""
     if not substream:
         raise CorruptStream("block-motion substream is empty")
-    log2 = substream[0]
+    log2, unit = substream[0] & 15, (substream[0] >> 4) + 1
     if log2 not in LOG2_SIZES:
         raise CorruptStream(f"block-motion block size 2^{log2} out of range (8..64)")
+    if unit not in MAX_CLASS:
+        raise CorruptStream(f"block-motion vector unit {unit} unknown")
     dec = new_decoder(substream[1:])
     rows, cols = _grid(height, width, 1 << log2)
     modes = decode_symbol_map(dec, rows, cols, _alphabet(refs))
@@ -136,9 +156,9 @@ def decode_block_motion(substream: bytes, height: int, width: int, refs: int) ->
         magnitude = (1 << (cls - 1)) + decode_uniform(dec, cls - 1)
         return -magnitude if sign else magnitude
 
-    motion = BlockMotion(log2, modes, np.zeros((rows, cols, refs, 2), dtype=np.int64))
+    motion = BlockMotion(log2, modes, np.zeros((rows, cols, refs, 2), dtype=np.int64), unit)
     _scan_vectors(motion, refs, component)
-    if np.abs(motion.vectors).max(initial=0) >= 1 << MAX_CLASS:
+    if np.abs(motion.vectors).max(initial=0) >= 1 << MAX_CLASS[unit]:
         raise CorruptStream("block-motion vector out of range")
     return motion
 
@@ -149,33 +169,40 @@ def _alphabet(refs: int) -> int:
 
 # -- prediction (both ends) ---------------------------------------------------------------------
 
-def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray) -> np.ndarray:
+def _filter(win: np.ndarray, ty: np.ndarray, tx: np.ndarray, size: int, bank: np.ndarray):
+    """Blocks (rows, size, cols, size) interpolated from their windows `win` (rows, size + n - 1,
+    cols, size + n - 1) by the taps `ty`, `tx` (rows, cols, n) of `bank`: rows of taps across,
+    then down, rounded once at the end and clipped to 8 bits. A tap of zero phase is the sample
+    itself times the taps' sum, so whole-sample vectors copy."""
+    n = bank.shape[1]
+    across = sum(tx[:, None, :, None, t] * win[:, :, :, t:t + size] for t in range(n) if tx[..., t].any())
+    down = sum(ty[:, None, :, None, t] * across[:, t:t + size] for t in range(n) if ty[..., t].any())
+    shift = 2 * (int(bank[0].sum()).bit_length() - 1)
+    return np.clip((down + (1 << (shift - 1))) >> shift, 0, 255)
+
+
+def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray, bank: np.ndarray) -> np.ndarray:
     """Each block of `plane` (size × size, raster grid) taken from `plane` displaced by its
-    vector (rows, cols, 2) in half samples: at (y + (v >> 1), x + ...), and where a component is
-    odd the mean with the next sample that way, `(a + b + c + d + 2) >> 2` of the four (which is
-    `(a + b + 1) >> 1` of two, or the sample itself); coordinates clamped to the plane (edge
-    extension). (H', W') whole blocks, int32, H' ≥ H.
+    vector (rows, cols, 2), in steps of 1/P sample for a bank of P phases: the samples at
+    (y + (v >> log2 P) + k, ...) for the bank's taps k, weighted by the taps of the vector's
+    fraction (v & (P - 1)); coordinates clamped to the plane (edge extension). (H', W') whole
+    blocks, int32, H' ≥ H.
 
     Computed as flat gathers from the plane edge-extended by a margin that every coordinate
     stays within, so the clamping is the padding's and needs no per-sample work."""
     rows, cols = vectors.shape[:2]
-    iy, ix = vectors[..., 0] >> 1, vectors[..., 1] >> 1
-    m = size + 1 + int(max(np.abs(iy).max(initial=0), np.abs(ix).max(initial=0)))
+    phases, n = bank.shape
+    frac = phases.bit_length() - 1
+    iy, ix = vectors[..., 0] >> frac, vectors[..., 1] >> frac
+    m = size + n + int(max(np.abs(iy).max(initial=0), np.abs(ix).max(initial=0)))
     padded = np.pad(plane.astype(np.int32, copy=False), m, mode="edge")
     wp = padded.shape[1]
-    flat = padded.ravel()
-    top = (m + np.arange(rows)[:, None] * size + iy) * wp + m + np.arange(cols)[None, :] * size + ix
-    i = np.arange(size)
-    idx = top[:, None, :, None] + (i * wp)[None, :, None, None] + i[None, None, None, :]
-    dy = ((vectors[..., 0] & 1) * wp)[:, None, :, None]
-    dx = (vectors[..., 1] & 1)[:, None, :, None]
-    blocks = flat[idx]
-    blocks += flat[idx + dy]
-    blocks += flat[idx + dx]
-    blocks += flat[idx + (dy + dx)]
-    blocks += 2
-    blocks >>= 2
-    return blocks.reshape(rows * size, cols * size)
+    o = m - (n // 2 - 1)  # the window starts n/2 - 1 samples before the integer position
+    top = (o + np.arange(rows)[:, None] * size + iy) * wp + o + np.arange(cols)[None, :] * size + ix
+    i = np.arange(size + n - 1)
+    win = padded.ravel()[top[:, None, :, None] + (i * wp)[None, :, None, None] + i[None, None, None, :]]
+    ty, tx = bank[vectors[..., 0] & (phases - 1)], bank[vectors[..., 1] & (phases - 1)]
+    return _filter(win, ty, tx, size, bank).reshape(rows * size, cols * size)
 
 
 def _expand(modes: np.ndarray, size: int, shape) -> np.ndarray:
@@ -184,9 +211,10 @@ def _expand(modes: np.ndarray, size: int, shape) -> np.ndarray:
 
 def predict(motion: BlockMotion, base: Frame | None, refs: list) -> Frame:
     """The prediction picture: per block, the base picture, a displaced reference picture or the
-    rounded-up mean of the two (`(a + b + 1) >> 1`). Vectors are in half luma samples; chroma
-    blocks are half the size, their vectors (in half chroma samples) the luma's halved, rounded
-    down (arithmetic shift). A motion-only frame has no base picture: no block may use it."""
+    rounded-up mean of the two (`(a + b + 1) >> 1`). Chroma blocks are half the size; quarter
+    luma samples are eighth chroma samples, and half luma samples are halved (arithmetic shift)
+    into half chroma samples (BANKS). A motion-only frame has no base picture: no block may
+    use it."""
     if base is None:
         if not motion.modes.all():
             raise CorruptStream("a motion-only frame's block motion uses the nets' picture, "
@@ -195,12 +223,13 @@ def predict(motion: BlockMotion, base: Frame | None, refs: list) -> Frame:
     planes = []
     for k, plane in enumerate((base.y, base.u, base.v)):
         size = motion.size >> int(k > 0)
-        vectors = motion.vectors >> int(k > 0)
+        bank, shift = BANKS[motion.unit][int(k > 0)]
+        vectors = motion.vectors >> shift
         h, w = plane.shape
         # Only the references some block uses are displaced (the encoder predicts whole
         # pictures of one mode while choosing).
         used = set(np.unique(motion.modes).tolist())
-        cands = [_displaced((ref.y, ref.u, ref.v)[k], size, vectors[:, :, j])[:h, :w]
+        cands = [_displaced((ref.y, ref.u, ref.v)[k], size, vectors[:, :, j], bank)[:h, :w]
                  if used & {PAST + j, AVERAGE} else None for j, ref in enumerate(refs)]
         mode = _expand(motion.modes, size, plane.shape)
         out = plane.copy()
@@ -230,12 +259,20 @@ def _downscale(plane: np.ndarray, f: int) -> np.ndarray:
 
 
 def search_motion(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 60,
-                  coarse: int = 4, refine: int = 2) -> np.ndarray:
-    """Vectors (rows, cols, 2), in half samples, minimising the luma SAD of each block: a full
-    search of ±radius samples on both pictures scaled down by `coarse` (SAD over the block's
-    neighbourhood), then ±refine whole samples around it at full scale and ±1 half sample around
-    that (the block's own SAD). With the defaults |v| ≤ 125 half samples, so that a difference
-    of two stays within the syntax's ±255."""
+                  coarse: int = 4, refine: int = 2, unit: int = UNIT) -> np.ndarray:
+    """Vectors (rows, cols, 2), in steps of 2^-unit samples, minimising the luma SAD of each
+    block: a full search of ±radius samples on both pictures scaled down by `coarse` (SAD over
+    the block's neighbourhood), then ±refine whole samples around it at full scale and ±1 step
+    of each finer unit around that (the block's own SAD). With the defaults |v| < 63 samples,
+    so that a difference of two stays within the syntax's range."""
+    start = coarse_search(source, ref, size, radius, coarse) << unit
+    return _refine(source.astype(np.int32), ref, size, start, refine, unit)
+
+
+def coarse_search(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 60,
+                  coarse: int = 4) -> np.ndarray:
+    """search_motion's first stage: whole-sample vectors (rows, cols, 2), multiples of
+    `coarse`."""
     h, w = source.shape
     rows, cols = _grid(h, w, size)
     s4, r4 = _downscale(source, coarse), _downscale(ref, coarse)
@@ -254,23 +291,66 @@ def search_motion(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 
             sad = sad + 1e-3 * (abs(dy) + abs(dx))  # ties to the shorter vector
             better = sad < best
             best = np.where(better, sad, best)
-            vec[better] = (2 * dy * coarse, 2 * dx * coarse)
-    return _refine(source.astype(np.int32), ref, size, vec, refine)
+            vec[better] = (dy * coarse, dx * coarse)
+    return vec
+
+
+class _Phases:
+    """A plane interpolated at every phase of a bank, edge-extended by `margin` samples: the
+    encoder displaces one reference plane by many vectors while searching, and each such
+    picture is then one gather (the same samples as _displaced)."""
+
+    def __init__(self, plane: np.ndarray, bank: np.ndarray, margin: int):
+        phases, n = bank.shape
+        h, w = plane.shape
+        self.frac, self.margin = phases.bit_length() - 1, margin
+        e = np.pad(plane.astype(np.int32), margin + n, mode="edge")
+        o = n - (n // 2 - 1)  # where tap 0 of output sample 0 sits in e, each way
+        shift = 2 * (int(bank[0].sum()).bit_length() - 1)
+        out = np.empty((phases, phases, h + 2 * margin, w + 2 * margin), dtype=np.uint8)
+        for fx in range(phases):
+            across = sum(int(t) * e[:, o + j:o + j + w + 2 * margin]
+                         for j, t in enumerate(bank[fx]) if t)
+            for fy in range(phases):
+                down = sum(int(t) * across[o + i:o + i + h + 2 * margin]
+                           for i, t in enumerate(bank[fy]) if t)
+                out[fy, fx] = np.clip((down + (1 << (shift - 1))) >> shift, 0, 255)
+        self.planes = out
+
+    def displaced(self, size: int, vectors: np.ndarray) -> np.ndarray:
+        """_displaced(plane, size, vectors, bank), for vectors that stay within the margin."""
+        rows, cols = vectors.shape[:2]
+        phases, _, hp, wp = self.planes.shape
+        iy, ix = vectors[..., 0] >> self.frac, vectors[..., 1] >> self.frac
+        m = self.margin
+        if (np.abs(iy).max(initial=0) > m - size or np.abs(ix).max(initial=0) > m - size
+                or rows * size > hp - 2 * m + size or cols * size > wp - 2 * m + size):
+            raise ValueError("a vector beyond the interpolated planes' margin")
+        which = (vectors[..., 0] & (phases - 1)) * phases + (vectors[..., 1] & (phases - 1))
+        top = ((which * hp + m + np.arange(rows)[:, None] * size + iy) * wp
+               + m + np.arange(cols)[None, :] * size + ix)
+        i = np.arange(size)
+        idx = top[:, None, :, None] + (i * wp)[None, :, None, None] + i[None, None, None, :]
+        return self.planes.ravel()[idx].astype(np.int32).reshape(rows * size, cols * size)
+
+
+SEARCH_MARGIN = 144  # the encoder's vectors stay within 64 samples; + a block of 64 + the taps
 
 
 def _refine(target: np.ndarray, ref: np.ndarray, size: int, vec: np.ndarray,
-            reach: int) -> np.ndarray:
+            reach: int, unit: int) -> np.ndarray:
     """Vectors around `vec` minimising each block's SAD against `target`: ±reach whole samples,
-    then ±1 half sample around the best."""
+    then ±1 step of each finer unit in turn around the best (half, then quarter sample)."""
     h, w = target.shape
     rows, cols = vec.shape[:2]
-    for step, r in ((2, reach), (1, 1)):
+    phases = _Phases(ref, BANKS[unit][0][0], SEARCH_MARGIN)
+    for step, r in ((1 << unit, reach), *((1 << u, 1) for u in range(unit - 1, -1, -1))):
         best = np.full((rows, cols), np.inf)
         out = vec.copy()
         for dy in range(-r, r + 1):
             for dx in range(-r, r + 1):
                 cand = vec + step * np.array([dy, dx])
-                sad = _block_sums(np.abs(target - _displaced(ref, size, cand)[:h, :w]), size)
+                sad = _block_sums(np.abs(target - phases.displaced(size, cand)[:h, :w]), size)
                 better = sad < best
                 best = np.where(better, sad, best)
                 out[better] = cand[better]
@@ -278,20 +358,21 @@ def _refine(target: np.ndarray, ref: np.ndarray, size: int, vec: np.ndarray,
     return vec
 
 
-def bi_refine(source: np.ndarray, refs: list, size: int, searched: np.ndarray) -> np.ndarray:
+def bi_refine(source: np.ndarray, refs: list, size: int, searched: np.ndarray,
+              unit: int = UNIT) -> np.ndarray:
     """Vectors (rows, cols, 2, 2) for the mean of both references: each reference's searched
     vector, the other's refined against what then best completes the mean (2 × source − the
-    first's displaced picture), with ±1 whole and half sample (within ±127 half samples, so
-    that differences stay within the syntax)."""
+    first's displaced picture), with ±1 whole sample and ±1 step of each finer unit (within
+    ±(2^(MAX_CLASS - 1) - 1) steps, so that differences stay within the syntax)."""
     h, w = source.shape
     twice = 2 * source.astype(np.int32)
+    bank, limit = BANKS[unit][0][0], (1 << (MAX_CLASS[unit] - 1)) - 1
     pairs = []
     for k in range(2):
-        fixed = _displaced(refs[k], size, searched[:, :, k])[:h, :w]
-        other = _refine(twice - fixed, refs[1 - k], size,
-                        searched[:, :, 1 - k], 1)
+        fixed = _displaced(refs[k], size, searched[:, :, k], bank)[:h, :w]
+        other = _refine(twice - fixed, refs[1 - k], size, searched[:, :, 1 - k], 1, unit)
         pair = searched.copy()
-        pair[:, :, 1 - k] = np.clip(other, -127, 127)
+        pair[:, :, 1 - k] = np.clip(other, -limit, limit)
         pairs.append(pair)
     return np.stack(pairs)
 
@@ -343,18 +424,20 @@ def _block_costs(source: Frame, pred: Frame, size: int) -> np.ndarray:
 MARGIN = 200  # edge extension of the encoder's padded planes: > 128 samples of vector + a block
 
 
-def _displaced_block(padded: np.ndarray, y: int, x: int, size: int, v) -> np.ndarray:
-    """The size × size block at (y, x) of a plane displaced by v (half samples), as _displaced
-    makes it, from the plane edge-extended by MARGIN (so no coordinate needs clamping)."""
-    dy, dx = int(v[0]), int(v[1])
-    y0, x0 = MARGIN + y + (dy >> 1), MARGIN + x + (dx >> 1)
-    y1, x1 = y0 + (dy & 1), x0 + (dx & 1)
-    return (padded[y0:y0 + size, x0:x0 + size] + padded[y1:y1 + size, x0:x0 + size]
-            + padded[y0:y0 + size, x1:x1 + size] + padded[y1:y1 + size, x1:x1 + size] + 2) >> 2
+def _displaced_block(padded: np.ndarray, y: int, x: int, size: int, v, bank: np.ndarray) -> np.ndarray:
+    """The size × size block at (y, x) of a plane displaced by v, as _displaced makes it, from
+    the plane edge-extended by MARGIN (so no coordinate needs clamping)."""
+    phases, n = bank.shape
+    frac = phases.bit_length() - 1
+    y0 = MARGIN + y + (int(v[0]) >> frac) - (n // 2 - 1)
+    x0 = MARGIN + x + (int(v[1]) >> frac) - (n // 2 - 1)
+    win = padded[y0:y0 + size + n - 1, x0:x0 + size + n - 1]
+    ty, tx = bank[int(v[0]) & (phases - 1)], bank[int(v[1]) & (phases - 1)]
+    return _filter(win[None, :, None, :], ty[None, None], tx[None, None], size, bank)[0, :, 0, :]
 
 
 def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, log2_size: int,
-                  penalty: float, pairs=()) -> list:
+                  penalty: float, pairs=(), unit: int = UNIT) -> list:
     """Per base picture of `bases`, the modes and vectors, block by block in raster order,
     minimising weighted SATD + `penalty` × the estimated bits of the mode's vector differences,
     which depend on the choices before. Each reference's candidates: the block's searched
@@ -374,7 +457,7 @@ def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, 
     C = cands[0].shape[0]
 
     def picture(mode, vec):
-        return predict(BlockMotion(log2_size, np.full((rows, cols), mode), vec), None, refs)
+        return predict(BlockMotion(log2_size, np.full((rows, cols), mode), vec, unit), None, refs)
 
     single = [[_block_costs(source, picture(PAST + k, np.stack([cands[k][c]] * n, axis=2)), size)
                for c in range(C)] for k in range(n)]
@@ -394,10 +477,11 @@ def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, 
             total = 0.0
             for k, s in enumerate(planes):
                 sz = size >> int(k > 0)
+                bank, shift = BANKS[unit][int(k > 0)]
                 y, x = r * sz, c * sz
                 h, w = s.shape[0] - y, s.shape[1] - x
                 blocks = {j: _displaced_block(padded[j][k], y, x, sz,
-                                              np.asarray(v, dtype=np.int64) >> int(k > 0))[:h, :w]
+                                              np.asarray(v, dtype=np.int64) >> shift, bank)[:h, :w]
                           for j, v in vecs.items()}
                 p = blocks[mode - PAST] if mode != AVERAGE else (blocks[0] + blocks[1] + 1) >> 1
                 d = p - s[y:y + sz, x:x + sz].astype(np.int32)
@@ -448,35 +532,43 @@ def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, 
                 for k, vec in best[2]:
                     vectors[r, c, k] = vec
                     used[r, c, k] = True
-        return BlockMotion(log2_size, modes, vectors)
+        return BlockMotion(log2_size, modes, vectors, unit)
 
     return [choose(np.full((rows, cols), np.inf) if base is None
                    else _block_costs(source, base, size)) for base in bases]
 
 
 def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
-                             plain: tuple, log2_sizes=(LOG2_SIZE,), nets_bytes=None) -> tuple | None:
+                             plain: tuple, log2_sizes=(LOG2_SIZE,), nets_bytes=None,
+                             units=(UNIT,)) -> tuple | None:
     """The cheapest in bits + λ · MSE-YUV of `plain` (ResidualEncoder.cheapest's (substream or
     None, picture, cost) on the nets' picture, nothing among its options) and, for each block
-    size of `log2_sizes`, a block-motion prediction followed by a residual layer on it (or by an
-    empty one); with `nets_bytes` (the size of the nets' substreams), also the motion-only
-    frames, which save those bytes. -> (substreams, picture, motion_only) or None."""
+    size of `log2_sizes` and vector unit of `units`, a block-motion prediction followed by a
+    residual layer on it (or by an empty one); with `nets_bytes` (the size of the nets'
+    substreams), also the motion-only frames, which save those bytes.
+    -> (substreams, picture, motion_only) or None."""
     nets = 0.0 if nets_bytes is None else 8 * nets_bytes / source.y.size
     options = [([] if plain[0] is None else [plain[0]], plain[1], plain[2] + nets, False)]
+    target = source.y.astype(np.int32)
     for log2 in log2_sizes:
         size = 1 << log2
-        searched = np.stack([search_motion(source.y, ref.y, size) for ref in refs], axis=2)
-        pairs = bi_refine(source.y, [r.y for r in refs], size, searched) if len(refs) == 2 and BI else ()
-        penalty = PENALTY * np.sqrt(1.0 / lam)
-        bases = [base, None] if nets_bytes is not None and MOTION_ONLY else [base]
-        for b, motion in zip(bases, choose_motion(source, bases, refs, searched, log2, penalty,
-                                                  pairs)):
-            if not motion.modes.any():
-                continue
-            head = encode_block_motion(motion, len(refs))
-            pred = predict(motion, b, refs)
-            data, picture, cost = ResidualEncoder(source, pred).cheapest(
-                lam, [None, *candidate_steps(lam)], overhead=len(head), empty=True)
-            options.append(([head, data], picture, cost + (0.0 if b is None else nets), b is None))
+        starts = [coarse_search(source.y, ref.y, size) for ref in refs]
+        for unit in units:
+            searched = np.stack([_refine(target, ref.y, size, start << unit, 2, unit)
+                                 for start, ref in zip(starts, refs)], axis=2)
+            pairs = (bi_refine(source.y, [r.y for r in refs], size, searched, unit)
+                     if len(refs) == 2 and BI else ())
+            penalty = PENALTY * np.sqrt(1.0 / lam)
+            bases = [base, None] if nets_bytes is not None and MOTION_ONLY else [base]
+            for b, motion in zip(bases, choose_motion(source, bases, refs, searched, log2, penalty,
+                                                      pairs, unit)):
+                if not motion.modes.any():
+                    continue
+                head = encode_block_motion(motion, len(refs))
+                pred = predict(motion, b, refs)
+                data, picture, cost = ResidualEncoder(source, pred).cheapest(
+                    lam, [None, *candidate_steps(lam)], overhead=len(head), empty=True)
+                options.append(([head, data], picture, cost + (0.0 if b is None else nets),
+                                b is None))
     substreams, picture, _, alone = min(options, key=lambda o: o[2])
     return (substreams, picture, alone) if substreams else None

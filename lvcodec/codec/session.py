@@ -293,7 +293,7 @@ class Encoder:
         if not refs or not self.config.block_motion:
             return None if plain[0] is None else ([plain[0]], plain[1], False)
         return motion_compensated_layer(source, recon, refs, lam, plain, self.config.block_sizes,
-                                        nets_bytes)
+                                        nets_bytes, self.config.vector_units)
 
 
 def _frame_cost(frame: CodedFrame, lam: float) -> float:

@@ -87,6 +87,8 @@ class LvcCodec(Codec):
                 s["block_motion_encoder"] = ENCODER_REVISION
             if tuple(config.block_sizes) != (4,):
                 s["block_sizes"] = list(config.block_sizes)
+            if tuple(config.vector_units) != (2,):
+                s["vector_units"] = list(config.vector_units)
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

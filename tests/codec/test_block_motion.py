@@ -43,16 +43,18 @@ def _random_motion(refs, log2=4, rows=3, cols=4, seed=0):
     return BlockMotion(log2, modes, rng.integers(-70, 70, (rows, cols, refs, 2)))
 
 
-@pytest.mark.parametrize("refs,log2", [(1, 4), (2, 4), (2, 3), (1, 6)])
-def test_modes_and_vectors_round_trip(refs, log2):
+@pytest.mark.parametrize("refs,log2,unit", [(1, 4, bm.QUARTER), (2, 4, bm.QUARTER),
+                                            (2, 3, bm.QUARTER), (1, 6, bm.QUARTER),
+                                            (2, 4, bm.HALF)])
+def test_modes_and_vectors_round_trip(refs, log2, unit):
     h, w = 44, 60  # partial blocks at every size
     size = 1 << log2
     rows, cols = -(-h // size), -(-w // size)
-    motion = _random_motion(refs, log2, rows, cols, seed=refs + log2)
+    motion = replace(_random_motion(refs, log2, rows, cols, seed=refs + log2), unit=unit)
     data = encode_block_motion(motion, refs)
-    assert data[0] == log2 and len(data) % 4 == 1
+    assert data[0] == log2 + 16 * (unit - 1) and len(data) % 4 == 1
     got = decode_block_motion(data, h, w, refs)
-    assert np.array_equal(got.modes, motion.modes)
+    assert got.unit == unit and np.array_equal(got.modes, motion.modes)
     for k in range(refs):  # the vectors a block's mode uses, exactly; the others are not sent
         used = (motion.modes == AVERAGE) | (motion.modes == PAST + k)
         assert np.array_equal(got.vectors[:, :, k][used], motion.vectors[:, :, k][used])
@@ -62,7 +64,8 @@ def test_modes_and_vectors_round_trip(refs, log2):
     assert all(np.array_equal(p, q) for p, q in zip((a.y, a.u, a.v), (b.y, b.u, b.v)))
 
 
-def test_prediction_copies_displaced_blocks_and_rounds_means_up():
+def test_half_sample_prediction_copies_displaced_blocks_and_rounds_means_up():
+    """The 6.x and 7.x unit: half samples, bilinear."""
     big = _smooth(7, 80, 96)
     base = Frame(*(np.zeros_like(p) for p in (big.y[:32, :48], big.u[:16, :24], big.v[:16, :24])))
     ref = Frame(big.y[:32, :48], big.u[:16, :24], big.v[:16, :24])
@@ -71,7 +74,7 @@ def test_prediction_copies_displaced_blocks_and_rounds_means_up():
     vectors[0, 1, 0] = (6, -10)   # (3, -5) samples, inside the picture
     vectors[0, 2, 0] = (-18, 80)  # beyond its edges: clamped coordinates
     vectors[1, 0, 0] = (1, 0)     # half a sample down
-    p = predict(BlockMotion(4, modes, vectors), base, [ref])
+    p = predict(BlockMotion(4, modes, vectors, bm.HALF), base, [ref])
     assert not p.y[:16, :16].any()
     assert np.array_equal(p.y[:16, 16:32], ref.y[3:19, 11:27])
     yy = np.clip(np.arange(16) - 9, 0, 31)[:, None]
@@ -87,10 +90,31 @@ def test_prediction_copies_displaced_blocks_and_rounds_means_up():
     # The mean of two references: (a + b + 1) >> 1.
     other = Frame(*(255 - q for q in (ref.y, ref.u, ref.v)))
     zero = np.zeros((2, 3, 2, 2), dtype=np.int64)
-    avg = predict(BlockMotion(4, np.full((2, 3), AVERAGE), zero), base, [ref, other])
+    avg = predict(BlockMotion(4, np.full((2, 3), AVERAGE), zero, bm.HALF), base, [ref, other])
     assert np.array_equal(avg.y, (ref.y.astype(int) + other.y + 1) >> 1)
-    fut = predict(BlockMotion(4, np.full((2, 3), FUTURE), zero), base, [ref, other])
+    fut = predict(BlockMotion(4, np.full((2, 3), FUTURE), zero, bm.HALF), base, [ref, other])
     assert np.array_equal(fut.v, other.v)
+
+
+def test_quarter_sample_prediction_interpolates_with_the_specified_filters():
+    """Whole-sample vectors copy; a half-sample one in luma is the 8-tap half filter, and the
+    same vector is a quarter chroma sample, the 4-tap filter's phase 2 of 8."""
+    big = _smooth(7, 80, 96)
+    ref = Frame(big.y[:32, :48], big.u[:16, :24], big.v[:16, :24])
+    base = Frame(*(np.zeros_like(p) for p in (ref.y, ref.u, ref.v)))
+    vectors = np.zeros((2, 3, 1, 2), dtype=np.int64)  # quarter samples
+    vectors[0, 1, 0] = (12, -20)  # (3, -5) samples
+    vectors[1, 1, 0] = (0, 2)  # half a sample right
+    p = predict(BlockMotion(4, np.full((2, 3), PAST), vectors, bm.QUARTER), base, [ref])
+    assert np.array_equal(p.y[:16, 16:32], ref.y[3:19, 11:27])
+    y = np.pad(ref.y.astype(int), 4, mode="edge")
+    half = sum(t * y[4 + 16:4 + 32, 4 + 16 - 3 + k:4 + 32 - 3 + k]
+               for k, t in enumerate((-1, 4, -11, 40, 40, -11, 4, -1)))
+    assert np.array_equal(p.y[16:32, 16:32], np.clip((64 * half + 2048) >> 12, 0, 255))
+    u = np.pad(ref.u.astype(int), 2, mode="edge")
+    quarter = sum(t * u[2 + 8:2 + 16, 2 + 8 - 1 + k:2 + 16 - 1 + k]
+                  for k, t in enumerate((-4, 54, 16, -2)))
+    assert np.array_equal(p.u[8:16, 8:16], np.clip((64 * quarter + 2048) >> 12, 0, 255))
 
 
 def test_search_finds_a_translation():
@@ -99,7 +123,7 @@ def test_search_finds_a_translation():
     source = big.y[20 - 6: 84 - 6, 20 + 11: 116 + 11]  # source(y, x) = ref(y - 6, x + 11)
     vectors = search_motion(source, ref, 16, radius=32)
     inner = vectors[1:-1, 1:-1].reshape(-1, 2)  # edge blocks see clamped coordinates
-    assert (inner == (-12, 22)).all(), inner  # half samples
+    assert (inner == (-24, 44)).all(), inner  # quarter samples
 
 
 def test_satd_weighs_a_flat_difference_by_its_dc_and_detail_by_its_spread():
@@ -128,10 +152,10 @@ def test_a_mean_of_two_motions_is_found_and_chosen():
                      for a, b in zip((p0.y, p0.u, p0.v), (p1.y, p1.u, p1.v))))
     rows, cols = 6, 8
     searched = np.zeros((rows, cols, 2, 2), dtype=np.int64)
-    searched[:, :, 0] = (4, -8)  # right, in half samples
-    searched[:, :, 1] = (-8 + 2, 4)  # one sample off vertically
+    searched[:, :, 0] = (8, -16)  # right, in quarter samples
+    searched[:, :, 1] = (-16 + 4, 8)  # one sample off vertically
     pairs = bi_refine(source.y, [r0.y, r1.y], 16, searched)
-    assert (pairs[0, 1:-1, 1:-1, 1] == (-8, 4)).all()
+    assert (pairs[0, 1:-1, 1:-1, 1] == (-16, 8)).all()
     motion, = choose_motion(source, [_smooth(7, 96, 128)], [r0, r1], searched, 4, 1.0, pairs)
     assert (motion.modes[1:-1, 1:-1] == AVERAGE).all()
     pred = predict(motion, source, [r0, r1])
@@ -140,16 +164,17 @@ def test_a_mean_of_two_motions_is_found_and_chosen():
 
 @pytest.mark.parametrize("data,message", [
     (b"", "empty"), (b"\x02\x00\x00\x00\x00", "block size"), (b"\x07", "block size"),
-    (b"\x04\x01\x02", "32-bit words"),
+    (b"\x04\x01\x02", "32-bit words"), (b"\x24\x00\x00\x00\x00", "vector unit 3 unknown"),
 ])
 def test_bad_substreams_are_one_line_errors(data, message):
     with pytest.raises(CorruptStream, match=message):
         decode_block_motion(data, 48, 64, 2)
 
 
-def test_vectors_beyond_range_are_refused():
-    # Each difference codes, but their sum leaves ±255.
-    motion = BlockMotion(4, np.array([[PAST, PAST]]), np.array([[[[0, 200]], [[0, 400]]]]))
+@pytest.mark.parametrize("unit,far", [(bm.HALF, 200), (bm.QUARTER, 300)])
+def test_vectors_beyond_range_are_refused(unit, far):
+    # Each difference codes, but their sum leaves the unit's range (±255, ±511: 128 samples).
+    motion = BlockMotion(4, np.array([[PAST, PAST]]), np.array([[[[0, far]], [[0, 2 * far]]]]), unit)
     with pytest.raises(CorruptStream, match="vector out of range"):
         decode_block_motion(encode_block_motion(motion, 1), 16, 32, 1)
 
@@ -256,43 +281,60 @@ def test_a_motion_only_frame_using_the_nets_picture_or_at_half_scale_is_refused(
         decode(model, buf.getvalue(), 1)
 
 
+BANKS = {"bilinear": bm.BILINEAR, "luma 8-tap": bm.LUMA_8TAP, "chroma 4-tap": bm.CHROMA_4TAP}
+
+
+@pytest.mark.parametrize("bank", BANKS)
 @pytest.mark.parametrize("size", [4, 8, 16])
-def test_the_encoders_block_cut_is_the_decoders_displacement(size):
+def test_the_encoders_block_cut_is_the_decoders_displacement(size, bank):
     """choose_motion's per-block fast path (_displaced_block, from edge-extended planes) makes
-    the samples predict()'s _displaced makes, edges and half samples included."""
-    plane = _smooth(3, 40, 56).y
+    the samples predict()'s _displaced makes, edges and fractions included."""
+    plane, taps = _smooth(3, 40, 56).y, BANKS[bank]
     padded = np.pad(plane.astype(np.int32), bm.MARGIN, mode="edge")
     rng = np.random.default_rng(size)
+    limit = 128 * len(taps)  # 128 samples
     for _ in range(40):
-        v = rng.integers(-255, 256, 2)
+        v = rng.integers(-limit + 1, limit, 2)
         r, c = rng.integers(0, 40 // size), rng.integers(0, 56 // size)
-        whole = bm._displaced(plane, size, np.broadcast_to(v, (40 // size, 56 // size, 2)))
-        assert np.array_equal(bm._displaced_block(padded, r * size, c * size, size, v),
+        whole = bm._displaced(plane, size, np.broadcast_to(v, (40 // size, 56 // size, 2)), taps)
+        assert np.array_equal(bm._displaced_block(padded, r * size, c * size, size, v, taps),
                               whole[r * size:(r + 1) * size, c * size:(c + 1) * size])
 
 
-def _clamped_displacement(plane, size, vectors):
-    """docs/bitstream.md §4.8's displacement, sample by sample: coordinates clamped to the plane."""
+def _clamped_displacement(plane, size, vectors, taps):
+    """docs/bitstream.md §4.8's displacement, sample by sample: per output sample, the taps of
+    the vector's fractions across (each row of the window), then down, over coordinates clamped
+    to the plane; rounded once, clipped to 8 bits."""
     h, w = plane.shape
-    out = np.zeros((vectors.shape[0] * size, vectors.shape[1] * size), dtype=np.int32)
+    phases, n = taps.shape
+    frac = phases.bit_length() - 1
+    shift = 2 * (int(taps[0].sum()).bit_length() - 1)
+    out = np.zeros((vectors.shape[0] * size, vectors.shape[1] * size), dtype=np.int64)
     for oy in range(out.shape[0]):
         for ox in range(out.shape[1]):
             vy, vx = (int(t) for t in vectors[oy // size, ox // size])
-            y, x = oy + (vy >> 1), ox + (vx >> 1)
-            taps = [int(plane[min(max(a, 0), h - 1), min(max(b, 0), w - 1)])
-                    for a in (y, y + (vy & 1)) for b in (x, x + (vx & 1))]
-            out[oy, ox] = (sum(taps) + 2) >> 2
+            y, x = oy + (vy >> frac), ox + (vx >> frac)
+            fy, fx = taps[vy & (phases - 1)], taps[vx & (phases - 1)]
+            total = 0
+            for i in range(n):
+                a = min(max(y + i - n // 2 + 1, 0), h - 1)
+                row = sum(int(fx[j]) * int(plane[a, min(max(x + j - n // 2 + 1, 0), w - 1)])
+                          for j in range(n))
+                total += int(fy[i]) * row
+            out[oy, ox] = min(max((total + (1 << (shift - 1))) >> shift, 0), 255)
     return out
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_displacement_is_the_specified_clamped_interpolation(seed):
+@pytest.mark.parametrize("bank", BANKS)
+@pytest.mark.parametrize("seed", range(4))
+def test_displacement_is_the_specified_clamped_interpolation(seed, bank):
     """_displaced (flat gathers from a padded plane) makes the samples of the specification's
     per-sample clamping, vectors far outside the plane and odd plane sizes included."""
     rng = np.random.default_rng(seed)
+    taps = BANKS[bank]
     h, w = (int(t) for t in rng.integers(1, 30, 2))
     size = int(rng.choice([4, 8, 16]))
-    vectors = rng.integers(-80, 81, (-(-h // size), -(-w // size), 2))
+    vectors = rng.integers(-40 * len(taps), 40 * len(taps) + 1, (-(-h // size), -(-w // size), 2))
     plane = rng.integers(0, 256, (h, w)).astype(np.uint8)
-    assert np.array_equal(bm._displaced(plane, size, vectors),
-                          _clamped_displacement(plane, size, vectors))
+    assert np.array_equal(bm._displaced(plane, size, vectors, taps),
+                          _clamped_displacement(plane, size, vectors, taps))

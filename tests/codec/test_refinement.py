@@ -57,9 +57,10 @@ def test_refined_streams_decode_bit_exactly_in_random_access(tiny_models, make_c
 def test_medium_refines_random_access_anchors_only(tiny_models, make_clip, tmp_path, monkeypatch):
     """In low delay and all-intra every frame is an anchor: medium codes them as fast does (slow
     refines them), so its cost stays a fraction of the encode there too. (Fast is given medium's
-    block-motion block sizes, which are not refinement.)"""
+    block-motion block sizes and vector units, which are not refinement.)"""
     monkeypatch.setitem(PRESETS, "fast", {**PRESETS["fast"],
-                                          "block_sizes": PRESETS["medium"]["block_sizes"]})
+                                          "block_sizes": PRESETS["medium"]["block_sizes"],
+                                          "vector_units": PRESETS["medium"]["vector_units"]})
     model = load_model("lvc-tiny")
     with open_reader(make_clip(tmp_path / "c.y4m", frames=3)) as r:
         src, info = list(r), r.info
