@@ -29,7 +29,8 @@ from lvcodec.train.loss import rd_loss
 from lvcodec.train.precision import NATIVE_BF16, Precision, choose_precision, cpu_flags
 from lvcodec.train import stages
 from lvcodec.train.stages import CodecNets
-from lvcodec.train.trainer import _adam, _split_params
+from lvcodec.train.config import TrainConfig
+from lvcodec.train.trainer import LrWarmup, _adam, _split_params
 
 __all__ = ["main"]
 
@@ -91,6 +92,7 @@ class _Stage:
         self.prefetch = Prefetcher(make) if fast else None
         self.make = make
         self.trained = trained
+        self.schedule = None  # LrWarmup where the trainer's learning-rate warm-up is wanted
 
     def step(self) -> dict:
         x = self.prec.tensor(self.prefetch.next() if self.prefetch else self.make())
@@ -100,7 +102,7 @@ class _Stage:
         self.opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
-        self.opt.step()
+        self.schedule.step() if self.schedule else self.opt.step()
         if self.aux_opt is not None:
             aux = self.aux()
             self.aux_opt.zero_grad(set_to_none=True)
@@ -151,28 +153,73 @@ def _time_stage(stage, model, data_dirs, patch, steps, blocks, log) -> dict:
     return row
 
 
-def _loss_ab(model, data_dirs, patch, steps, window, log) -> dict:
-    """The intra stage for `steps` steps from the same weights, data and q draws, both ways."""
-    curves = {}
+HELDOUT_QS = (0, 21, 42, 63)
+
+
+def heldout_crops(data_dirs, crops: int = 16, patch: int = 256) -> torch.Tensor | None:
+    """Fixed crops of the prepared set's held-back photographs (DATA/heldout, never trained on),
+    or None where there are none."""
+    from lvcodec.train.data import HELDOUT
+
+    dirs = [d / HELDOUT for d in map(Path, data_dirs) if (d / HELDOUT).is_dir()]
+    if not dirs:
+        return None
+    return IntraPatches(load_frames(dirs), patch=patch, seed=12345).batch(crops)
+
+
+def heldout_loss(net, x: torch.Tensor, lambda_range) -> float:
+    """The intra net's RD loss (lambda(q)·255²·MSE-YUV + bpp) on the crops `x`, summed over
+    HELDOUT_QS: float32, eval mode (rounded latents), whatever the training precision."""
+    net.eval()
+    total = 0.0
+    with torch.no_grad():
+        for q in HELDOUT_QS:
+            for i in range(0, len(x), 4):
+                xb = x[i:i + 4]
+                qq = torch.full((len(xb),), float(q))
+                total += float(rd_loss(net(xb, qq), xb, qq, lambda_range)["loss"]) * len(xb) / len(x)
+    net.train()
+    return total
+
+
+def _loss_ab(model, data_dirs, patch, steps, window, lr, log) -> dict:
+    """The intra stage for `steps` steps from the same weights, data and q draws, both ways, with
+    the trainer's learning-rate warm-up to `lr`; the training loss per window of steps and the
+    held-out loss at each window's end."""
+    curves, heldout = {}, {}
+    crops = heldout_crops(data_dirs)
     for fast in (False, True):
+        key = "after" if fast else "before"
         torch.manual_seed(0)
         runner = _Stage("intra", model, data_dirs, fast, patch, seed=7)
+        curves[key], heldout[key] = [], []
+        for g in runner.opt.param_groups:
+            g["lr"] = lr
+        runner.schedule = LrWarmup(runner.opt, TrainConfig.warmup)
         try:
-            curves["after" if fast else "before"] = [runner.step() for _ in range(steps)]
+            for s in range(1, steps + 1):
+                curves[key].append(runner.step())
+                if crops is not None and s % window == 0:
+                    heldout[key].append(heldout_loss(runner.trained, crops, model.lambda_range))
         finally:
             runner.close()
     rows = []
-    for start in range(0, steps, window):
+    for n, start in enumerate(range(0, steps, window)):
         row = {"steps": f"{start + 1}-{min(start + window, steps)}"}
         for key, curve in curves.items():
             part = curve[start:start + window]
             for k in ("loss", "bpp", "psnr"):
                 row[f"{key}_{k}"] = round(statistics.mean(p[k] for p in part), 4)
+            if n < len(heldout[key]):
+                row[f"{key}_heldout"] = round(heldout[key][n], 4)
         row["loss_diff_pct"] = round(100 * (row["after_loss"] / row["before_loss"] - 1), 2)
+        if "after_heldout" in row:
+            row["heldout_diff_pct"] = round(100 * (row["after_heldout"] / row["before_heldout"] - 1), 2)
         rows.append(row)
         log(f"loss A/B steps {row['steps']}: fp32 {row['before_loss']:.4f}, "
-            f"fast {row['after_loss']:.4f} ({row['loss_diff_pct']:+.2f} %)")
-    return {"steps": steps, "window": window, "rows": rows}
+            f"fast {row['after_loss']:.4f} ({row['loss_diff_pct']:+.2f} %); held-out "
+            f"{row.get('heldout_diff_pct', float('nan')):+.2f} %")
+    return {"steps": steps, "window": window, "lr": lr, "warmup": TrainConfig.warmup, "rows": rows}
 
 
 def _markdown(result: dict) -> str:
@@ -202,19 +249,27 @@ def _markdown(result: dict) -> str:
                      f"{r['after_mpixels_per_s']:.3f} | ×{r['speedup']:.2f} | "
                      f"{r['precision_after']} |")
     ab = result["loss_ab"]
+    held = any("heldout_diff_pct" in r for r in ab["rows"])
     lines += [
         "",
         f"## Same steps, same seed: the loss curves of both paths (intra, {ab['steps']} steps "
-        "from the shipped weights)",
+        f"from the shipped weights, learning rate warmed up to {ab.get('lr', 1e-4):g} over "
+        f"{ab.get('warmup', 0)} steps as `lvc train` does)",
         "",
-        "| steps | fp32 loss | fast loss | difference | fp32 bpp | fast bpp | fp32 PSNR-YUV | "
-        "fast PSNR-YUV |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "Training loss: mean over each window's batches (the same batches and q on both paths). "
+        + ("Held-out: after the window, both nets scored alike (float32, rounded latents) on 16 "
+           f"fixed 256² crops of the held-back photographs at q {', '.join(map(str, HELDOUT_QS))}, "
+           "RD loss summed over the q." if held else ""),
+        "",
+        "| steps | fp32 loss | fast loss | difference | fp32 PSNR-YUV | fast PSNR-YUV |"
+        + (" fp32 held-out | fast held-out | difference |" if held else ""),
+        "|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if held else ""),
     ]
     for r in ab["rows"]:
         lines.append(f"| {r['steps']} | {r['before_loss']:.4f} | {r['after_loss']:.4f} | "
-                     f"{r['loss_diff_pct']:+.2f} % | {r['before_bpp']:.4f} | {r['after_bpp']:.4f} "
-                     f"| {r['before_psnr']:.2f} | {r['after_psnr']:.2f} |")
+                     f"{r['loss_diff_pct']:+.2f} % | {r['before_psnr']:.2f} | {r['after_psnr']:.2f} |"
+                     + (f" {r['before_heldout']:.4f} | {r['after_heldout']:.4f} | "
+                        f"{r['heldout_diff_pct']:+.2f} % |" if "heldout_diff_pct" in r else ""))
     lines += ["", "Why the old notes said channels_last *hung*: it does not hang. With more oneDNN "
               "threads than idle cores (another process on the second core), every bf16 kernel "
               "waits for a descheduled thread at its barrier: a 64→64 3×3 convolution step took "
@@ -232,10 +287,14 @@ def _markdown(result: dict) -> str:
 @click.option("--patch", type=int, default=128, show_default=True)
 @click.option("--steps", type=int, default=3, show_default=True, help="Timed steps per block.")
 @click.option("--blocks", type=int, default=2, show_default=True)
-@click.option("--ab-steps", type=int, default=120, show_default=True)
+@click.option("--ab-steps", type=int, default=600, show_default=True)
+@click.option("--ab-lr", type=float, default=1e-5, show_default=True,
+              help="Learning rate of the loss A/B. At 1e-4 the shipped intra net's held-out loss "
+                   "swings by several per cent between checkpoints on either path, which hides a "
+                   "difference of precision (benchmarks/notes/bf16-convergence-2026-12-07.md).")
 @click.option("--threads", type=int, help="torch threads [default: torch's].")
 @click.option("--note", default="", help="What else the machine ran meanwhile (for the report).")
-def main(data_dir, out, model, stages, patch, steps, blocks, ab_steps, threads, note):
+def main(data_dir, out, model, stages, patch, steps, blocks, ab_steps, ab_lr, threads, note):
     """Measure each stage's training throughput before/after and the loss curves of both."""
     from lvcodec.weights import load_model
 
@@ -248,7 +307,8 @@ def main(data_dir, out, model, stages, patch, steps, blocks, ab_steps, threads, 
     m = load_model(model)
     log = lambda s: click.echo(s, err=True)  # noqa: E731
     rows = [_time_stage(s, m, [data_dir], patch, steps, blocks, log) for s in stages.split(",")]
-    ab = _loss_ab(m, [data_dir], patch, ab_steps, max(1, ab_steps // 4), log) if ab_steps else None
+    ab = (_loss_ab(m, [data_dir], patch, ab_steps, max(1, ab_steps // 4), ab_lr, log)
+          if ab_steps else None)
     result = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "model": f"{m.name}@{m.sha256[:16]}",
