@@ -232,6 +232,25 @@ def test_a_damaged_prediction_or_a_third_extra_substream_is_refused(tiny_models,
         decode(model, rewrite(hi, [*si, si[-1], si[-1]]), 1)
 
 
+@pytest.mark.parametrize("units", [(bm.HALF,), (bm.QUARTER,), (bm.QUARTER, bm.HALF)])
+def test_each_frame_names_the_vector_unit_it_was_coded_in_and_decodes_exactly(
+        tiny_models, moving_clip, monkeypatch, units):
+    """An 8.x encoder may code any frame's vectors in half or quarter samples (the preset's
+    vector_units, the cheaper kept); each substream says which, and the decoder follows."""
+    from lvcodec.codec.config import PRESETS
+
+    monkeypatch.setitem(PRESETS, "fast", {**PRESETS["fast"], "vector_units": units})
+    model = load_model("lvc-tiny")
+    data, coded = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=4)
+    found = {decode_block_motion(s[len(s) - 2], 64, 96, len(h.refs)).unit
+             for h, s in _units(data) if h.frame_type.name != "I"
+             and len(s) in (2, BASE_SUBSTREAMS[h.frame_type.name] + 2)}
+    assert found and found <= set(units), (found, units)
+    for c, d in zip(coded, decode(model, data, 1)):
+        assert all(np.array_equal(p, q) for p, q in zip((d.y, d.u, d.v),
+                                                         (c.recon.y, c.recon.u, c.recon.v)))
+
+
 def _motion_only(units):
     return [(h, s) for h, s in units if h.frame_type.name != "I" and len(s) == 2]
 
