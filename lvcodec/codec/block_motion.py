@@ -169,6 +169,11 @@ def _alphabet(refs: int) -> int:
 
 # -- prediction (both ends) ---------------------------------------------------------------------
 
+def _shift(bank: np.ndarray) -> int:
+    """The right shift that undoes both passes' gain: each phase's taps sum to 2^(shift/2)."""
+    return 2 * (int(bank[0].sum()).bit_length() - 1)
+
+
 def _filter(win: np.ndarray, ty: np.ndarray, tx: np.ndarray, size: int, bank: np.ndarray):
     """Blocks (rows, size, cols, size) interpolated from their windows `win` (rows, size + n - 1,
     cols, size + n - 1) by the taps `ty`, `tx` (rows, cols, n) of `bank`: rows of taps across,
@@ -177,7 +182,7 @@ def _filter(win: np.ndarray, ty: np.ndarray, tx: np.ndarray, size: int, bank: np
     n = bank.shape[1]
     across = sum(tx[:, None, :, None, t] * win[:, :, :, t:t + size] for t in range(n) if tx[..., t].any())
     down = sum(ty[:, None, :, None, t] * across[:, t:t + size] for t in range(n) if ty[..., t].any())
-    shift = 2 * (int(bank[0].sum()).bit_length() - 1)
+    shift = _shift(bank)
     return np.clip((down + (1 << (shift - 1))) >> shift, 0, 255)
 
 
@@ -266,7 +271,8 @@ def search_motion(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 
     of each finer unit around that (the block's own SAD). With the defaults |v| < 63 samples,
     so that a difference of two stays within the syntax's range."""
     start = coarse_search(source, ref, size, radius, coarse) << unit
-    return _refine(source.astype(np.int32), ref, size, start, refine, unit)
+    return _refine(source.astype(np.int32), InterpolatedPlane(ref, BANKS[unit][0][0]), size, start,
+                   refine)
 
 
 def coarse_search(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 60,
@@ -295,18 +301,22 @@ def coarse_search(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 
     return vec
 
 
-class _Phases:
-    """A plane interpolated at every phase of a bank, edge-extended by `margin` samples: the
-    encoder displaces one reference plane by many vectors while searching, and each such
-    picture is then one gather (the same samples as _displaced)."""
+SEARCH_MARGIN = 144  # the encoder's vectors stay within 64 samples; + a block of 64 + the taps
 
-    def __init__(self, plane: np.ndarray, bank: np.ndarray, margin: int):
+
+class InterpolatedPlane:
+    """A reference plane interpolated at every phase of a bank, edge-extended by `margin`
+    samples: the encoder displaces one reference plane by many vectors while searching (each
+    block size, each refinement step, the pairs of B frames), and each such picture is then one
+    gather (the same samples as _displaced). Made once per reference and vector unit."""
+
+    def __init__(self, plane: np.ndarray, bank: np.ndarray, margin: int = SEARCH_MARGIN):
         phases, n = bank.shape
         h, w = plane.shape
         self.frac, self.margin = phases.bit_length() - 1, margin
         e = np.pad(plane.astype(np.int32), margin + n, mode="edge")
         o = n - (n // 2 - 1)  # where tap 0 of output sample 0 sits in e, each way
-        shift = 2 * (int(bank[0].sum()).bit_length() - 1)
+        shift = _shift(bank)
         out = np.empty((phases, phases, h + 2 * margin, w + 2 * margin), dtype=np.uint8)
         for fx in range(phases):
             across = sum(int(t) * e[:, o + j:o + j + w + 2 * margin]
@@ -334,23 +344,21 @@ class _Phases:
         return self.planes.ravel()[idx].astype(np.int32).reshape(rows * size, cols * size)
 
 
-SEARCH_MARGIN = 144  # the encoder's vectors stay within 64 samples; + a block of 64 + the taps
-
-
-def _refine(target: np.ndarray, ref: np.ndarray, size: int, vec: np.ndarray,
-            reach: int, unit: int) -> np.ndarray:
-    """Vectors around `vec` minimising each block's SAD against `target`: ±reach whole samples,
-    then ±1 step of each finer unit in turn around the best (half, then quarter sample)."""
+def _refine(target: np.ndarray, ref: InterpolatedPlane, size: int, vec: np.ndarray,
+            reach: int) -> np.ndarray:
+    """Vectors around `vec` (in `ref`'s unit) minimising each block's SAD against `target`:
+    ±reach whole samples, then ±1 step of each finer unit in turn around the best (half, then
+    quarter sample)."""
     h, w = target.shape
     rows, cols = vec.shape[:2]
-    phases = _Phases(ref, BANKS[unit][0][0], SEARCH_MARGIN)
+    unit = ref.frac
     for step, r in ((1 << unit, reach), *((1 << u, 1) for u in range(unit - 1, -1, -1))):
         best = np.full((rows, cols), np.inf)
         out = vec.copy()
         for dy in range(-r, r + 1):
             for dx in range(-r, r + 1):
                 cand = vec + step * np.array([dy, dx])
-                sad = _block_sums(np.abs(target - phases.displaced(size, cand)[:h, :w]), size)
+                sad = _block_sums(np.abs(target - ref.displaced(size, cand)[:h, :w]), size)
                 better = sad < best
                 best = np.where(better, sad, best)
                 out[better] = cand[better]
@@ -358,19 +366,19 @@ def _refine(target: np.ndarray, ref: np.ndarray, size: int, vec: np.ndarray,
     return vec
 
 
-def bi_refine(source: np.ndarray, refs: list, size: int, searched: np.ndarray,
-              unit: int = UNIT) -> np.ndarray:
-    """Vectors (rows, cols, 2, 2) for the mean of both references: each reference's searched
-    vector, the other's refined against what then best completes the mean (2 × source − the
-    first's displaced picture), with ±1 whole sample and ±1 step of each finer unit (within
-    ±(2^(MAX_CLASS - 1) - 1) steps, so that differences stay within the syntax)."""
+def bi_refine(source: np.ndarray, refs: list, size: int, searched: np.ndarray) -> np.ndarray:
+    """Vectors (rows, cols, 2, 2) for the mean of both references (InterpolatedPlane, one
+    unit): each reference's searched vector, the other's refined against what then best
+    completes the mean (2 × source − the first's displaced picture), with ±1 whole sample and
+    ±1 step of each finer unit (within ±(2^(MAX_CLASS - 1) - 1) steps, so that differences stay
+    within the syntax)."""
     h, w = source.shape
     twice = 2 * source.astype(np.int32)
-    bank, limit = BANKS[unit][0][0], (1 << (MAX_CLASS[unit] - 1)) - 1
+    limit = (1 << (MAX_CLASS[refs[0].frac] - 1)) - 1
     pairs = []
     for k in range(2):
-        fixed = _displaced(refs[k], size, searched[:, :, k], bank)[:h, :w]
-        other = _refine(twice - fixed, refs[1 - k], size, searched[:, :, 1 - k], 1, unit)
+        fixed = refs[k].displaced(size, searched[:, :, k])[:h, :w]
+        other = _refine(twice - fixed, refs[1 - k], size, searched[:, :, 1 - k], 1)
         pair = searched.copy()
         pair[:, :, 1 - k] = np.clip(other, -limit, limit)
         pairs.append(pair)
@@ -550,13 +558,15 @@ def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
     nets = 0.0 if nets_bytes is None else 8 * nets_bytes / source.y.size
     options = [([] if plain[0] is None else [plain[0]], plain[1], plain[2] + nets, False)]
     target = source.y.astype(np.int32)
+    # Each reference's luma at every phase of each unit: made once, for every block size.
+    interpolated = {u: [InterpolatedPlane(r.y, BANKS[u][0][0]) for r in refs] for u in units}
     for log2 in log2_sizes:
         size = 1 << log2
         starts = [coarse_search(source.y, ref.y, size) for ref in refs]
         for unit in units:
-            searched = np.stack([_refine(target, ref.y, size, start << unit, 2, unit)
-                                 for start, ref in zip(starts, refs)], axis=2)
-            pairs = (bi_refine(source.y, [r.y for r in refs], size, searched, unit)
+            searched = np.stack([_refine(target, ref, size, start << unit, 2)
+                                 for start, ref in zip(starts, interpolated[unit])], axis=2)
+            pairs = (bi_refine(source.y, interpolated[unit], size, searched)
                      if len(refs) == 2 and BI else ())
             penalty = PENALTY * np.sqrt(1.0 / lam)
             bases = [base, None] if nets_bytes is not None and MOTION_ONLY else [base]

@@ -154,7 +154,8 @@ def test_a_mean_of_two_motions_is_found_and_chosen():
     searched = np.zeros((rows, cols, 2, 2), dtype=np.int64)
     searched[:, :, 0] = (8, -16)  # right, in quarter samples
     searched[:, :, 1] = (-16 + 4, 8)  # one sample off vertically
-    pairs = bi_refine(source.y, [r0.y, r1.y], 16, searched)
+    pairs = bi_refine(source.y, [bm.InterpolatedPlane(r.y, bm.LUMA_8TAP) for r in (r0, r1)], 16,
+                      searched)
     assert (pairs[0, 1:-1, 1:-1, 1] == (-16, 8)).all()
     motion, = choose_motion(source, [_smooth(7, 96, 128)], [r0, r1], searched, 4, 1.0, pairs)
     assert (motion.modes[1:-1, 1:-1] == AVERAGE).all()
@@ -318,6 +319,21 @@ def test_the_encoders_block_cut_is_the_decoders_displacement(size, bank):
         whole = bm._displaced(plane, size, np.broadcast_to(v, (40 // size, 56 // size, 2)), taps)
         assert np.array_equal(bm._displaced_block(padded, r * size, c * size, size, v, taps),
                               whole[r * size:(r + 1) * size, c * size:(c + 1) * size])
+
+
+@pytest.mark.parametrize("bank", BANKS)
+def test_the_searchs_interpolated_planes_give_the_decoders_displacement(bank):
+    """InterpolatedPlane (every phase of a plane made once, then gathers) makes the samples of
+    _displaced, for vectors across the search's range and edge blocks."""
+    taps = BANKS[bank]
+    rng = np.random.default_rng(len(taps))
+    for _ in range(4):
+        h, w = (int(t) for t in rng.integers(5, 70, 2))
+        size = int(rng.choice([4, 8, 16]))
+        vectors = rng.integers(-60 * len(taps), 60 * len(taps) + 1, (-(-h // size), -(-w // size), 2))
+        plane = rng.integers(0, 256, (h, w)).astype(np.uint8)
+        assert np.array_equal(bm.InterpolatedPlane(plane, taps).displaced(size, vectors),
+                              bm._displaced(plane, size, vectors, taps))
 
 
 def _clamped_displacement(plane, size, vectors, taps):
