@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from lvcodec.bitstream.syntax import HALF_SAMPLE, MAX_VECTOR_CLASS, QUARTER_SAMPLE
 from lvcodec.codec.residual import ResidualEncoder, candidate_steps
 from lvcodec.entropy import finish, new_decoder, new_encoder
 from lvcodec.entropy.adaptive import AdaptiveModel, decode_uniform, encode_uniform
@@ -28,12 +29,8 @@ __all__ = ["BlockMotion", "encode_block_motion", "decode_block_motion", "predict
 
 BASE, PAST, FUTURE, AVERAGE = 0, 1, 2, 3  # block modes: the nets' picture, reference 0, 1, mean
 LOG2_SIZES = range(3, 7)  # luma block sizes 8..64 (chroma half that)
-# Vector units, named by the substream's first byte (§4.8): log2 of the steps per luma sample.
-HALF, QUARTER = 1, 2
+HALF, QUARTER, MAX_CLASS = HALF_SAMPLE, QUARTER_SAMPLE, MAX_VECTOR_CLASS  # vector units (§4.8)
 UNIT = QUARTER  # the encoder's unless told (the presets try theirs: codec/config.PRESETS)
-# A vector component's magnitude class is its bit length, 0..MAX_CLASS[unit]: |component| stays
-# below 128 luma samples in either unit.
-MAX_CLASS = {HALF: 8, QUARTER: 9}
 # Interpolation filter banks (§4.8): per phase (the vector's fraction of a sample), the taps over
 # samples -n/2+1 .. n/2 of the integer position; every phase's taps sum to one power of two.
 BILINEAR = np.array([[4, 0], [2, 2]])  # half samples, luma and chroma (6.x, 7.x)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from lvcodec.bitstream import CodingStructure
-from lvcodec.bitstream.syntax import MAX_QUALITY
+from lvcodec.bitstream.syntax import HALF_SAMPLE, MAX_QUALITY, QUARTER_SAMPLE
 from lvcodec.errors import ConfigError
 
 __all__ = ["EncoderConfig", "DecoderConfig", "ON_ERROR_MODES", "PRESETS", "DEFAULT_INTRA_PERIOD", "MAX_INTRA_PERIOD", "MAX_GOP", "DOWNSAMPLE_MODES",
@@ -27,16 +27,18 @@ ON_ERROR_MODES = ("fail", "conceal")
 # block_sizes: log2 of the block-motion block sizes each P/B frame is tried with, the cheapest
 # kept: trying 8x8 besides 16x16 costs 1.25-1.4x the fast preset's encode time and saves
 # 1.2-1.9 % BD-rate on training clips (benchmarks/notes/block-motion-2026-12-06.md).
-# vector_units: the block-motion vector units each P/B frame is tried with (2: quarter samples,
-# 8- and 4-tap filters; 1: half samples, bilinear), the cheapest kept. On training clips
+# vector_units: the block-motion vector units each P/B frame is tried with (quarter samples,
+# 8- and 4-tap filters; half samples, bilinear), the cheapest kept. On training clips
 # quarter samples alone save 14.3 % BD-rate on carphone but cost 0.8 and 1.6 % on cockatoo and
 # bikes (noisier: the bilinear average smooths); trying both saves 14.3, 2.2 and 0.1 %
 # (benchmarks/notes/quarter-sample-motion-2026-12-07.md).
-PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,), "vector_units": (2,)},
+_BOTH_UNITS = (QUARTER_SAMPLE, HALF_SAMPLE)
+PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,),
+                    "vector_units": (QUARTER_SAMPLE,)},
            "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True,
-                      "block_sizes": (4, 3), "vector_units": (2, 1)},
+                      "block_sizes": (4, 3), "vector_units": _BOTH_UNITS},
            "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero"),
-                    "block_sizes": (4, 3), "vector_units": (2, 1)}}
+                    "block_sizes": (4, 3), "vector_units": _BOTH_UNITS}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 

@@ -5,7 +5,7 @@ import time
 from dataclasses import replace
 
 from lvcodec.bitstream import CodingStructure
-from lvcodec.bitstream.syntax import VERSION_MAJOR
+from lvcodec.bitstream.syntax import QUARTER_SAMPLE, VERSION_MAJOR
 from lvcodec.codec import residual, session
 from lvcodec.codec.block_motion import ENCODER_REVISION
 from lvcodec.codec.config import EncoderConfig
@@ -87,7 +87,7 @@ class LvcCodec(Codec):
                 s["block_motion_encoder"] = ENCODER_REVISION
             if tuple(config.block_sizes) != (4,):
                 s["block_sizes"] = list(config.block_sizes)
-            if tuple(config.vector_units) != (2,):
+            if tuple(config.vector_units) != (QUARTER_SAMPLE,):
                 s["vector_units"] = list(config.vector_units)
         return s
 
