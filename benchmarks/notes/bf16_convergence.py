@@ -21,7 +21,6 @@ import torch
 
 from lvcodec.train.bench import _Stage, heldout_crops, heldout_loss
 from lvcodec.train.config import TrainConfig
-from lvcodec.train.trainer import LrWarmup
 from lvcodec.weights import load_model
 
 
@@ -32,12 +31,10 @@ def main(data_dir: str, steps: int = 600, every: int = 150, lr: float = 1e-4):
     curves = {}
     for fast in (False, True):
         torch.manual_seed(0)
-        r = _Stage("intra", model, [Path(data_dir)], fast, 128, seed=7)
+        r = _Stage("intra", model, [Path(data_dir)], fast, 128, seed=7, lr=lr,
+                   warmup=TrainConfig.warmup)
         name = r.prec.name
         rows, spent = [], 0.0
-        for g in r.opt.param_groups:
-            g["lr"] = lr
-        r.schedule = LrWarmup(r.opt, TrainConfig.warmup)
         try:
             rows.append((0, 0.0, heldout_loss(r.trained, crops, model.lambda_range)))
             for s in range(1, steps + 1):

@@ -43,7 +43,7 @@ class _Stage:
     """One stage's nets, data and a step function, set up the way the trainer sets them up."""
 
     def __init__(self, stage: str, model, data_dirs, fast: bool, patch: int, seed: int,
-                 prec: Precision | None = None):
+                 prec: Precision | None = None, lr: float = 1e-4, warmup: int = 0):
         from lvcodec.nets.intra import IntraNet
         from lvcodec.weights import load_net_state, net_state
 
@@ -84,15 +84,15 @@ class _Stage:
         params, aux_params = _split_params(self.net)
         self.params = params
         if fast:
-            self.opt, self.aux_opt = _adam(params, 1e-4), _adam(aux_params, 1e-3) if aux_params else None
+            self.opt, self.aux_opt = _adam(params, lr), _adam(aux_params, 1e-3) if aux_params else None
         else:
-            self.opt = torch.optim.Adam(params, lr=1e-4)
+            self.opt = torch.optim.Adam(params, lr=lr)
             self.aux_opt = torch.optim.Adam(aux_params, lr=1e-3) if aux_params else None
         make = lambda: data.batch(self.batch)  # noqa: E731
         self.prefetch = Prefetcher(make) if fast else None
         self.make = make
         self.trained = trained
-        self.schedule = None  # LrWarmup where the trainer's learning-rate warm-up is wanted
+        self.schedule = LrWarmup(self.opt, warmup)  # the trainer's warm-up (0: none)
 
     def step(self) -> dict:
         x = self.prec.tensor(self.prefetch.next() if self.prefetch else self.make())
@@ -102,7 +102,7 @@ class _Stage:
         self.opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
-        self.schedule.step() if self.schedule else self.opt.step()
+        self.schedule.step()
         if self.aux_opt is not None:
             aux = self.aux()
             self.aux_opt.zero_grad(set_to_none=True)
@@ -191,11 +191,9 @@ def _loss_ab(model, data_dirs, patch, steps, window, lr, log) -> dict:
     for fast in (False, True):
         key = "after" if fast else "before"
         torch.manual_seed(0)
-        runner = _Stage("intra", model, data_dirs, fast, patch, seed=7)
+        runner = _Stage("intra", model, data_dirs, fast, patch, seed=7, lr=lr,
+                        warmup=TrainConfig.warmup)
         curves[key], heldout[key] = [], []
-        for g in runner.opt.param_groups:
-            g["lr"] = lr
-        runner.schedule = LrWarmup(runner.opt, TrainConfig.warmup)
         try:
             for s in range(1, steps + 1):
                 curves[key].append(runner.step())
