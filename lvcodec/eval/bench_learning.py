@@ -50,15 +50,14 @@ def _snapshot_models(snapshots: Path, base, models: Path) -> list[tuple[int, str
     return out
 
 
-def heldout_metrics(model_path: str, heldout: Path, qualities, patch: int = 256, crops: int = 16):
-    """Mean PSNR-YUV and estimated bpp of the model's intra net on fixed crops of `heldout`."""
-    from lvcodec.train.data import IntraPatches, load_frames
+def heldout_metrics(model_path: str, data: Path, qualities, patch: int = 256, crops: int = 16):
+    """Mean PSNR-YUV and estimated bpp of the model's intra net on fixed crops of DATA/heldout."""
+    from lvcodec.train.bench import heldout_crops
     from lvcodec.train.loss import rd_loss
     from lvcodec.weights import load_model
 
     m = load_model(model_path)
-    frames = load_frames([heldout])
-    x = IntraPatches(frames, patch=patch, seed=12345).batch(crops)
+    x = heldout_crops([data], crops, patch)
     out = {}
     with torch.no_grad():
         for q in qualities:
@@ -180,7 +179,7 @@ def bench_learning(testset, snapshots, data, base, out, frames, every, candidate
             vals = [e["bd_rate"] for e in bd if e.get("bd_rate") is not None]
             top = [r for r in res["points"] if r["codec"] == codec.name and r["point"] == 63]
             rows.append({"label": label, "steps": steps, "lambda_range": list(lam),
-                         "heldout": heldout_metrics(path, heldout, (0, 32, 63)),
+                         "heldout": heldout_metrics(path, data, (0, 32, 63)),
                          "bd_rate": sum(vals) / len(vals) if vals else None,
                          "bd_clips": len(vals),
                          "top_psnr_yuv": sum(r["psnr_yuv"] for r in top) / len(top),

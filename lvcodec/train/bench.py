@@ -157,14 +157,12 @@ HELDOUT_QS = (0, 21, 42, 63)
 
 
 def heldout_crops(data_dirs, crops: int = 16, patch: int = 256) -> torch.Tensor | None:
-    """Fixed crops of the prepared set's held-back photographs (DATA/heldout, never trained on),
-    or None where there are none."""
+    """Fixed crops of the prepared sets' held-back photographs (DATA/heldout, never trained on;
+    the learning-curve benchmark's crops), or None where there are none."""
     from lvcodec.train.data import HELDOUT
 
     dirs = [d / HELDOUT for d in map(Path, data_dirs) if (d / HELDOUT).is_dir()]
-    if not dirs:
-        return None
-    return IntraPatches(load_frames(dirs), patch=patch, seed=12345).batch(crops)
+    return IntraPatches(load_frames(dirs), patch=patch, seed=12345).batch(crops) if dirs else None
 
 
 def heldout_loss(net, x: torch.Tensor, lambda_range) -> float:
