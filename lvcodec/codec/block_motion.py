@@ -171,14 +171,32 @@ def _shift(bank: np.ndarray) -> int:
     return 2 * (int(bank[0].sum()).bit_length() - 1)
 
 
-def _filter(win: np.ndarray, ty: np.ndarray, tx: np.ndarray, size: int, bank: np.ndarray):
-    """Blocks (rows, size, cols, size) interpolated from their windows `win` (rows, size + n - 1,
-    cols, size + n - 1) by the taps `ty`, `tx` (rows, cols, n) of `bank`: rows of taps across,
-    then down, rounded once at the end and clipped to 8 bits. A tap of zero phase is the sample
-    itself times the taps' sum, so whole-sample vectors copy."""
-    n = bank.shape[1]
-    across = sum(tx[:, None, :, None, t] * win[:, :, :, t:t + size] for t in range(n) if tx[..., t].any())
-    down = sum(ty[:, None, :, None, t] * across[:, t:t + size] for t in range(n) if ty[..., t].any())
+def _tap_matrices(bank: np.ndarray, size: int) -> np.ndarray:
+    """Per phase p of `bank`, the (size + n - 1, size) matrix T with T[j + t, j] = bank[p, t]: a
+    window's rows times T are its rows filtered across, and T's transpose times the window filters
+    it down (integer products: the same sums as tap by tap). Made once per bank and size."""
+    key = (bank.tobytes(), bank.shape, size)
+    if key not in _TAP_MATRICES:
+        phases, n = bank.shape
+        m = np.zeros((phases, size + n - 1, size), dtype=np.int32)
+        j = np.arange(size)
+        for t in range(n):
+            m[:, j + t, j] = bank[:, t][:, None]
+        m.flags.writeable = False
+        _TAP_MATRICES[key] = m
+    return _TAP_MATRICES[key]
+
+
+_TAP_MATRICES = {}
+
+
+def _filter(win: np.ndarray, fy, fx, size: int, bank: np.ndarray):
+    """Blocks (..., size, size) interpolated from their windows `win` (..., size + n - 1,
+    size + n - 1) at the phases `fy`, `fx` (integers, or arrays of the leading shape) of `bank`:
+    rows of taps across, then down, rounded once at the end and clipped to 8 bits. A tap of zero
+    phase is the sample itself times the taps' sum, so whole-sample vectors copy."""
+    t = _tap_matrices(bank, size)
+    down = np.matmul(t[fy].swapaxes(-1, -2), np.matmul(win, t[fx]))
     shift = _shift(bank)
     return np.clip((down + (1 << (shift - 1))) >> shift, 0, 255)
 
@@ -202,13 +220,29 @@ def _displaced(plane: np.ndarray, size: int, vectors: np.ndarray, bank: np.ndarr
     o = m - (n // 2 - 1)  # the window starts n/2 - 1 samples before the integer position
     top = (o + np.arange(rows)[:, None] * size + iy) * wp + o + np.arange(cols)[None, :] * size + ix
     i = np.arange(size + n - 1)
-    win = padded.ravel()[top[:, None, :, None] + (i * wp)[None, :, None, None] + i[None, None, None, :]]
-    ty, tx = bank[vectors[..., 0] & (phases - 1)], bank[vectors[..., 1] & (phases - 1)]
-    return _filter(win, ty, tx, size, bank).reshape(rows * size, cols * size)
+    win = padded.ravel()[top[:, :, None, None] + (i * wp)[:, None] + i]  # (rows, cols, ., .)
+    out = _filter(win, vectors[..., 0] & (phases - 1), vectors[..., 1] & (phases - 1), size, bank)
+    return out.swapaxes(1, 2).reshape(rows * size, cols * size)
 
 
 def _expand(modes: np.ndarray, size: int, shape) -> np.ndarray:
     return np.repeat(np.repeat(modes, size, 0), size, 1)[: shape[0], : shape[1]]
+
+
+def _displaced_frame(ref: Frame, size: int, vectors: np.ndarray, unit: int) -> list:
+    """The planes of `ref` displaced block by block (luma blocks of `size`, vectors (rows, cols,
+    2) in the unit's luma steps; chroma through BANKS), cropped to the picture: int32."""
+    out = []
+    for k, plane in enumerate((ref.y, ref.u, ref.v)):
+        bank, shift = BANKS[unit][int(k > 0)]
+        h, w = plane.shape
+        out.append(_displaced(plane, size >> int(k > 0), vectors >> shift, bank)[:h, :w])
+    return out
+
+
+def _mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The mean of two predictions, rounded up."""
+    return (a + b + 1) >> 1
 
 
 def predict(motion: BlockMotion, base: Frame | None, refs: list) -> Frame:
@@ -222,24 +256,20 @@ def predict(motion: BlockMotion, base: Frame | None, refs: list) -> Frame:
             raise CorruptStream("a motion-only frame's block motion uses the nets' picture, "
                                 "which it does not have")
         base = Frame(*(np.zeros_like(p) for p in (refs[0].y, refs[0].u, refs[0].v)))
+    # Only the references some block uses are displaced (the encoder predicts whole pictures of
+    # one mode while choosing).
+    used = set(np.unique(motion.modes).tolist())
+    cands = [_displaced_frame(ref, motion.size, motion.vectors[:, :, j], motion.unit)
+             if used & {PAST + j, AVERAGE} else None for j, ref in enumerate(refs)]
     planes = []
     for k, plane in enumerate((base.y, base.u, base.v)):
-        size = motion.size >> int(k > 0)
-        bank, shift = BANKS[motion.unit][int(k > 0)]
-        vectors = motion.vectors >> shift
-        h, w = plane.shape
-        # Only the references some block uses are displaced (the encoder predicts whole
-        # pictures of one mode while choosing).
-        used = set(np.unique(motion.modes).tolist())
-        cands = [_displaced((ref.y, ref.u, ref.v)[k], size, vectors[:, :, j], bank)[:h, :w]
-                 if used & {PAST + j, AVERAGE} else None for j, ref in enumerate(refs)]
-        mode = _expand(motion.modes, size, plane.shape)
+        mode = _expand(motion.modes, motion.size >> int(k > 0), plane.shape)
         out = plane.copy()
         for j, cand in enumerate(cands):
             if PAST + j in used:
-                out = np.where(mode == PAST + j, cand, out)
+                out = np.where(mode == PAST + j, cand[k], out)
         if AVERAGE in used:
-            out = np.where(mode == AVERAGE, (cands[0] + cands[1] + 1) >> 1, out)
+            out = np.where(mode == AVERAGE, _mean(cands[0][k], cands[1][k]), out)
         planes.append(out.astype(np.uint8))
     return Frame(*planes)
 
@@ -382,10 +412,20 @@ def bi_refine(source: np.ndarray, refs: list, size: int, searched: np.ndarray) -
     return np.stack(pairs)
 
 
-def _vector_bits(d) -> float:
-    """Bits of a vector difference, roughly: per component its class (~1 bit at 0, more beyond),
-    sign and raw bits."""
-    return sum(1.0 + 2.0 * abs(int(c)).bit_length() for c in d)
+def _vector_bits(v: tuple, pred: tuple) -> float:
+    """Bits of a vector's difference from its prediction, roughly: per component its class (~1
+    bit at 0, more beyond), sign and raw bits."""
+    return 2.0 + 2.0 * ((v[0] - pred[0]).bit_length() + (v[1] - pred[1]).bit_length())
+
+
+def _predicted(chosen: list, r: int, c: int, ref: int) -> tuple:
+    """_predictor on the encoder's choices so far (chosen[r][c][ref]: a vector, or None where
+    the block does not use that reference)."""
+    if c > 0 and chosen[r][c - 1][ref] is not None:
+        return chosen[r][c - 1][ref]
+    if r > 0 and chosen[r - 1][c][ref] is not None:
+        return chosen[r - 1][c][ref]
+    return (0, 0)
 
 
 @lru_cache(maxsize=None)
@@ -437,8 +477,7 @@ def _displaced_block(padded: np.ndarray, y: int, x: int, size: int, v, bank: np.
     y0 = MARGIN + y + (int(v[0]) >> frac) - (n // 2 - 1)
     x0 = MARGIN + x + (int(v[1]) >> frac) - (n // 2 - 1)
     win = padded[y0:y0 + size + n - 1, x0:x0 + size + n - 1]
-    ty, tx = bank[int(v[0]) & (phases - 1)], bank[int(v[1]) & (phases - 1)]
-    return _filter(win[None, :, None, :], ty[None, None], tx[None, None], size, bank)[0, :, 0, :]
+    return _filter(win, int(v[0]) & (phases - 1), int(v[1]) & (phases - 1), size, bank)
 
 
 def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, log2_size: int,
@@ -461,57 +500,77 @@ def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, 
         cands.append(np.stack([own, np.zeros_like(own), left, above]))
     C = cands[0].shape[0]
 
-    def picture(mode, vec):
-        return predict(BlockMotion(log2_size, np.full((rows, cols), mode), vec, unit), None, refs)
-
-    single = [[_block_costs(source, picture(PAST + k, np.stack([cands[k][c]] * n, axis=2)), size)
-               for c in range(C)] for k in range(n)]
+    # Each reference displaced by each candidate once; the means of both are made from those.
+    shown = [[_displaced_frame(refs[k], size, cands[k][c], unit) for c in range(C)]
+             for k in range(n)]
+    single = [[_block_costs(source, Frame(*shown[k][c]), size) for c in range(C)] for k in range(n)]
     both = None
     if n == 2:
-        both = [[_block_costs(source, picture(AVERAGE, np.stack([cands[0][a], cands[1][b]], 2)), size)
+        both = [[_block_costs(source, Frame(*map(_mean, shown[0][a], shown[1][b])), size)
                  for b in range(C)] for a in range(C)]
-    pair_costs = [_block_costs(source, picture(AVERAGE, p), size) for p in pairs]
+    pair_costs = [_block_costs(source, Frame(*map(_mean, *(_displaced_frame(refs[k], size, p[:, :, k],
+                                                                           unit) for k in range(2)))),
+                               size) for p in pairs]
     planes = (source.y, source.u, source.v)
     padded = [[np.pad(p.astype(np.int32), MARGIN, mode="edge") for p in (f.y, f.u, f.v)]
               for f in refs]
-    block_cost = {}
+    displaced_blocks, block_cost = {}, {}
 
-    def cost_of(r, c, mode, vecs):  # one block's weighted SATD, for a vector outside cands
-        key = (r, c, mode, *(int(x) for v in vecs.values() for x in v))
+    def block(k, j, r, c, vec, i):  # plane j of reference k displaced by vec, block (r, c)
+        sz = size >> int(j > 0)
+        y, x = r * sz, c * sz
+        if i is not None:  # a candidate: cut from its picture
+            return shown[k][i][j][y:y + sz, x:x + sz]
+        key = (k, j, r, c, vec)
+        if key not in displaced_blocks:
+            bank, shift = BANKS[unit][int(j > 0)]
+            h, w = planes[j].shape[0] - y, planes[j].shape[1] - x
+            displaced_blocks[key] = _displaced_block(padded[k][j], y, x, sz,
+                                                     np.asarray(vec, dtype=np.int64) >> shift,
+                                                     bank)[:h, :w]
+        return displaced_blocks[key]
+
+    def cost_of(r, c, mode, vecs):  # one block's weighted SATD; vecs {ref: (vector, index)}
+        key = (r, c, mode, *(v for k in sorted(vecs) for v in vecs[k][0]))
         if key not in block_cost:
             total = 0.0
-            for k, s in enumerate(planes):
-                sz = size >> int(k > 0)
-                bank, shift = BANKS[unit][int(k > 0)]
+            for j, s in enumerate(planes):
+                sz = size >> int(j > 0)
+                blocks = {k: block(k, j, r, c, *vecs[k]) for k in vecs}
+                p = blocks[mode - PAST] if mode != AVERAGE else _mean(blocks[0], blocks[1])
                 y, x = r * sz, c * sz
-                h, w = s.shape[0] - y, s.shape[1] - x
-                blocks = {j: _displaced_block(padded[j][k], y, x, sz,
-                                              np.asarray(v, dtype=np.int64) >> shift, bank)[:h, :w]
-                          for j, v in vecs.items()}
-                p = blocks[mode - PAST] if mode != AVERAGE else (blocks[0] + blocks[1] + 1) >> 1
                 d = p - s[y:y + sz, x:x + sz].astype(np.int32)
                 sums = _satd_sums(d, sz) if SATD else np.abs(d).sum()
-                total += float(np.sum(sums)) * (1.0 if k == 0 else 2 / 3)
+                total += float(np.sum(sums)) * (1.0 if j == 0 else 2 / 3)
             block_cost[key] = total
         return block_cost[key]
+
+    # The raster scan works on Python numbers (the same values: float32 costs widen exactly).
+    cand_vecs = [[[[tuple(v) for v in row] for row in cands[k][i].tolist()] for i in range(C)]
+                 for k in range(n)]
+    single = [[x.tolist() for x in costs] for costs in single]
+    both = both and [[x.tolist() for x in costs] for costs in both]
+    pairs = [[[[tuple(v) for v in block] for block in row] for row in p.tolist()] for p in pairs]
+    pair_costs = [x.tolist() for x in pair_costs]
 
     def choose(base_cost) -> BlockMotion:
         modes = np.zeros((rows, cols), dtype=np.int64)
         vectors = np.zeros((rows, cols, n, 2), dtype=np.int64)
-        used = np.zeros((rows, cols, n), dtype=bool)
+        chosen = [[[None] * n for _ in range(cols)] for _ in range(rows)]  # vectors sent
+        base_cost = base_cost.tolist()
         for r in range(rows):
             for c in range(cols):
-                preds = [_predictor(vectors, used, r, c, k) for k in range(n)]
+                preds = [_predicted(chosen, r, c, k) for k in range(n)]
                 # Per reference: (vector, bits, cost as single, index into cands or None).
                 options = []
                 for k in range(n):
-                    opts = [(cands[k][i, r, c], _vector_bits(cands[k][i, r, c] - preds[k]),
-                             single[k][i][r, c], i) for i in range(C)]
-                    if MERGE and not any((o[0] == preds[k]).all() for o in opts):
-                        opts.append((preds[k], _vector_bits((0, 0)),
-                                     cost_of(r, c, PAST + k, {k: preds[k]}), None))
+                    opts = [(v, _vector_bits(v, preds[k]), single[k][i][r][c], i)
+                            for i, v in ((i, cand_vecs[k][i][r][c]) for i in range(C))]
+                    if MERGE and not any(o[0] == preds[k] for o in opts):
+                        opts.append((preds[k], _vector_bits(preds[k], preds[k]),
+                                     cost_of(r, c, PAST + k, {k: (preds[k], None)}), None))
                     options.append(opts)
-                best = (base_cost[r, c], BASE, ())
+                best = (base_cost[r][c], BASE, ())
                 for k in range(n):
                     for vec, bits, cost, _ in options[k]:
                         cost = cost + penalty * bits
@@ -521,22 +580,22 @@ def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, 
                     for va, ba, _, a in options[0]:
                         for vb, bb, _, b in options[1]:
                             if a is not None and b is not None:
-                                cost = both[a][b][r, c]
+                                cost = both[a][b][r][c]
                             else:
-                                cost = cost_of(r, c, AVERAGE, {0: va, 1: vb})
+                                cost = cost_of(r, c, AVERAGE, {0: (va, a), 1: (vb, b)})
                             cost = cost + penalty * (ba + bb)
                             if cost < best[0]:
                                 best = (cost, AVERAGE, ((0, va), (1, vb)))
                     for pair, pc in zip(pairs, pair_costs):
-                        va, vb = pair[r, c, 0], pair[r, c, 1]
-                        cost = pc[r, c] + penalty * (_vector_bits(va - preds[0])
-                                                     + _vector_bits(vb - preds[1]))
+                        va, vb = pair[r][c]
+                        cost = pc[r][c] + penalty * (_vector_bits(va, preds[0])
+                                                     + _vector_bits(vb, preds[1]))
                         if cost < best[0]:
                             best = (cost, AVERAGE, ((0, va), (1, vb)))
                 modes[r, c] = best[1]
                 for k, vec in best[2]:
                     vectors[r, c, k] = vec
-                    used[r, c, k] = True
+                    chosen[r][c][k] = vec
         return BlockMotion(log2_size, modes, vectors, unit)
 
     return [choose(np.full((rows, cols), np.inf) if base is None
