@@ -284,10 +284,11 @@ def _block_sums(x: np.ndarray, size: int) -> np.ndarray:
     return p.reshape(rows, size, cols, size).sum(axis=(1, 3))
 
 
-def _downscale(plane: np.ndarray, f: int) -> np.ndarray:
+def _downscale_sums(plane: np.ndarray, f: int) -> np.ndarray:
+    """Sums of the f × f blocks of a plane edge-extended to whole blocks (int64)."""
     h, w = plane.shape
-    p = np.pad(plane.astype(np.int32), ((0, -h % f), (0, -w % f)), mode="edge")
-    return p.reshape(p.shape[0] // f, f, p.shape[1] // f, f).mean(axis=(1, 3))
+    p = np.pad(plane.astype(np.int64), ((0, -h % f), (0, -w % f)), mode="edge")
+    return p.reshape(p.shape[0] // f, f, p.shape[1] // f, f).sum(axis=(1, 3))
 
 
 def search_motion(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 60,
@@ -305,26 +306,39 @@ def search_motion(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 
 def coarse_search(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 60,
                   coarse: int = 4) -> np.ndarray:
     """search_motion's first stage: whole-sample vectors (rows, cols, 2), multiples of
-    `coarse`."""
+    `coarse`: per block, the first of the shifts in raster order (dy, then dx) with the least
+    SAD of the pictures' `coarse` × `coarse` means over the block and its 8 neighbours, plus
+    1e-3 × (|dy| + |dx|) (ties to the shorter vector).
+
+    The sums are of integers (the means' sums), one row of shifts at a time; the SADs divided
+    by coarse² are exactly those of the means, as every partial sum is a multiple of 1/coarse²
+    far below 2^53."""
     h, w = source.shape
     rows, cols = _grid(h, w, size)
-    s4, r4 = _downscale(source, coarse), _downscale(ref, coarse)
+    s4, r4 = (_downscale_sums(p, coarse).astype(np.int32) for p in (source, ref))
     b4, R = max(size // coarse, 1), radius // coarse
+    hs, ws = s4.shape
     pad = np.pad(r4, R, mode="edge")
+    ties = np.array([[1e-3 * (abs(dy) + abs(dx)) for dx in range(-R, R + 1)]
+                     for dy in range(-R, R + 1)])
     best = np.full((rows, cols), np.inf)
     vec = np.zeros((rows, cols, 2), dtype=np.int64)
-    for dy in range(-R, R + 1):
-        for dx in range(-R, R + 1):
-            shifted = pad[R + dy: R + dy + s4.shape[0], R + dx: R + dx + s4.shape[1]]
-            sad = _block_sums(np.abs(s4 - shifted), b4)[:rows, :cols]
-            # Over the block and its 8 neighbours: small blocks at a quarter of the resolution
-            # match noise, their neighbourhoods the motion.
-            p = np.pad(sad, 1, mode="edge")
-            sad = sum(p[i: i + rows, j: j + cols] for i in range(3) for j in range(3))
-            sad = sad + 1e-3 * (abs(dy) + abs(dx))  # ties to the shorter vector
-            better = sad < best
-            best = np.where(better, sad, best)
-            vec[better] = (dy * coarse, dx * coarse)
+    for i, dy in enumerate(range(-R, R + 1)):
+        # Every dx of this dy at once: (2R + 1, hs, ws) differences.
+        shifted = np.lib.stride_tricks.sliding_window_view(pad[R + dy: R + dy + hs], ws, axis=1)
+        diff = np.abs(s4[None] - shifted.transpose(1, 0, 2))
+        d = np.pad(diff, ((0, 0), (0, rows * b4 - hs), (0, cols * b4 - ws)))
+        sad = d.reshape(-1, rows, b4, cols, b4).sum(axis=(2, 4))[:, :rows, :cols]
+        # Over the block and its 8 neighbours: small blocks at a quarter of the resolution
+        # match noise, their neighbourhoods the motion.
+        p = np.pad(sad, ((0, 0), (1, 1), (1, 1)), mode="edge")
+        sad = sum(p[:, a: a + rows, b: b + cols] for a in range(3) for b in range(3))
+        sad = sad / coarse ** 2 + ties[i][:, None, None]
+        first = sad.argmin(axis=0)  # the first dx of the least SAD, as a scan in dx would keep
+        least = np.take_along_axis(sad, first[None], 0)[0]
+        better = least < best
+        best = np.where(better, least, best)
+        vec[better] = np.stack([np.full_like(first, dy), first - R], axis=-1)[better] * coarse
     return vec
 
 

@@ -373,3 +373,41 @@ def test_displacement_is_the_specified_clamped_interpolation(seed, bank):
     plane = rng.integers(0, 256, (h, w)).astype(np.uint8)
     assert np.array_equal(bm._displaced(plane, size, vectors, taps),
                           _clamped_displacement(plane, size, vectors, taps))
+
+
+def _coarse_search_by_shift(source, ref, size, radius=60, coarse=4):
+    """coarse_search as its docstring says it, one shift after another on the float means."""
+    def means(p):
+        h, w = p.shape
+        e = np.pad(p.astype(np.int32), ((0, -h % coarse), (0, -w % coarse)), mode="edge")
+        return e.reshape(e.shape[0] // coarse, coarse, e.shape[1] // coarse, coarse).mean(axis=(1, 3))
+
+    rows, cols = -(-source.shape[0] // size), -(-source.shape[1] // size)
+    s4, r4 = means(source), means(ref)
+    b4, R = max(size // coarse, 1), radius // coarse
+    pad = np.pad(r4, R, mode="edge")
+    best, vec = np.full((rows, cols), np.inf), np.zeros((rows, cols, 2), dtype=np.int64)
+    for dy in range(-R, R + 1):
+        for dx in range(-R, R + 1):
+            d = np.abs(s4 - pad[R + dy: R + dy + s4.shape[0], R + dx: R + dx + s4.shape[1]])
+            d = np.pad(d, ((0, rows * b4 - d.shape[0]), (0, cols * b4 - d.shape[1])))
+            sad = np.pad(d.reshape(rows, b4, cols, b4).sum(axis=(1, 3)), 1, mode="edge")
+            sad = sum(sad[i: i + rows, j: j + cols] for i in range(3) for j in range(3))
+            sad = sad + 1e-3 * (abs(dy) + abs(dx))
+            better = sad < best
+            best = np.where(better, sad, best)
+            vec[better] = (dy * coarse, dx * coarse)
+    return vec
+
+
+@pytest.mark.parametrize("size", [8, 16])
+@pytest.mark.parametrize("shape", [(72, 88), (45, 61)])
+def test_the_coarse_search_keeps_the_first_least_sad_shift(size, shape):
+    """The encoder's row-at-a-time integer search picks what a scan of every shift on the
+    means would, ties included (flat pictures tie everywhere)."""
+    src = _smooth(3, *shape).y
+    ref = np.roll(_smooth(3, *shape).y, (5, -9), (0, 1))
+    flat = np.full(shape, 9, np.uint8)
+    for s, r in ((src, ref), (ref, src), (flat, flat), (src, flat)):
+        assert np.array_equal(bm.coarse_search(s, r, size, radius=20),
+                              _coarse_search_by_shift(s, r, size, radius=20))
