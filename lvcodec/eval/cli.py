@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from lvcodec.cli_options import device_option, fps_option, size_option
+from lvcodec.codec.config import DEFAULT_INTRA_PERIOD
 from lvcodec.errors import ConfigError, InputError
 
 __all__ = ["eval_command", "bench_command", "parse_points"]
@@ -35,10 +36,11 @@ def _intra_period(ctx, param, value):
               help="lvc quality indices (0..63) to evaluate, comma-separated.")
 @click.option("-n", "--frames", type=click.IntRange(min=1), default=8, show_default=True,
               help="Code the first N frames of every input.")
-@click.option("--intra-period", type=int, default=1, show_default=True, callback=_intra_period,
+@click.option("--intra-period", type=int, default=DEFAULT_INTRA_PERIOD, show_default=True,
+              callback=_intra_period,
               help="Intra period of every codec: 1 = all-intra, P = an intra frame every P frames, "
-                   "-1 = only the first frame intra. lvc is intra-only for now; its points record "
-                   "the setting all the same.")
+                   "-1 = only the first frame intra. lvc codes as `lvc encode` does by default "
+                   "(random access, its GOP, preset and down-sampling) at this intra period.")
 @click.option("--anchors", default="x264-medium,x265-medium,x265-veryslow,svtav1",
               show_default=True,
               help="Conventional codecs to compare, comma-separated, or 'none'. Known: "
