@@ -171,6 +171,9 @@ def _shift(bank: np.ndarray) -> int:
     return 2 * (int(bank[0].sum()).bit_length() - 1)
 
 
+_TAP_MATRICES = {}
+
+
 def _tap_matrices(bank: np.ndarray, size: int) -> np.ndarray:
     """Per phase p of `bank`, the (size + n - 1, size) matrix T with T[j + t, j] = bank[p, t]: a
     window's rows times T are its rows filtered across, and T's transpose times the window filters
@@ -185,9 +188,6 @@ def _tap_matrices(bank: np.ndarray, size: int) -> np.ndarray:
         m.flags.writeable = False
         _TAP_MATRICES[key] = m
     return _TAP_MATRICES[key]
-
-
-_TAP_MATRICES = {}
 
 
 def _filter(win: np.ndarray, fy, fx, size: int, bank: np.ndarray):
@@ -285,9 +285,9 @@ def _block_sums(x: np.ndarray, size: int) -> np.ndarray:
 
 
 def _downscale_sums(plane: np.ndarray, f: int) -> np.ndarray:
-    """Sums of the f × f blocks of a plane edge-extended to whole blocks (int64)."""
+    """Sums of the f × f blocks of a plane edge-extended to whole blocks (int32)."""
     h, w = plane.shape
-    p = np.pad(plane.astype(np.int64), ((0, -h % f), (0, -w % f)), mode="edge")
+    p = np.pad(plane.astype(np.int32), ((0, -h % f), (0, -w % f)), mode="edge")
     return p.reshape(p.shape[0] // f, f, p.shape[1] // f, f).sum(axis=(1, 3))
 
 
@@ -315,7 +315,7 @@ def coarse_search(source: np.ndarray, ref: np.ndarray, size: int, radius: int = 
     far below 2^53."""
     h, w = source.shape
     rows, cols = _grid(h, w, size)
-    s4, r4 = (_downscale_sums(p, coarse).astype(np.int32) for p in (source, ref))
+    s4, r4 = _downscale_sums(source, coarse), _downscale_sums(ref, coarse)
     b4, R = max(size // coarse, 1), radius // coarse
     hs, ws = s4.shape
     pad = np.pad(r4, R, mode="edge")
