@@ -34,12 +34,12 @@ MAX_REFS = 8
 MAX_SUBSTREAMS = 16
 MAX_UNIT_SIZE = 1 << 31  # a unit larger than this is corruption, not content
 MAX_ULEB_BYTES = 10  # enough for any 64-bit value; longer is corruption
-MAX_PICTURE_HASH = 0xFFFF_FFFF
+MAX_PICTURE_HASH = 0xFFFF_FFFF  # picture_hash is a u32: CRC-32 of the decoded picture (§4.5)
 # Block-motion vector units, named by the substream's first byte (§4.8): log2 of the steps per
 # luma sample. A component's magnitude class is its bit length, 0..MAX_VECTOR_CLASS[unit]:
 # below 128 luma samples in either unit.
 HALF_SAMPLE, QUARTER_SAMPLE = 1, 2
-MAX_VECTOR_CLASS = {HALF_SAMPLE: 8, QUARTER_SAMPLE: 9}  # picture_hash is a u32: CRC-32 of the decoded picture (§4.5)
+MAX_VECTOR_CLASS = {HALF_SAMPLE: 8, QUARTER_SAMPLE: 9}
 
 
 class UnitType(IntEnum):

@@ -83,32 +83,33 @@ def _uses(mode: int, ref: int) -> bool:
     return mode == AVERAGE or mode == PAST + ref
 
 
-def _predictor(vectors, used, r, c, ref) -> np.ndarray:
+def _predictor(sent: list, r: int, c: int, ref: int) -> tuple:
     """A vector's prediction: the left block's vector for that reference if it has one, else the
-    above block's, else zero."""
-    if c > 0 and used[r, c - 1, ref]:
-        return vectors[r, c - 1, ref]
-    if r > 0 and used[r - 1, c, ref]:
-        return vectors[r - 1, c, ref]
-    return np.zeros(2, dtype=np.int64)
+    above block's, else zero (sent[r][c][ref]: the vector a block sent, None if it uses no
+    vector of that reference)."""
+    if c > 0 and sent[r][c - 1][ref] is not None:
+        return sent[r][c - 1][ref]
+    if r > 0 and sent[r - 1][c][ref] is not None:
+        return sent[r - 1][c][ref]
+    return (0, 0)
 
 
 def _scan_vectors(motion: BlockMotion, refs: int, code_component):
     """Raster order of blocks, each reference in order, dy then dx: code_component(model, d) codes
     a component's difference from its prediction and returns it."""
     rows, cols = motion.modes.shape
-    used = np.zeros((rows, cols, refs), dtype=bool)
+    sent = [[[None] * refs for _ in range(cols)] for _ in range(rows)]
     models = [[AdaptiveModel(MAX_CLASS[motion.unit] + 1) for _ in range(2)] for _ in range(2)]
     for r in range(rows):
         for c in range(cols):
             for k in range(refs):
                 if not _uses(int(motion.modes[r, c]), k):
                     continue
-                pred = _predictor(motion.vectors, used, r, c, k)
-                d = [code_component(models[k][j], int(motion.vectors[r, c, k, j] - pred[j]))
-                     for j in range(2)]
-                motion.vectors[r, c, k] = pred + np.asarray(d)
-                used[r, c, k] = True
+                pred = _predictor(sent, r, c, k)
+                v = tuple(p + code_component(models[k][j], int(motion.vectors[r, c, k, j]) - p)
+                          for j, p in enumerate(pred))
+                motion.vectors[r, c, k] = v
+                sent[r][c][k] = v
 
 
 def encode_block_motion(motion: BlockMotion, refs: int) -> bytes:
@@ -432,16 +433,6 @@ def _vector_bits(v: tuple, pred: tuple) -> float:
     return 2.0 + 2.0 * ((v[0] - pred[0]).bit_length() + (v[1] - pred[1]).bit_length())
 
 
-def _predicted(chosen: list, r: int, c: int, ref: int) -> tuple:
-    """_predictor on the encoder's choices so far (chosen[r][c][ref]: a vector, or None where
-    the block does not use that reference)."""
-    if c > 0 and chosen[r][c - 1][ref] is not None:
-        return chosen[r][c - 1][ref]
-    if r > 0 and chosen[r - 1][c][ref] is not None:
-        return chosen[r - 1][c][ref]
-    return (0, 0)
-
-
 @lru_cache(maxsize=None)
 def _hadamard(t: int) -> np.ndarray:
     """The orthonormal t × t Hadamard matrix, float32 (read-only: it is shared)."""
@@ -522,9 +513,14 @@ def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, 
     if n == 2:
         both = [[_block_costs(source, Frame(*map(_mean, shown[0][a], shown[1][b])), size)
                  for b in range(C)] for a in range(C)]
-    pair_costs = [_block_costs(source, Frame(*map(_mean, *(_displaced_frame(refs[k], size, p[:, :, k],
-                                                                           unit) for k in range(2)))),
-                               size) for p in pairs]
+
+    def displaced(k, vectors):  # reference k displaced by `vectors`: a candidate's picture if one is
+        i = next((i for i in range(C) if np.array_equal(cands[k][i], vectors)), None)
+        return _displaced_frame(refs[k], size, vectors, unit) if i is None else shown[k][i]
+
+    # A pair keeps one reference's searched vector (bi_refine): that side is a candidate's picture.
+    pair_costs = [_block_costs(source, Frame(*map(_mean, displaced(0, p[:, :, 0]),
+                                                  displaced(1, p[:, :, 1]))), size) for p in pairs]
     planes = (source.y, source.u, source.v)
     padded = [[np.pad(p.astype(np.int32), MARGIN, mode="edge") for p in (f.y, f.u, f.v)]
               for f in refs]
@@ -574,7 +570,7 @@ def choose_motion(source: Frame, bases: list, refs: list, searched: np.ndarray, 
         base_cost = base_cost.tolist()
         for r in range(rows):
             for c in range(cols):
-                preds = [_predicted(chosen, r, c, k) for k in range(n)]
+                preds = [_predictor(chosen, r, c, k) for k in range(n)]
                 # Per reference: (vector, bits, cost as single, index into cands or None).
                 options = []
                 for k in range(n):
