@@ -25,7 +25,7 @@ from lvcodec.rd import plane_mse
 
 __all__ = ["PlaneResidual", "ResidualEncoder", "encode_residual", "decode_residual", "rd_cost",
            "candidate_steps",
-           "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH"]
+           "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH", "LAMBDA_SCALES"]
 
 N = 8  # transform size
 # HEVC's 8-point DCT-II matrix: rows ~ 64 * sqrt(8) * the orthonormal basis, so that
@@ -70,17 +70,13 @@ CHROMA_STEP_OFFSET = -4
 # Luma step indices tried, from the high-rate optimum (optimal_step_index): on training images
 # the cheapest is 2..4 indices coarser (the levels are mostly 0, far from high rate).
 SEARCH = (1, 3, 5)
-# Random access chooses its residual layers at λ(q) × a scale, as the nets are the weaker coder
-# at the margin (at equal λ the residual layer buys distortion for fewer bits): its anchors (I
-# and P frames, which every B frame of the GOP predicts from) ×4, its B frames (which reach
-# their references' quality cheaply through the block-motion prediction, §4.8) ×2. On training
-# clips (9 frames, GOP 8, q 32-63, preset fast), against the scales before (2 and 1): carphone
-# -8.8 %, cockatoo -8.2 %, bikes -12.7 % BD-rate. All-intra and low delay code at λ(q): scales
-# gained there too on training clips (low delay ×4: carphone -16.2 %; all-intra ×2: -0.9 ...
-# -3.7 %) but are not adopted before a wider measurement (benchmarks/notes/block-motion-
-# 2026-12-06.md).
-ANCHOR_LAMBDA_SCALE = 4.0
-B_LAMBDA_SCALE = 2.0
+# Each frame's residual layer is chosen at λ(q) × a scale, by the frame's role: the nets are the
+# weaker coder at the margin (at equal λ the residual layer buys distortion for fewer bits). In
+# random access its anchors (I and P frames, which every B frame of the GOP predicts from) ×4, its
+# B frames (which reach their references' quality cheaply through the block-motion prediction,
+# §4.8) ×2: on training clips (9 frames, GOP 8, q 32-63, preset fast), against 2 and 1, carphone
+# -8.8 %, cockatoo -8.2 %, bikes -12.7 % BD-rate (benchmarks/notes/block-motion-2026-12-06.md).
+LAMBDA_SCALES = {"anchor": 4.0, "b": 2.0, "low_delay": 1.0, "intra": 1.0}
 
 
 def step_of(index: int) -> int:

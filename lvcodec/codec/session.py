@@ -26,7 +26,7 @@ from lvcodec.codec.gop import PlannedFrame, layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
 from lvcodec.codec.residual import (
-    ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE, ResidualEncoder, candidate_steps, decode_residual, rd_cost,
+    LAMBDA_SCALES, ResidualEncoder, candidate_steps, decode_residual, rd_cost,
 )
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
@@ -248,9 +248,9 @@ class Encoder:
         """The λ a frame's residual layer is chosen at (None: the model has no λ range)."""
         if self.model.lambda_range is None:
             return None
-        # Random access weighs its anchors' (I and P frames) and B frames' distortion apart.
-        scale = (1.0 if self.gop == 1 else
-                 ANCHOR_LAMBDA_SCALE if temporal_layer == 0 else B_LAMBDA_SCALE)
+        role = ("intra" if self.config.intra_period == 1 else "low_delay" if self.gop == 1 else
+                "anchor" if temporal_layer == 0 else "b")
+        scale = LAMBDA_SCALES[role]
         return lambda_for(quality, self.model.lambda_range) * scale
 
     def _code(self, plan, gop_quality: int, half: bool = False) -> CodedFrame:

@@ -62,8 +62,9 @@ def _measure(testset, model, run, bench: Path) -> dict:
                    intra_period=run["intra_period"], out_dir=cache,
                    anchor_for_bd=run["anchors"], meta={"test set": str(testset)})
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "model": codecs[0].version(),
-            "anchor_lambda_scale": residual.ANCHOR_LAMBDA_SCALE,
-            "b_lambda_scale": residual.B_LAMBDA_SCALE,
+            "anchor_lambda_scale": residual.LAMBDA_SCALES["anchor"],
+            "b_lambda_scale": residual.LAMBDA_SCALES["b"],
+            "intra_lambda_scale": residual.LAMBDA_SCALES["intra"],
             "points": [p for p in res["points"] if p["codec"].startswith("lvc")], "bd": res["bd"]}
 
 
@@ -75,9 +76,9 @@ def _scales(name, m) -> str:
             return "the residual λ ×1"
         return f"the anchors' residual λ ×{m['anchor_lambda_scale']:g}"
     if name == "all-intra":
-        return "the residual λ ×1"
+        return f"the residual λ ×{m.get('intra_lambda_scale', 1):g} (codec/residual.py LAMBDA_SCALES)"
     return (f"the residual λ ×{m['anchor_lambda_scale']:g} for the anchors, ×{rest:g} for the "
-            "B frames (codec/residual.py ANCHOR_LAMBDA_SCALE, B_LAMBDA_SCALE)")
+            "B frames (codec/residual.py LAMBDA_SCALES)")
 
 
 def _section(name, run, m) -> list:

@@ -163,12 +163,11 @@ def test_a_damaged_layer_or_an_extra_substream_is_refused(tiny_models, clip):
 
 
 @pytest.mark.parametrize("intra_period,gop,expected", [
-    (32, 4, {"I": {residual.ANCHOR_LAMBDA_SCALE}, "P": {residual.ANCHOR_LAMBDA_SCALE},
-             "B": {residual.B_LAMBDA_SCALE}}),
-    (32, 1, {"I": {1.0}, "P": {1.0}}),  # low delay
-    (1, 4, {"I": {1.0}}),  # all-intra, whatever the GOP
+    (32, 4, {"I": {"anchor"}, "P": {"anchor"}, "B": {"b"}}),  # random access
+    (32, 1, {"I": {"low_delay"}, "P": {"low_delay"}}),
+    (1, 4, {"I": {"intra"}}),  # all-intra, whatever the GOP
 ])
-def test_residual_lambda_is_scaled_in_random_access_only(
+def test_residual_lambda_is_scaled_by_the_frames_role(
         tiny_models, tmp_path, monkeypatch, intra_period, gop, expected):
     from lvcodec.codec.session import Encoder
     from lvcodec.rd import lambda_for
@@ -185,4 +184,4 @@ def test_residual_lambda_is_scaled_in_random_access_only(
     monkeypatch.setattr(Encoder, "_residual", spy)
     clip = synthetic_clip(tmp_path / "c.y4m", frames=5, seed=2)
     encode_frames(load_model("lvc-tiny"), clip, 63, 1, frames=5, intra_period=intra_period, gop=gop)
-    assert seen == expected
+    assert seen == {k: {residual.LAMBDA_SCALES[r] for r in roles} for k, roles in expected.items()}
