@@ -2,7 +2,7 @@
     python benchmarks/notes/residual_context_collect.py OUT.pkl CLIP:FRAMES:INTRA_PERIOD:GOP ...
 """
 import sys, pickle
-import numpy as np, torch
+import torch
 import lvcodec.codec.residual as R
 from lvcodec.codec.api import encode_stream
 from lvcodec.codec.config import EncoderConfig
