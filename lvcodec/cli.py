@@ -208,7 +208,7 @@ def main():
                    "transforms' latents as they are. medium: in random access, the anchors' (I "
                    "and P frames') latents refined by gradient steps against their own rate-"
                    "distortion cost (elsewhere as fast), and the block-motion prediction tried "
-                   "with 8x8 blocks besides 16x16. slow: every frame's latents, and each P/B "
+                   "with 32x32 and 8x8 blocks besides 16x16. slow: every frame's latents, and each P/B "
                    "frame also coded without motion, the cheaper kept. Fewer bits at equal quality for "
                    "more encode time (benchmarks/refinement.md).")
 @click.option("--residual/--no-residual", default=DEFAULTS.residual, show_default=True,

@@ -26,7 +26,9 @@ ON_ERROR_MODES = ("fail", "conceal")
 # every preset; benchmarks/refinement.md measures what each buys and costs.
 # block_sizes: log2 of the block-motion block sizes each P/B frame is tried with, the cheapest
 # kept: trying 8x8 besides 16x16 costs 1.25-1.4x the fast preset's encode time and saves
-# 1.2-1.9 % BD-rate on training clips (benchmarks/notes/block-motion-2026-12-06.md).
+# 1.2-1.9 % BD-rate on training clips (benchmarks/notes/block-motion-2026-12-06.md); 32x32 besides
+# both, 1.2-1.3x again and -0.5 % (carphone), -1.4 % (cockatoo), -5.6 % (bikes)
+# (benchmarks/notes/block-32x32-2026-12-07.md).
 # vector_units: the block-motion vector units each P/B frame is tried with (quarter samples,
 # 8- and 4-tap filters; half samples, bilinear), the cheapest kept. On training clips
 # quarter samples alone save 14.3 % BD-rate on carphone but cost 0.8 and 1.6 % on cockatoo and
@@ -36,9 +38,9 @@ _BOTH_UNITS = (QUARTER_SAMPLE, HALF_SAMPLE)
 PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,),
                     "vector_units": (QUARTER_SAMPLE,)},
            "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True,
-                      "block_sizes": (4, 3), "vector_units": _BOTH_UNITS},
+                      "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS},
            "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero"),
-                    "block_sizes": (4, 3), "vector_units": _BOTH_UNITS}}
+                    "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 
