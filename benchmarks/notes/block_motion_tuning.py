@@ -10,7 +10,9 @@ frame, the cheaper kept), optionally followed by `-sad` (modes chosen by SAD, no
 `-nomerge` (no vector-prediction candidate) and `-nobi` (no jointly refined pairs) and
 `-noalone` (no motion-only frames) and `-rdoq0`/`-rdoq2` (residual levels by dead-zone rounding
 only / two rounds of rate-distortion optimised quantization; the default is
-residual.RDOQ_ROUNDS) and `-nointra` (P anchors never coded as I frames) and `-half`
+residual.RDOQ_ROUNDS) and `-lamA:B` (the residual λ scales of random access's anchors and B
+frames, residual.LAMBDA_SCALES) and `-bnets` (full-scale B frames try the B net too, as preset
+slow's do; without, they are coded motion-only) and `-nointra` (P anchors never coded as I frames) and `-half`
 (half-sample bilinear vectors, the 7.x unit, instead of quarter-sample filtered ones) or
 `-both` (each frame tried with both units, the cheaper kept). Tune on training clips only (out/train-data), never on the test set.
 """
@@ -32,6 +34,7 @@ from lvcodec.weights import load_model
 
 NET_SUBSTREAMS = {0: 2, 1: 5, 2: 7}
 RDOQ_DEFAULT = residual.RDOQ_ROUNDS
+LAMBDA_DEFAULT = (residual.LAMBDA_SCALES["anchor"], residual.LAMBDA_SCALES["b"])
 
 
 def _psnr_yuv(a, b) -> float:
@@ -57,7 +60,11 @@ def main(clip, variants, qualities="32,48,63"):
                                                (bm.QUARTER,))
             residual.RDOQ_ROUNDS = next((int(f[4:]) for f in flags if f.startswith("rdoq")),
                                         RDOQ_DEFAULT)
+            anchor, b = next((f[3:].split(":") for f in flags if f.startswith("lam")),
+                             LAMBDA_DEFAULT)
+            residual.LAMBDA_SCALES.update(anchor=float(anchor), b=float(b))
             PRESETS["fast"]["block_sizes"] = tuple(int(d) for d in log2)
+            PRESETS["fast"]["b_nets"] = "bnets" in flags
         points, predicted, alone, intra, t0 = [], 0, 0, 0, time.time()
         for q in qualities:
             config = EncoderConfig(quality=q, gop=8, downsample="off", preset="fast",

@@ -620,9 +620,13 @@ def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
     size of `log2_sizes` and vector unit of `units`, a block-motion prediction followed by a
     residual layer on it (or by an empty one); with `nets_bytes` (the size of the nets'
     substreams), also the motion-only frames, which save those bytes.
+    base and plain None: the motion-only frames alone (no nets ran).
     -> (substreams, picture, motion_only) or None."""
+    if base is None and not MOTION_ONLY:
+        return None
     nets = 0.0 if nets_bytes is None else 8 * nets_bytes / source.y.size
-    options = [([] if plain[0] is None else [plain[0]], plain[1], plain[2] + nets, False)]
+    options = [] if plain is None else [
+        ([] if plain[0] is None else [plain[0]], plain[1], plain[2] + nets, False)]
     target = source.y.astype(np.int32)
     # Each reference's luma at every phase of each unit: made once, for every block size.
     interpolated = {u: [InterpolatedPlane(r.y, BANKS[u][0][0]) for r in refs] for u in units}
@@ -635,7 +639,8 @@ def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
             pairs = (bi_refine(source.y, interpolated[unit], size, searched)
                      if len(refs) == 2 and BI else ())
             penalty = PENALTY * np.sqrt(1.0 / lam)
-            bases = [base, None] if nets_bytes is not None and MOTION_ONLY else [base]
+            bases = ([None] if base is None else
+                     [base, None] if nets_bytes is not None and MOTION_ONLY else [base])
             for b, motion in zip(bases, choose_motion(source, bases, refs, searched, log2, penalty,
                                                       pairs, unit)):
                 if not motion.modes.any():
@@ -646,5 +651,7 @@ def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
                     lam, [None, *candidate_steps(lam)], overhead=len(head), empty=True)
                 options.append(([head, data], picture, cost + (0.0 if b is None else nets),
                                 b is None))
+    if not options:
+        return None
     substreams, picture, _, alone = min(options, key=lambda o: o[2])
     return (substreams, picture, alone) if substreams else None

@@ -34,13 +34,16 @@ ON_ERROR_MODES = ("fail", "conceal")
 # quarter samples alone save 14.3 % BD-rate on carphone but cost 0.8 and 1.6 % on cockatoo and
 # bikes (noisier: the bilinear average smooths); trying both saves 14.3, 2.2 and 0.1 %
 # (benchmarks/notes/quarter-sample-motion-2026-12-07.md).
+# b_nets: whether full-scale B frames run the B net at all; without, a B frame is coded
+# motion-only (block motion and a residual layer, §4.8), as nearly every B frame is when both
+# are tried (benchmarks/notes/b-frame-nets-2026-12-07.md).
 _BOTH_UNITS = (QUARTER_SAMPLE, HALF_SAMPLE)
 PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,),
-                    "vector_units": (QUARTER_SAMPLE,)},
+                    "vector_units": (QUARTER_SAMPLE,), "b_nets": False},
            "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True,
-                      "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS},
+                      "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_nets": False},
            "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero"),
-                    "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS}}
+                    "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_nets": True}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 
@@ -119,6 +122,11 @@ class EncoderConfig:
         """log2 of the block sizes each P/B frame's block-motion prediction is tried with, the
         cheapest kept (codec/block_motion.py)."""
         return PRESETS[self.preset]["block_sizes"]
+
+    @property
+    def b_frame_nets(self) -> bool:
+        """Whether full-scale B frames also try the B net, or are coded motion-only."""
+        return PRESETS[self.preset]["b_nets"]
 
     @property
     def vector_units(self) -> tuple:

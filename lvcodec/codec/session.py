@@ -257,17 +257,21 @@ class Encoder:
         t0 = time.perf_counter()
         source = self.pending[plan.display_index]
         quality = layer_quality(gop_quality, plan.temporal_layer)
-        x = frame_to_tensor(source, self.device)
-        refs = tuple(self.dpb.get(i) for i in plan.refs)
-        if half:
-            substreams, x_hat, ref = self.half_coder.encode(x, refs, quality, self.dpb.enhanced)
-        else:
-            substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
-                                                                         quality)
-        recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's output
-        layer = self._residual(source, recon, quality, plan.temporal_layer,
-                               [self.dpb.picture(i) for i in plan.refs],
-                               None if half else sum(len(s) for s in substreams))
+        pictures = [self.dpb.picture(i) for i in plan.refs]
+        layer = None
+        if plan.frame_type == FrameType.B and not half and not self.config.b_frame_nets:
+            layer = self._motion_only(source, quality, plan.temporal_layer, pictures)
+        if layer is None:
+            x = frame_to_tensor(source, self.device)
+            refs = tuple(self.dpb.get(i) for i in plan.refs)
+            if half:
+                substreams, x_hat, ref = self.half_coder.encode(x, refs, quality, self.dpb.enhanced)
+            else:
+                substreams, x_hat, ref = self.coders[plan.frame_type].encode(x, *_ref_args(refs),
+                                                                             quality)
+            recon = tensor_to_frame(x_hat, self.info.width, self.info.height)  # the decoder's
+            layer = self._residual(source, recon, quality, plan.temporal_layer, pictures,
+                                   None if half else sum(len(s) for s in substreams))
         if layer is not None:
             layers, recon, motion_only = layer
             # A motion-only frame leaves the nets' substreams, and their features, out (§4.8).
@@ -294,6 +298,19 @@ class Encoder:
             return None if plain[0] is None else ([plain[0]], plain[1], False)
         return motion_compensated_layer(source, recon, refs, lam, plain, self.config.block_sizes,
                                         nets_bytes, self.config.vector_units)
+
+
+    def _motion_only(self, source: Frame, quality: int, temporal_layer: int,
+                     refs: list) -> tuple | None:
+        """A B frame as block motion and a residual layer alone, the B net not run (presets
+        fast and medium: with block motion nearly every B frame is cheapest so; EncoderConfig.
+        b_frame_nets), as _residual's (substreams, picture, True); None where the config or the
+        model has no λ, residual layer or block motion."""
+        lam = self._lambda(quality, temporal_layer)
+        if not (self.config.residual and self.config.block_motion) or lam is None:
+            return None
+        return motion_compensated_layer(source, None, refs, lam, None, self.config.block_sizes,
+                                        0, self.config.vector_units)
 
 
 def _frame_cost(frame: CodedFrame, lam: float) -> float:

@@ -94,6 +94,9 @@ class LvcCodec(Codec):
                 s["block_sizes"] = list(config.block_sizes)
             if tuple(config.vector_units) != (QUARTER_SAMPLE,):
                 s["vector_units"] = list(config.vector_units)
+            if (config.structure == CodingStructure.RANDOM_ACCESS and config.residual
+                    and config.block_motion and not config.b_frame_nets):
+                s["b_nets"] = False  # B frames coded motion-only, the B net not run
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:

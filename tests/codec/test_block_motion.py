@@ -275,6 +275,28 @@ def test_motion_only_frames_leave_the_nets_out_and_decode_exactly(tiny_models, m
     assert [x["layer"] for x in frames[h.display_index]["layers"]] == ["block_motion", "residual"]
 
 
+@pytest.mark.parametrize("b_nets", [False, True])
+def test_presets_without_b_nets_code_b_frames_motion_only_without_running_the_b_net(
+        tiny_models, moving_clip, monkeypatch, b_nets):
+    from lvcodec.codec.config import PRESETS
+    from lvcodec.codec.frame_coder import BiCoder
+
+    monkeypatch.setitem(PRESETS["fast"], "b_nets", b_nets)
+    calls = []
+    real = BiCoder.encode
+    monkeypatch.setattr(BiCoder, "encode", lambda self, *a: calls.append(1) or real(self, *a))
+    model = load_model("lvc-tiny")
+    data, coded = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=4)
+    b = [(h, s) for h, s in _units(data) if h.frame_type.name == "B"]
+    assert len(b) == 3
+    assert bool(calls) == b_nets  # the B net runs only where the preset tries it
+    if not b_nets:
+        assert all(len(s) == 2 for _, s in b)  # block motion + residual layer only
+    for c, d in zip(coded, decode(model, data, 1)):
+        assert all(np.array_equal(p, q) for p, q in zip((d.y, d.u, d.v),
+                                                         (c.recon.y, c.recon.u, c.recon.v)))
+
+
 def test_a_motion_only_frame_using_the_nets_picture_or_at_half_scale_is_refused(
         tiny_models, make_model, moving_clip):
     make_model(tiny_models, name="lvc-ds", enhance=True)

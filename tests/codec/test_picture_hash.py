@@ -22,6 +22,7 @@ from codec_helpers import encode
 from lvcodec.bitstream import LvcReader, LvcWriter
 from lvcodec.codec import frame_coder
 from lvcodec.codec.api import decode_file, decode_frames
+from lvcodec.codec.config import PRESETS
 from lvcodec.codec.session import Decoder, Encoder, EncoderConfig, PictureMismatch, frame_hash
 from lvcodec.io import Frame, open_reader
 from lvcodec.weights import load_model
@@ -224,21 +225,26 @@ def _golden_encode(model, clip) -> bytes:
     frames carry residual layers."""
     torch.set_num_threads(2)
     # Preset fast: refinement's gradient steps are float arithmetic the decoder never repeats,
-    # free to differ between machines, so the encoder's bytes are pinned without them.
+    # free to differ between machines, so the encoder's bytes are pinned without them. Its B
+    # frames try the B net too (as preset slow's do), so that the stream exercises every coder.
     config = EncoderConfig(quality=63, intra_period=8, gop=4, downsample="off", preset="fast")
-    buf = io.BytesIO()
-    with open_reader(clip) as reader:
-        enc = Encoder(model, config, reader.info, CPU)
-        writer = LvcWriter(buf)
-        writer.write_sequence_header(enc.sequence_header())
-        for i, frame in enumerate(reader):
-            for coded in enc.push(frame):
+    PRESETS["fast"]["b_nets"], b_nets = True, PRESETS["fast"]["b_nets"]
+    try:
+        buf = io.BytesIO()
+        with open_reader(clip) as reader:
+            enc = Encoder(model, config, reader.info, CPU)
+            writer = LvcWriter(buf)
+            writer.write_sequence_header(enc.sequence_header())
+            for i, frame in enumerate(reader):
+                for coded in enc.push(frame):
+                    writer.write_frame(coded.header, coded.substreams)
+                if i == 4:
+                    enc.config = replace(enc.config, downsample="on")  # the config is frozen
+            for coded in enc.flush():
                 writer.write_frame(coded.header, coded.substreams)
-            if i == 4:
-                enc.config = replace(enc.config, downsample="on")  # the config is frozen
-        for coded in enc.flush():
-            writer.write_frame(coded.header, coded.substreams)
-        writer.close()
+            writer.close()
+    finally:
+        PRESETS["fast"]["b_nets"] = b_nets
     return buf.getvalue()
 
 
