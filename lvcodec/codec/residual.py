@@ -71,12 +71,16 @@ CHROMA_STEP_OFFSET = -4
 # the cheapest is 2..4 indices coarser (the levels are mostly 0, far from high rate).
 SEARCH = (1, 3, 5)
 # Each frame's residual layer is chosen at λ(q) × a scale, by the frame's role: the nets are the
-# weaker coder at the margin (at equal λ the residual layer buys distortion for fewer bits). In
-# random access its anchors (I and P frames, which every B frame of the GOP predicts from) ×4, its
-# B frames (which reach their references' quality cheaply through the block-motion prediction,
-# §4.8) ×2: on training clips (9 frames, GOP 8, q 32-63, preset fast), against 2 and 1, carphone
-# -8.8 %, cockatoo -8.2 %, bikes -12.7 % BD-rate (benchmarks/notes/block-motion-2026-12-06.md).
-LAMBDA_SCALES = {"anchor": 4.0, "b": 2.0, "low_delay": 1.0, "intra": 1.0}
+# weaker coder at the margin (at equal λ the residual layer buys distortion for fewer bits).
+# Random access: its anchors (I and P frames, which every B frame of the GOP predicts from) ×4,
+# its B frames (which reach their references' quality cheaply through the block-motion
+# prediction, §4.8) ×3. All-intra ×4, as random access's I frames. Low delay ×1. On training
+# clips (preset fast, q 16-63; benchmarks/notes/residual-lambda-2026-12-07.md): B frames ×3
+# against ×2 -1.0, -1.0, -0.6 % BD-rate (carphone, bikes, cockatoo); all-intra ×4 against ×1
+# -0.4 ... -7.0 %, mean -4.2 % on five pictures; low delay ×2 or ×4 +4.1 ... +4.5 % on bikes,
+# +2.7 ... +2.9 % on cockatoo, -0.2 ... -0.9 % on carphone. (Anchors ×4 / B ×2 against 2 / 1
+# came first, before quarter samples: -8.2 ... -12.7 %, benchmarks/notes/block-motion-2026-12-06.md.)
+LAMBDA_SCALES = {"anchor": 4.0, "b": 3.0, "low_delay": 1.0, "intra": 4.0}
 
 
 def step_of(index: int) -> int:
