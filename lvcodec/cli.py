@@ -205,7 +205,8 @@ def main():
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULTS.preset,
               show_default=True,
               help="Encoder effort; the decoder is the same for all. fast: the analysis "
-                   "transforms' latents as they are. medium: in random access, the anchors' (I "
+                   "transforms' latents as they are, B frames by block motion alone (no B net). "
+                   "medium: in random access, the anchors' (I "
                    "and P frames') latents refined by gradient steps against their own rate-"
                    "distortion cost (elsewhere as fast), and the block-motion prediction tried "
                    "with 32x32 and 8x8 blocks besides 16x16. slow: every frame's latents, and each P/B "

@@ -35,13 +35,16 @@ ON_ERROR_MODES = ("fail", "conceal")
 # bikes (noisier: the bilinear average smooths); trying both saves 14.3, 2.2 and 0.1 %
 # (benchmarks/notes/quarter-sample-motion-2026-12-07.md).
 # b_nets: whether full-scale B frames run the B net at all; without, a B frame is coded
-# motion-only (block motion and a residual layer, §4.8), as nearly every B frame is when both
-# are tried (benchmarks/notes/b-frame-nets-2026-12-07.md).
+# motion-only (block motion and a residual layer, §4.8), as most B frames are when both are
+# tried. On training clips (preset fast, 9 frames, GOP 8) skipping the B net cuts the encode time
+# 3.1x (carphone) and 2.8x (bikes) for +0.0 and +5.8 % BD-rate (bikes keeps the nets in some B
+# frames at q 48-63): fast skips it, medium and slow try it
+# (benchmarks/notes/b-frame-nets-2026-12-07.md).
 _BOTH_UNITS = (QUARTER_SAMPLE, HALF_SAMPLE)
 PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,),
                     "vector_units": (QUARTER_SAMPLE,), "b_nets": False},
            "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True,
-                      "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_nets": False},
+                      "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_nets": True},
            "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero"),
                     "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_nets": True}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures

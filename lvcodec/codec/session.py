@@ -302,10 +302,10 @@ class Encoder:
 
     def _motion_only(self, source: Frame, quality: int, temporal_layer: int,
                      refs: list) -> tuple | None:
-        """A B frame as block motion and a residual layer alone, the B net not run (presets
-        fast and medium: with block motion nearly every B frame is cheapest so; EncoderConfig.
-        b_frame_nets), as _residual's (substreams, picture, True); None where the config or the
-        model has no λ, residual layer or block motion."""
+        """A B frame as block motion and a residual layer alone, the B net not run (preset
+        fast: with block motion most B frames are cheapest so; EncoderConfig.b_frame_nets), as
+        _residual's (substreams, picture, True); None where the config or the model has no λ,
+        residual layer or block motion."""
         lam = self._lambda(quality, temporal_layer)
         if not (self.config.residual and self.config.block_motion) or lam is None:
             return None
