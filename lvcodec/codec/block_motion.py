@@ -622,9 +622,13 @@ def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
     substreams), also the motion-only frames, which save those bytes.
     base and plain None: the motion-only frames alone (no nets ran).
     -> (substreams, picture, motion_only) or None."""
-    if base is None and not MOTION_ONLY:
+    # The block modes' bases: the nets' picture where they ran; none for motion-only frames.
+    bases = ([] if base is None else [base]) + (
+        [None] if MOTION_ONLY and (base is None or nets_bytes is not None) else [])
+    if not bases:
         return None
     nets = 0.0 if nets_bytes is None else 8 * nets_bytes / source.y.size
+    penalty = PENALTY * np.sqrt(1.0 / lam)
     options = [] if plain is None else [
         ([] if plain[0] is None else [plain[0]], plain[1], plain[2] + nets, False)]
     target = source.y.astype(np.int32)
@@ -638,9 +642,6 @@ def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
                                  for start, ref in zip(starts, interpolated[unit])], axis=2)
             pairs = (bi_refine(source.y, interpolated[unit], size, searched)
                      if len(refs) == 2 and BI else ())
-            penalty = PENALTY * np.sqrt(1.0 / lam)
-            bases = ([None] if base is None else
-                     [base, None] if nets_bytes is not None and MOTION_ONLY else [base])
             for b, motion in zip(bases, choose_motion(source, bases, refs, searched, log2, penalty,
                                                       pairs, unit)):
                 if not motion.modes.any():
@@ -651,7 +652,5 @@ def motion_compensated_layer(source: Frame, base: Frame, refs: list, lam: float,
                     lam, [None, *candidate_steps(lam)], overhead=len(head), empty=True)
                 options.append(([head, data], picture, cost + (0.0 if b is None else nets),
                                 b is None))
-    if not options:
-        return None
     substreams, picture, _, alone = min(options, key=lambda o: o[2])
     return (substreams, picture, alone) if substreams else None

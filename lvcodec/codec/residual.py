@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from lvcodec.bitstream import CodingStructure
 from lvcodec.entropy import GaussianCoder, ScaleTable, finish, new_decoder, new_encoder
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
@@ -25,7 +26,7 @@ from lvcodec.rd import plane_mse
 
 __all__ = ["PlaneResidual", "ResidualEncoder", "encode_residual", "decode_residual", "rd_cost",
            "candidate_steps",
-           "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH", "LAMBDA_SCALES"]
+           "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH", "LAMBDA_SCALES", "lambda_scale"]
 
 N = 8  # transform size
 # HEVC's 8-point DCT-II matrix: rows ~ 64 * sqrt(8) * the orthonormal basis, so that
@@ -81,6 +82,13 @@ SEARCH = (1, 3, 5)
 # +2.7 ... +2.9 % on cockatoo, -0.2 ... -0.9 % on carphone. (Anchors ×4 / B ×2 against 2 / 1
 # came first, before quarter samples: -8.2 ... -12.7 %, benchmarks/notes/block-motion-2026-12-06.md.)
 LAMBDA_SCALES = {"anchor": 4.0, "b": 3.0, "low_delay": 1.0, "intra": 4.0}
+
+
+def lambda_scale(structure: CodingStructure, temporal_layer: int) -> float:
+    """LAMBDA_SCALES of a frame: by its stream's structure and, in random access, its layer."""
+    if structure == CodingStructure.RANDOM_ACCESS:
+        return LAMBDA_SCALES["anchor" if temporal_layer == 0 else "b"]
+    return LAMBDA_SCALES["intra" if structure == CodingStructure.ALL_INTRA else "low_delay"]
 
 
 def step_of(index: int) -> int:

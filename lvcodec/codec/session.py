@@ -26,7 +26,7 @@ from lvcodec.codec.gop import PlannedFrame, layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
 from lvcodec.codec.residual import (
-    LAMBDA_SCALES, ResidualEncoder, candidate_steps, decode_residual, rd_cost,
+    ResidualEncoder, candidate_steps, lambda_scale, decode_residual, rd_cost,
 )
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
@@ -248,10 +248,8 @@ class Encoder:
         """The λ a frame's residual layer is chosen at (None: the model has no λ range)."""
         if self.model.lambda_range is None:
             return None
-        role = ("intra" if self.config.intra_period == 1 else "low_delay" if self.gop == 1 else
-                "anchor" if temporal_layer == 0 else "b")
-        scale = LAMBDA_SCALES[role]
-        return lambda_for(quality, self.model.lambda_range) * scale
+        return (lambda_for(quality, self.model.lambda_range)
+                * lambda_scale(self.config.structure, temporal_layer))
 
     def _code(self, plan, gop_quality: int, half: bool = False) -> CodedFrame:
         t0 = time.perf_counter()
@@ -260,7 +258,8 @@ class Encoder:
         pictures = [self.dpb.picture(i) for i in plan.refs]
         layer = None
         if plan.frame_type == FrameType.B and not half and not self.config.b_frame_nets:
-            layer = self._motion_only(source, quality, plan.temporal_layer, pictures)
+            # The B net is not run (EncoderConfig.b_frame_nets): a motion-only frame if it can be.
+            layer = self._residual(source, None, quality, plan.temporal_layer, pictures, 0)
         if layer is None:
             x = frame_to_tensor(source, self.device)
             refs = tuple(self.dpb.get(i) for i in plan.refs)
@@ -283,34 +282,23 @@ class Encoder:
                              quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
 
-    def _residual(self, source: Frame, recon: Frame, quality: int, temporal_layer: int,
+    def _residual(self, source: Frame, recon: Frame | None, quality: int, temporal_layer: int,
                   refs: list, nets_bytes: int | None) -> tuple | None:
         """(substreams, picture, motion_only) of the frame's residual layer where it pays, else
         None (or where the config or the model has no λ to weigh by): on the nets' picture
         (ResidualEncoder.best) or, for P and B frames, on a block-motion prediction from the
         reference pictures (§4.8), with the nets' picture or (given `nets_bytes`, their size)
-        without the nets at all, whichever costs least, at the frame's λ (_lambda)."""
+        without the nets at all, whichever costs least, at the frame's λ (_lambda). recon None:
+        the nets did not run, so only a motion-only frame can be made."""
         lam = self._lambda(quality, temporal_layer)
         if not self.config.residual or lam is None:
             return None
-        plain = ResidualEncoder(source, recon).cheapest(lam, [None, *candidate_steps(lam)])
+        plain = None if recon is None else ResidualEncoder(source, recon).cheapest(
+            lam, [None, *candidate_steps(lam)])
         if not refs or not self.config.block_motion:
-            return None if plain[0] is None else ([plain[0]], plain[1], False)
+            return None if plain is None or plain[0] is None else ([plain[0]], plain[1], False)
         return motion_compensated_layer(source, recon, refs, lam, plain, self.config.block_sizes,
                                         nets_bytes, self.config.vector_units)
-
-
-    def _motion_only(self, source: Frame, quality: int, temporal_layer: int,
-                     refs: list) -> tuple | None:
-        """A B frame as block motion and a residual layer alone, the B net not run (preset
-        fast: with block motion most B frames are cheapest so; EncoderConfig.b_frame_nets), as
-        _residual's (substreams, picture, True); None where the config or the model has no λ,
-        residual layer or block motion."""
-        lam = self._lambda(quality, temporal_layer)
-        if not (self.config.residual and self.config.block_motion) or lam is None:
-            return None
-        return motion_compensated_layer(source, None, refs, lam, None, self.config.block_sizes,
-                                        0, self.config.vector_units)
 
 
 def _frame_cost(frame: CodedFrame, lam: float) -> float:

@@ -70,15 +70,12 @@ class LvcCodec(Codec):
             s["refine"] = dict(sorted(config.refinement_steps.items()))
         if tuple(config.motions) != ("net",):
             s["motion"] = list(config.motions)
-        scales = residual.LAMBDA_SCALES
-        if (config.residual and config.structure == CodingStructure.RANDOM_ACCESS
-                and (scales["anchor"], scales["b"]) != (2.0, 1.0)):
-            # The residual layers' λ scales (points at the first ones keep their keys).
-            s["residual_lambda_scales"] = [scales["anchor"], scales["b"]]
-        role = {CodingStructure.ALL_INTRA: "intra", CodingStructure.LOW_DELAY: "low_delay"}.get(
-            config.structure)
-        if config.residual and role and scales[role] != 1.0:
-            s["residual_lambda_scale"] = scales[role]
+        if config.residual and config.structure == CodingStructure.RANDOM_ACCESS:
+            scales = [residual.lambda_scale(config.structure, layer) for layer in (0, 1)]
+            if scales != [2.0, 1.0]:  # the residual layers' λ scales (the first ones: no key)
+                s["residual_lambda_scales"] = scales
+        elif config.residual and residual.lambda_scale(config.structure, 0) != 1.0:
+            s["residual_lambda_scale"] = residual.lambda_scale(config.structure, 0)
         if config.residual and residual.RDOQ_ROUNDS:
             # The residual levels' rate-distortion optimised quantization (points of the
             # dead-zone quantizer keep their keys).

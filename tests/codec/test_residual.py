@@ -181,15 +181,7 @@ def test_residual_lambda_is_scaled_by_the_frames_role(
         seen.setdefault(kind, set()).add(round(scale, 9))
         return real(self, source, recon, quality, temporal_layer, refs, nets_bytes)
 
-    real_alone = Encoder._motion_only  # preset fast's B frames (no B net run)
-
-    def spy_alone(self, source, quality, temporal_layer, refs):
-        scale = self._lambda(quality, temporal_layer) / lambda_for(quality, self.model.lambda_range)
-        seen.setdefault("B", set()).add(round(scale, 9))
-        return real_alone(self, source, quality, temporal_layer, refs)
-
     monkeypatch.setattr(Encoder, "_residual", spy)
-    monkeypatch.setattr(Encoder, "_motion_only", spy_alone)
     clip = synthetic_clip(tmp_path / "c.y4m", frames=5, seed=2)
     encode_frames(load_model("lvc-tiny"), clip, 63, 1, frames=5, intra_period=intra_period, gop=gop)
     assert seen == {k: {residual.LAMBDA_SCALES[r] for r in roles} for k, roles in expected.items()}
