@@ -30,17 +30,12 @@ from lvcodec.codec.api import encode_stream
 from lvcodec.codec.config import PRESETS, EncoderConfig
 from lvcodec.eval.bdrate import bd_rate
 from lvcodec.io import open_reader
+from lvcodec.rd import frame_psnr
 from lvcodec.weights import load_model
 
 NET_SUBSTREAMS = {0: 2, 1: 5, 2: 7}
 RDOQ_DEFAULT = residual.RDOQ_ROUNDS
 LAMBDA_DEFAULT = (residual.LAMBDA_SCALES["anchor"], residual.LAMBDA_SCALES["b"])
-
-
-def _psnr_yuv(a, b) -> float:
-    mse = [np.mean((getattr(a, p).astype(float) - getattr(b, p)) ** 2) for p in "yuv"]
-    psnr = [10 * np.log10(255 ** 2 / m) for m in mse]
-    return (6 * psnr[0] + psnr[1] + psnr[2]) / 8
 
 
 def main(clip, variants, qualities="32,48,63"):
@@ -77,7 +72,7 @@ def main(clip, variants, qualities="32,48,63"):
             alone += sum(c.header.frame_type != 0 and len(c.substreams) == 2 for c in coded)
             intra += sum(c.header.frame_type == 0 and c.header.display_index > 0 for c in coded)
             points.append((8 * len(data) / pixels / len(coded),
-                           float(np.mean([_psnr_yuv(c.recon, c.source) for c in coded]))))
+                           float(np.mean([frame_psnr(c.source, c.recon)["yuv"] for c in coded]))))
         results[v] = points
         print(v, [(round(b, 4), round(p, 2)) for b, p in points], "frames predicted", predicted, "motion-only", alone,
               "intra anchors", intra, f"{time.time() - t0:.0f} s", flush=True)

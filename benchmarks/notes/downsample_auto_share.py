@@ -19,12 +19,8 @@ from lvcodec.codec.config import EncoderConfig
 from lvcodec.codec.session import Encoder
 from lvcodec.eval.bdrate import bd_rate
 from lvcodec.io import open_reader
+from lvcodec.rd import frame_psnr
 from lvcodec.weights import load_model
-
-
-def _psnr_yuv(a, b) -> float:
-    mse = [np.mean((getattr(a, p).astype(float) - getattr(b, p)) ** 2) for p in "yuv"]
-    return float(np.average([10 * np.log10(255 ** 2 / m) for m in mse], weights=(6, 1, 1)))
 
 
 def _size(frames) -> int:
@@ -50,7 +46,7 @@ def main(clip, preset="medium", qualities="16,32,48,63"):
         as_off = [full.get(c.header.display_index, c) for c in coded]
         for out, frames in ((off, as_off), (auto, coded)):
             out.append((8 * _size(frames) / pixels / len(frames),
-                        float(np.mean([_psnr_yuv(c.recon, c.source) for c in frames]))))
+                        float(np.mean([frame_psnr(c.source, c.recon)["yuv"] for c in frames]))))
         print(f"q {q}: GOPs {len(alternatives)}, half kept in {half_won}; off {off[-1]}, auto "
               f"{auto[-1]}; motion-only B (full) {sum(len(c.substreams) == 2 for c in full.values())}"
               f" of {len(full)}", flush=True)

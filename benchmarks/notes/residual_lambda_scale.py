@@ -20,12 +20,8 @@ from lvcodec.codec.api import encode_stream
 from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval.bdrate import bd_rate
 from lvcodec.io import open_reader
+from lvcodec.rd import frame_psnr
 from lvcodec.weights import load_model
-
-
-def _psnr_yuv(a, b) -> float:
-    mse = [np.mean((getattr(a, p).astype(float) - getattr(b, p)) ** 2) for p in "yuv"]
-    return float(np.average([10 * np.log10(255 ** 2 / m) for m in mse], weights=(6, 1, 1)))
 
 
 def main(clip, structure, scales, qualities="16,32,48,63"):
@@ -44,7 +40,7 @@ def main(clip, structure, scales, qualities="16,32,48,63"):
                 data, coded = encode_stream(model, r, r.info, config, torch.device("cpu"))
                 pixels = r.info.width * r.info.height
             points.append((8 * len(data) / pixels / len(coded),
-                           float(np.mean([_psnr_yuv(c.recon, c.source) for c in coded]))))
+                           float(np.mean([frame_psnr(c.source, c.recon)["yuv"] for c in coded]))))
         results[s] = points
         print(f"x{s:g}", [(round(b, 4), round(p, 2)) for b, p in points], f"{time.time() - t0:.0f} s",
               flush=True)
