@@ -11,8 +11,7 @@ frame, the cheaper kept), optionally followed by `-sad` (modes chosen by SAD, no
 `-noalone` (no motion-only frames) and `-rdoq0`/`-rdoq2` (residual levels by dead-zone rounding
 only / two rounds of rate-distortion optimised quantization; the default is
 residual.RDOQ_ROUNDS) and `-lamA:B` (the residual λ scales of random access's anchors and B
-frames, residual.LAMBDA_SCALES) and `-bnets` (full-scale B frames try the B net too, as preset
-slow's do; without, they are coded motion-only) and `-nointra` (P anchors never coded as I frames) and `-half`
+frames, residual.LAMBDA_SCALES) and `-bnets` (full-scale B frames try the B net too, as preset slow's do; `-bnets4`: those 4 or more frames from their nearer reference, as medium's; without, they are coded motion-only) and `-nointra` (P anchors never coded as I frames) and `-half`
 (half-sample bilinear vectors, the 7.x unit, instead of quarter-sample filtered ones) or
 `-both` (each frame tried with both units, the cheaper kept). Tune on training clips only (out/train-data), never on the test set.
 """
@@ -59,7 +58,8 @@ def main(clip, variants, qualities="32,48,63"):
                              LAMBDA_DEFAULT)
             residual.LAMBDA_SCALES.update(anchor=float(anchor), b=float(b))
             PRESETS["fast"]["block_sizes"] = tuple(int(d) for d in log2)
-            PRESETS["fast"]["b_nets"] = "bnets" in flags
+            PRESETS["fast"]["b_net_distance"] = next((int(f[5:] or 1) for f in flags
+                                                      if f.startswith("bnets")), None)
         points, predicted, alone, intra, t0 = [], 0, 0, 0, time.time()
         for q in qualities:
             config = EncoderConfig(quality=q, gop=8, downsample="off", preset="fast",

@@ -34,19 +34,22 @@ ON_ERROR_MODES = ("fail", "conceal")
 # quarter samples alone save 14.3 % BD-rate on carphone but cost 0.8 and 1.6 % on cockatoo and
 # bikes (noisier: the bilinear average smooths); trying both saves 14.3, 2.2 and 0.1 %
 # (benchmarks/notes/quarter-sample-motion-2026-12-07.md).
-# b_nets: whether full-scale B frames run the B net at all; without, a B frame is coded
-# motion-only (block motion and a residual layer, §4.8), as most B frames are when both are
-# tried. On training clips (preset fast, 9 frames, GOP 8) skipping the B net cuts the encode time
-# 3.1x (carphone) and 2.8x (bikes) for +0.0 and +5.8 % BD-rate (bikes keeps the nets in some B
-# frames at q 48-63): fast skips it, medium and slow try it
-# (benchmarks/notes/b-frame-nets-2026-12-07.md).
+# b_net_distance: the nearest reference distance (in frames) from which a full-scale B frame
+# also tries the B net (None: never); nearer, it is coded motion-only (block motion and a
+# residual layer, §4.8), as nearly every such B frame is when both are tried. On training clips
+# the B net is kept almost only far from its references: bikes in the frames 4 and 8 away (GOP
+# 8 layer 1; GOP 16 layers 1-2); tree in one frame 1-2 away at q 16 and 32; carphone, cockatoo
+# and realshort nowhere. Skipping it everywhere (fast) cuts the encode time 2.8-3.1x for +0.0 …
+# +5.8 % BD-rate (benchmarks/notes/b-frame-nets-2026-12-07.md); from 4 frames (medium) 1.4-1.65x
+# for +0.00 % on bikes (identical streams) and -0.01 % on tree
+# (benchmarks/notes/b-net-distance-2026-12-07.md).
 _BOTH_UNITS = (QUARTER_SAMPLE, HALF_SAMPLE)
 PRESETS = {"fast": {"steps": {}, "motion": ("net",), "block_sizes": (4,),
-                    "vector_units": (QUARTER_SAMPLE,), "b_nets": False},
+                    "vector_units": (QUARTER_SAMPLE,), "b_net_distance": None},
            "medium": {"steps": {"I": 20, "P": 20}, "motion": ("net",), "random_access_only": True,
-                      "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_nets": True},
+                      "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_net_distance": 4},
            "slow": {"steps": {"I": 20, "P": 20, "B": 20}, "motion": ("net", "zero"),
-                    "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_nets": True}}
+                    "block_sizes": (5, 4, 3), "vector_units": _BOTH_UNITS, "b_net_distance": 1}}
 MAX_GOP = 64  # the encoder holds up to this many source frames; the decoder as many pictures
 
 
@@ -127,9 +130,10 @@ class EncoderConfig:
         return PRESETS[self.preset]["block_sizes"]
 
     @property
-    def b_frame_nets(self) -> bool:
-        """Whether full-scale B frames also try the B net, or are coded motion-only."""
-        return PRESETS[self.preset]["b_nets"]
+    def b_net_distance(self) -> int | None:
+        """The nearest reference distance from which full-scale B frames also try the B net
+        (None: never); nearer ones are coded motion-only."""
+        return PRESETS[self.preset]["b_net_distance"]
 
     @property
     def vector_units(self) -> tuple:

@@ -257,8 +257,8 @@ class Encoder:
         quality = layer_quality(gop_quality, plan.temporal_layer)
         pictures = [self.dpb.picture(i) for i in plan.refs]
         layer = None
-        if plan.frame_type == FrameType.B and not half and not self.config.b_frame_nets:
-            # The B net is not run (EncoderConfig.b_frame_nets): a motion-only frame if it can be.
+        if plan.frame_type == FrameType.B and not half and not self._tries_b_net(plan):
+            # The B net is not run (EncoderConfig.b_net_distance): a motion-only frame if it can be.
             layer = self._residual(source, None, quality, plan.temporal_layer, pictures, 0)
         if layer is None:
             x = frame_to_tensor(source, self.device)
@@ -281,6 +281,12 @@ class Encoder:
                              temporal_layer=plan.temporal_layer, scale_log2=int(half),
                              quality=quality, refs=plan.refs, picture_hash=frame_hash(recon))
         return CodedFrame(header, substreams, recon, source, time.perf_counter() - t0)
+
+    def _tries_b_net(self, plan) -> bool:
+        """Whether a full-scale B frame's references are far enough for the B net to be tried."""
+        distance = self.config.b_net_distance
+        return distance is not None and min(abs(plan.display_index - r)
+                                            for r in plan.refs) >= distance
 
     def _residual(self, source: Frame, recon: Frame | None, quality: int, temporal_layer: int,
                   refs: list, nets_bytes: int | None) -> tuple | None:

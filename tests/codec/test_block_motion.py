@@ -275,23 +275,22 @@ def test_motion_only_frames_leave_the_nets_out_and_decode_exactly(tiny_models, m
     assert [x["layer"] for x in frames[h.display_index]["layers"]] == ["block_motion", "residual"]
 
 
-@pytest.mark.parametrize("b_nets", [False, True])
-def test_presets_without_b_nets_code_b_frames_motion_only_without_running_the_b_net(
-        tiny_models, moving_clip, monkeypatch, b_nets):
+@pytest.mark.parametrize("distance, tried", [(None, ()), (2, (2,)), (1, (2, 1, 3))])
+def test_b_frames_try_the_b_net_only_from_the_presets_reference_distance(
+        tiny_models, moving_clip, monkeypatch, distance, tried):
     from lvcodec.codec.config import PRESETS
     from lvcodec.codec.frame_coder import BiCoder
 
-    monkeypatch.setitem(PRESETS["fast"], "b_nets", b_nets)
+    monkeypatch.setitem(PRESETS["fast"], "b_net_distance", distance)
     calls = []
     real = BiCoder.encode
     monkeypatch.setattr(BiCoder, "encode", lambda self, *a: calls.append(1) or real(self, *a))
     model = load_model("lvc-tiny")
     data, coded = encode_frames(model, moving_clip, 63, 1, frames=5, intra_period=32, gop=4)
-    b = [(h, s) for h, s in _units(data) if h.frame_type.name == "B"]
-    assert len(b) == 3
-    assert bool(calls) == b_nets  # the B net runs only where the preset tries it
-    if not b_nets:
-        assert all(len(s) == 2 for _, s in b)  # block motion + residual layer only
+    b = {h.display_index: s for h, s in _units(data) if h.frame_type.name == "B"}
+    assert sorted(b) == [1, 2, 3]  # GOP 4: frame 2 two frames from its references, 1 and 3 one
+    assert len(calls) == len(tried)  # the B net runs only where the preset tries it
+    assert all(len(s) == 2 for i, s in b.items() if i not in tried)  # block motion + residual
     for c, d in zip(coded, decode(model, data, 1)):
         assert all(np.array_equal(p, q) for p, q in zip((d.y, d.u, d.v),
                                                          (c.recon.y, c.recon.u, c.recon.v)))

@@ -228,7 +228,7 @@ def _golden_encode(model, clip) -> bytes:
     # free to differ between machines, so the encoder's bytes are pinned without them. Its B
     # frames try the B net too (as preset slow's do), so that the stream exercises every coder.
     config = EncoderConfig(quality=63, intra_period=8, gop=4, downsample="off", preset="fast")
-    PRESETS["fast"]["b_nets"], b_nets = True, PRESETS["fast"]["b_nets"]
+    PRESETS["fast"]["b_net_distance"], distance = 1, PRESETS["fast"]["b_net_distance"]
     try:
         buf = io.BytesIO()
         with open_reader(clip) as reader:
@@ -244,7 +244,7 @@ def _golden_encode(model, clip) -> bytes:
                 writer.write_frame(coded.header, coded.substreams)
             writer.close()
     finally:
-        PRESETS["fast"]["b_nets"] = b_nets
+        PRESETS["fast"]["b_net_distance"] = distance
     return buf.getvalue()
 
 
