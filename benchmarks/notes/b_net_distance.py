@@ -13,17 +13,12 @@ e.g. `... out/train-data/bikes.y4m 9 8 1,4 16,32,48,63`. Tune on training clips 
 import sys
 import time
 
-import numpy as np
 import torch
+from _encode import NET_SUBSTREAMS, rd_point
 
-from lvcodec.codec.api import encode_stream
 from lvcodec.codec.config import PRESETS, EncoderConfig
 from lvcodec.eval.bdrate import bd_rate
-from lvcodec.io import open_reader
-from lvcodec.rd import frame_psnr
 from lvcodec.weights import load_model
-
-NET_SUBSTREAMS_B = 7  # a B frame's nets: both motions' and the latents' substreams
 
 
 def main(clip, frames, gop, distances, qualities="16,32,48,63"):
@@ -39,15 +34,12 @@ def main(clip, frames, gop, distances, qualities="16,32,48,63"):
         for q in qualities:
             config = EncoderConfig(quality=q, gop=gop, downsample="off", preset="medium")
             t0 = time.perf_counter()
-            with open_reader(clip, frames=frames) as r:
-                data, coded = encode_stream(model, r, r.info, config, torch.device("cpu"))
-                pixels = r.info.width * r.info.height
+            point, data, coded = rd_point(model, clip, frames, config)
             seconds += time.perf_counter() - t0
+            points.append(point)
             streams.append(data)
             kept.append([c.header.display_index for c in coded if c.header.frame_type == 2
-                         and len(c.substreams) >= NET_SUBSTREAMS_B])
-            points.append((8 * len(data) / pixels / len(coded),
-                           float(np.mean([frame_psnr(c.source, c.recon)["yuv"] for c in coded]))))
+                         and len(c.substreams) >= NET_SUBSTREAMS[2]])
             print(f"distance {d} q {q}: {len(data)} bytes, {points[-1][1]:.2f} dB, B frames "
                   f"with nets {kept[-1]}", flush=True)
         results[d] = points, streams, seconds

@@ -19,20 +19,15 @@ frames, residual.LAMBDA_SCALES) and `-bnets` (full-scale B frames try the B net 
 import sys
 import time
 
-import numpy as np
 import torch
+from _encode import NET_SUBSTREAMS, rd_point
 
 import lvcodec.codec.block_motion as bm
 import lvcodec.codec.residual as residual
 import lvcodec.codec.session as session
-from lvcodec.codec.api import encode_stream
 from lvcodec.codec.config import PRESETS, EncoderConfig
 from lvcodec.eval.bdrate import bd_rate
-from lvcodec.io import open_reader
-from lvcodec.rd import frame_psnr
 from lvcodec.weights import load_model
-
-NET_SUBSTREAMS = {0: 2, 1: 5, 2: 7}
 RDOQ_DEFAULT = residual.RDOQ_ROUNDS
 LAMBDA_DEFAULT = (residual.LAMBDA_SCALES["anchor"], residual.LAMBDA_SCALES["b"])
 
@@ -64,15 +59,12 @@ def main(clip, variants, qualities="32,48,63"):
         for q in qualities:
             config = EncoderConfig(quality=q, gop=8, downsample="off", preset="fast",
                                    block_motion=v != "off")
-            with open_reader(clip, frames=9) as r:
-                data, coded = encode_stream(model, r, r.info, config, torch.device("cpu"))
-                pixels = r.info.width * r.info.height
+            point, data, coded = rd_point(model, clip, 9, config)
             predicted += sum(len(c.substreams) - NET_SUBSTREAMS[int(c.header.frame_type)] == 2
                              for c in coded)
             alone += sum(c.header.frame_type != 0 and len(c.substreams) == 2 for c in coded)
             intra += sum(c.header.frame_type == 0 and c.header.display_index > 0 for c in coded)
-            points.append((8 * len(data) / pixels / len(coded),
-                           float(np.mean([frame_psnr(c.source, c.recon)["yuv"] for c in coded]))))
+            points.append(point)
         results[v] = points
         print(v, [(round(b, 4), round(p, 2)) for b, p in points], "frames predicted", predicted, "motion-only", alone,
               "intra anchors", intra, f"{time.time() - t0:.0f} s", flush=True)

@@ -12,15 +12,12 @@ its one frame). SCALES, comma-separated (e.g. 1,2,4). Tune on training clips onl
 import sys
 import time
 
-import numpy as np
 import torch
+from _encode import rd_point
 
 import lvcodec.codec.residual as residual
-from lvcodec.codec.api import encode_stream
 from lvcodec.codec.config import EncoderConfig
 from lvcodec.eval.bdrate import bd_rate
-from lvcodec.io import open_reader
-from lvcodec.rd import frame_psnr
 from lvcodec.weights import load_model
 
 
@@ -36,11 +33,7 @@ def main(clip, structure, scales, qualities="16,32,48,63"):
         points, t0 = [], time.time()
         for q in qualities:
             config = EncoderConfig(quality=q, gop=1, intra_period=intra_period, preset="fast")
-            with open_reader(clip, frames=frames) as r:
-                data, coded = encode_stream(model, r, r.info, config, torch.device("cpu"))
-                pixels = r.info.width * r.info.height
-            points.append((8 * len(data) / pixels / len(coded),
-                           float(np.mean([frame_psnr(c.source, c.recon)["yuv"] for c in coded]))))
+            points.append(rd_point(model, clip, frames, config)[0])
         results[s] = points
         print(f"x{s:g}", [(round(b, 4), round(p, 2)) for b, p in points], f"{time.time() - t0:.0f} s",
               flush=True)

@@ -93,12 +93,10 @@ class LvcCodec(Codec):
                 s["vector_units"] = list(config.vector_units)
             if (config.structure == CodingStructure.RANDOM_ACCESS and config.residual
                     and config.block_motion and config.b_net_distance != 1):
-                # B frames coded motion-only, the B net not run (None) or run only as far out
-                # as the distance (points where every B frame tried it keep their keys).
-                if config.b_net_distance is None:
-                    s["b_nets"] = False
-                else:
-                    s["b_net_distance"] = config.b_net_distance
+                # B frames nearer than the distance coded motion-only, the B net not run (points
+                # where every B frame tried it, and fast's, "b_nets": False, keep their keys).
+                s.update({"b_nets": False} if config.b_net_distance is None
+                         else {"b_net_distance": config.b_net_distance})
         return s
 
     def _config(self, point, run_intra_period: int) -> EncoderConfig:
