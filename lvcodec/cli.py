@@ -209,8 +209,9 @@ def main():
                    "medium: in random access, the anchors' (I "
                    "and P frames') latents refined by gradient steps against their own rate-"
                    "distortion cost (elsewhere as fast), and the block-motion prediction tried "
-                   "with 32x32 and 8x8 blocks besides 16x16. slow: every frame's latents, and each P/B "
-                   "frame also coded without motion, the cheaper kept. Fewer bits at equal quality for "
+                   "with 32x32 and 8x8 blocks besides 16x16; the B net only in B frames 4 or more "
+                   "frames from their references. slow: every frame's latents, the B net in every "
+                   "B frame, and each P/B frame also coded without motion, the cheaper kept. Fewer bits at equal quality for "
                    "more encode time (benchmarks/refinement.md).")
 @click.option("--residual/--no-residual", default=DEFAULTS.residual, show_default=True,
               help="Add a transform-coded residual layer to the frames where it lowers rate + "
