@@ -45,6 +45,7 @@ STEP_FRAC = 6  # steps in units of 1/64 sample
 STEP_BASE = (64, 72, 81, 91, 102, 114)  # ~64 * 2^(k/6): the step doubles every 6 indices
 STEP_INDICES = 48  # step index 0..47: 1 .. 228 samples
 NO_RESIDUAL = 0xFF  # a plane's step byte when the plane carries nothing
+EMPTY_LAYER = bytes([NO_RESIDUAL] * 3)  # a layer of no plane (only after a block-motion prediction)
 SHIFT = 15 + STEP_FRAC  # the inverse transform's scaling, applied once, rounding half up
 # Coefficients share a scale by frequency band u + v and orientation (u < v, u = v, u > v): 34
 # groups; each block adds the offset of its activity class, from the variance of the nets'
@@ -62,6 +63,12 @@ DEADZONE = 1 / 3  # encoder-side rounding offset of the quantizer (not part of t
 # among round-to-nearest, one less and zero by its bits under the fitted tables + λ · distortion,
 # then the tables fitted again to the levels chosen (RDOQ_ROUNDS times). 0: dead-zone levels only.
 RDOQ_ROUNDS = 1
+# Encoder-side (not part of the format): a plane whose levels are all zero is not sent (the same
+# picture without its 40-byte header and its levels' bits). Half the planes of a random-access
+# stream at q 32 are such, mostly the chroma of B frames: -2.1 % BD-rate on carphone
+# (benchmarks/notes/residual-planes-2026-12-07.md). Dropping also the planes whose estimated bits
+# exceed the λ-weighted distortion they remove was worse (-1.0 %: later frames lose them too).
+SKIP_ZERO_PLANES = True
 # Weight of a plane's squared error in bits + λ · MSE-YUV, per luma pixel: 6/8 for luma, and
 # 1/8 × 4 (a quarter of the pixels) for each chroma plane.
 PLANE_WEIGHT = (6 / 8, 1 / 2, 1 / 2)
@@ -313,10 +320,11 @@ class ResidualEncoder:
     def code(self, step_index: int | None, lam: float | None = None) -> tuple[bytes, Frame]:
         """The layer at a luma step index (chroma's CHROMA_STEP_OFFSET from it) -> (substream,
         the frame's picture as the decoder makes it). None: a layer of no plane (only after a
-        block-motion prediction, §4.8). With `lam`, the levels are chosen for bits + λ ·
-        MSE-YUV (RDOQ_ROUNDS); without, dead-zone rounding."""
+        block-motion prediction, §4.8), as is a layer whose planes' levels are all zero
+        (SKIP_ZERO_PLANES). With `lam`, the levels are chosen for bits + λ · MSE-YUV
+        (RDOQ_ROUNDS); without, dead-zone rounding."""
         if step_index is None:
-            return _write([None] * 3, b""), self.base
+            return EMPTY_LAYER, self.base
         enc = new_encoder()
         layers, levels = [], []
         for k, (coeffs, classes) in enumerate(self.planes):
@@ -330,9 +338,15 @@ class ResidualEncoder:
                 layer = _fit(lv, classes, index)
                 idx = _indexes(layer, classes)
             lv = _coder().clamp(lv, idx).astype(np.int64)  # the decoder reconstructs from these
+            if SKIP_ZERO_PLANES and not lv.any():
+                layers.append(None)
+                levels.append(None)
+                continue
             _coder().encode(enc, lv, idx)
             layers.append(layer)
             levels.append(lv)
+        if all(layer is None for layer in layers):
+            return EMPTY_LAYER, self.base
         return _write(layers, finish(enc)), add_residual(self.base, layers, levels)
 
     def best(self, lam: float) -> tuple[bytes, Frame] | None:
@@ -348,6 +362,8 @@ class ResidualEncoder:
         best = (None, None, float("inf"))
         for step in steps:
             data, picture = (None, self.base) if step is None and not empty else self.code(step, lam)
+            if data == EMPTY_LAYER and not empty:  # no plane pays: no layer
+                data = None
             c = rd_cost(self.source, picture, overhead + (0 if data is None else len(data)), lam)
             if c < best[2]:
                 best = (data, picture, c)

@@ -100,11 +100,27 @@ def test_rdoq_layers_round_trip_exactly_and_lower_the_rd_cost(lam):
     enc = residual.ResidualEncoder(src, base)
     for step in candidate_steps(lam):
         data, picture = enc.code(step, lam)
-        decoded = decode_residual(data, base)
+        decoded = decode_residual(data, base, predicted=data == residual.EMPTY_LAYER)
         assert all(np.array_equal(getattr(decoded, p), getattr(picture, p)) for p in "yuv")
     plain = min(residual.rd_cost(src, pic, len(d), lam)
                 for d, pic in (enc.code(s) for s in candidate_steps(lam)))
     assert enc.cheapest(lam, candidate_steps(lam))[2] <= plain
+
+
+def test_planes_of_zero_levels_are_left_out():
+    """A plane the source matches leaves the layer (no header, no levels): the same picture."""
+    src, base = _frames(5)
+    src = Frame(src.y, base.u, base.v)
+    data, picture = residual.ResidualEncoder(src, base).code(18, 0.05)
+    assert data[0] != residual.NO_RESIDUAL and data.count(residual.NO_RESIDUAL) >= 2
+    decoded = decode_residual(data, base)
+    assert all(np.array_equal(getattr(decoded, p), getattr(picture, p)) for p in "yuv")
+    assert np.array_equal(picture.u, base.u) and np.array_equal(picture.v, base.v)
+    # Nothing to send anywhere: the layer of no plane, which only a block-motion frame may carry,
+    # and which the encoder then does not send at all.
+    enc = residual.ResidualEncoder(base, base)
+    assert enc.code(18, 0.05)[0] == residual.EMPTY_LAYER
+    assert enc.cheapest(0.05, [18])[0] is None
 
 
 def test_optimal_step_follows_lambda():
