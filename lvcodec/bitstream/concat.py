@@ -43,6 +43,9 @@ def _shown(seq: SequenceHeader, field: str) -> str:
 
 def join_problem(first: SequenceHeader, other: SequenceHeader) -> str | None:
     """Why a stream with header `other` cannot follow one with header `first`; None if it can."""
+    if first.format_major != other.format_major:  # their frames' syntax differs (§2)
+        return (f"format version {other.format_major}.x, the first stream's is "
+                f"{first.format_major}.x (re-encode one of them)")
     for field, what in _MUST_MATCH:
         if getattr(first, field) != getattr(other, field):
             return f"{what} {_shown(other, field)}, the first stream's is {_shown(first, field)}"
@@ -55,7 +58,7 @@ class StreamJoiner:
     is then incomplete (no index), so callers write into an atomic target."""
 
     def __init__(self, fileobj):
-        self._writer = LvcWriter(fileobj)
+        self._f, self._writer = fileobj, None  # written in the first stream's format version
         self._first = None  # the first stream's sequence header
         self.frames = 0  # frames written so far: the next stream's display offset
 
@@ -81,6 +84,8 @@ class StreamJoiner:
         seq = reader.sequence_header
         if self._first is None:
             self._first = seq
+            # The frames are copied as they are coded, so the file keeps their format version.
+            self._writer = LvcWriter(self._f, (major, minor))
             # frame_count: 0 (unknown) unless the writer can patch it at close, as an encoder.
             self._writer.write_sequence_header(replace(seq, frame_count=0))
         elif problem := join_problem(self._first, seq):

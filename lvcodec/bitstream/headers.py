@@ -5,13 +5,13 @@ programmer error), the reader raises CorruptStream (a damaged or hostile file).
 """
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lvcodec.bitstream.bits import ByteReader, ByteWriter
 from lvcodec.bitstream.syntax import (
     MAX_DIM, MAX_MODEL_NAME, MAX_PICTURE_HASH, MAX_QUALITY, MAX_REFS, MAX_SCALE_LOG2, MAX_SUBSTREAMS,
-    MAX_TEMPORAL_LAYER, MODEL_SHA256_SIZE, SUPPORTED_BIT_DEPTHS, ChromaFormat, CodingStructure,
-    EntropyCoder, FrameType,
+    MAX_TEMPORAL_LAYER, MODEL_SHA256_SIZE, SUPPORTED_BIT_DEPTHS, VERSION_MAJOR, ChromaFormat,
+    CodingStructure, EntropyCoder, FrameType,
 )
 from lvcodec.errors import CorruptStream
 
@@ -40,6 +40,9 @@ class SequenceHeader:
     model_sha256: bytes = bytes(MODEL_SHA256_SIZE)
     entropy_coder: int = EntropyCoder.CONSTRICTION_RANGE_24
     flags: int = 0
+    # Not a field of the unit: the major of the file it was read from (the reader sets it), which
+    # says how some substreams are to be read (§4.7); a writer writes its own.
+    format_major: int = field(default=VERSION_MAJOR, compare=False)
 
     @property
     def fps(self) -> float:

@@ -56,6 +56,7 @@ def describe(path) -> dict:
     pixels = seq.width * seq.height  # full-resolution luma, also for half-scale frames
     n = len(frames)
     sequence = _record(seq)
+    del sequence["format_major"]  # the file header's, shown as format_version
     sequence["fps"] = seq.fps
     sequence["model"] = seq.model_name  # alias of model_name (read by older scripts)
     return {

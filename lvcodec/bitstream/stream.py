@@ -3,6 +3,7 @@
 import os
 import struct
 import zlib
+from dataclasses import replace
 
 from lvcodec.bitstream.bits import ByteReader, ByteWriter
 from lvcodec.bitstream.headers import (
@@ -69,12 +70,13 @@ class LvcWriter:
     not close the file object.
     """
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj, version: tuple = (VERSION_MAJOR, VERSION_MINOR)):
+        """version: the file header's (major, minor): another only to copy frames coded in it."""
         self._f, self._pos, self._closed = fileobj, 0, False
         self._base = fileobj.tell() if _seekable(fileobj) else 0
         self._seq = None  # (unit offset, body offset, body bytes, frame_count offset in body)
         self._index = []
-        self._emit(MAGIC + bytes([VERSION_MAJOR, VERSION_MINOR]))
+        self._emit(MAGIC + bytes(version))
 
     def _emit(self, data: bytes) -> int:
         offset = self._pos
@@ -274,7 +276,8 @@ class LvcReader:
                     if unit_type != UnitType.SEQUENCE_HEADER:
                         raise CorruptStream(f"{_unit_name(unit_type)} at byte {offset}: expected "
                                             "the sequence header first (file corrupted)")
-                    self._seq = self._parse(read_sequence_header, offset, unit_type, body)[0]
+                    seq = self._parse(read_sequence_header, offset, unit_type, body)[0]
+                    self._seq = replace(seq, format_major=self.format_version[0])
                     break
             else:
                 raise CorruptStream("no sequence header before the index unit (file corrupted)")

@@ -11,9 +11,11 @@ MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels ar
 # is a 6.x stream without one; 7: a P or B frame may leave its nets out (motion-only, §4.8),
 # and a 6.x stream is a 7.x stream without such frames; 8: block-motion vectors may be in
 # quarter samples, interpolated by 8- and 4-tap filters (§4.8), which a 7.x decoder would not
-# know, while a 7.x stream's half-sample vectors say so in the same byte.
-VERSION_MAJOR = 8
-READABLE_MAJORS = (4, 5, 6, 7, 8)
+# know, while a 7.x stream's half-sample vectors say so in the same byte; 9: the residual
+# layer's tables are range-coded and its levels coded band by band in context (§4.7), a syntax
+# an 8.x decoder would misread, while an 8.x stream's layers are read as before.
+VERSION_MAJOR = 9
+READABLE_MAJORS = (4, 5, 6, 7, 8, 9)
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 

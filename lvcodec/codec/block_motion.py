@@ -18,7 +18,7 @@ import numpy as np
 from lvcodec.bitstream.syntax import HALF_SAMPLE, MAX_VECTOR_CLASS, QUARTER_SAMPLE
 from lvcodec.codec.residual import ResidualEncoder, candidate_steps
 from lvcodec.entropy import finish, new_decoder, new_encoder
-from lvcodec.entropy.adaptive import AdaptiveModel, decode_uniform, encode_uniform
+from lvcodec.entropy.adaptive import AdaptiveModel, decode_signed, encode_signed
 from lvcodec.entropy.block_map import decode_symbol_map, encode_symbol_map
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
@@ -119,11 +119,7 @@ def encode_block_motion(motion: BlockMotion, refs: int) -> bytes:
     encode_symbol_map(enc, motion.modes, _alphabet(refs))
 
     def component(model, d):
-        cls = abs(d).bit_length()
-        model.encode(enc, cls)
-        if cls:
-            encode_uniform(enc, int(d < 0), 1)
-            encode_uniform(enc, abs(d) - (1 << (cls - 1)), cls - 1)
+        encode_signed(enc, model, d)
         return d
 
     _scan_vectors(BlockMotion(motion.log2_size, motion.modes, motion.vectors.copy(), motion.unit),
@@ -147,12 +143,7 @@ def decode_block_motion(substream: bytes, height: int, width: int, refs: int) ->
         raise CorruptStream("block-motion mode out of range")
 
     def component(model, _):
-        cls = model.decode(dec)
-        if not cls:
-            return 0
-        sign = decode_uniform(dec, 1)
-        magnitude = (1 << (cls - 1)) + decode_uniform(dec, cls - 1)
-        return -magnitude if sign else magnitude
+        return decode_signed(dec, model)
 
     motion = BlockMotion(log2, modes, np.zeros((rows, cols, refs, 2), dtype=np.int64), unit)
     _scan_vectors(motion, refs, component)

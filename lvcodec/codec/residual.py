@@ -19,7 +19,9 @@ from functools import lru_cache
 import numpy as np
 
 from lvcodec.bitstream import CodingStructure
+from lvcodec.bitstream.syntax import VERSION_MAJOR
 from lvcodec.entropy import GaussianCoder, ScaleTable, finish, new_decoder, new_encoder
+from lvcodec.entropy.adaptive import AdaptiveModel, decode_signed, encode_signed
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
 from lvcodec.rd import plane_mse
@@ -54,6 +56,22 @@ _U, _V = np.meshgrid(np.arange(N), np.arange(N), indexing="ij")
 _KEY = 3 * (_U + _V) + np.sign(_U - _V) + 1
 GROUP = np.searchsorted(np.unique(_KEY), _KEY)  # (8, 8) -> group 0..33
 GROUPS = int(GROUP.max()) + 1
+# 9.0: the levels are coded band by band (u + v = 0, 1, … 14), each coefficient in the context
+# of how many levels of its block the lower bands hold: a block whose low frequencies are all zero
+# seldom has high ones. Context k from CONTEXT_BOUNDS[k - 1] such levels; each context adds its
+# offset to the scale index (context 0's is 0). On the levels of training clips' layers, -3.3 %
+# of their bits (benchmarks/notes/residual-format9-2026-12-07.md).
+BAND = _U + _V
+BANDS = 2 * N - 1
+# A block's 64 coefficients in band order (within a band, row by row), so each band is a slice.
+BAND_ORDER = np.argsort(BAND.ravel(), kind="stable")
+_STARTS = np.searchsorted(BAND.ravel()[BAND_ORDER], np.arange(BANDS + 1))
+BAND_SLICES = [slice(int(a), int(b)) for a, b in zip(_STARTS[:-1], _STARTS[1:])]
+BANDED_GROUP = GROUP.ravel()[BAND_ORDER]
+CONTEXT_BOUNDS = (1, 2, 3, 5, 9)
+CONTEXTS = len(CONTEXT_BOUNDS) + 1
+CONTEXT_FROM = 9  # the first format major with contexts and range-coded tables
+TABLE_CLASSES = 8  # a table value's class (bit length of |value|, < 128): an alphabet of 8
 # 64^2 x the block variance (64 * sum x^2 - (sum x)^2, an integer) from which a block is in the
 # next class: standard deviations 1.5, 3.5, 7.5 and 15.5 samples.
 ACTIVITY_BOUNDS = (9216, 50176, 230400, 984064)
@@ -105,12 +123,13 @@ def step_of(index: int) -> int:
 
 @dataclass
 class PlaneResidual:
-    """One plane's layer: step index, the scale-table index of each coefficient group and the
-    (signed) index offset of each activity class."""
+    """One plane's layer: step index, the scale-table index of each coefficient group, the
+    (signed) index offset of each activity class and (9.0) of each context but the first."""
 
     step: int
     groups: tuple
     offsets: tuple
+    contexts: tuple = (0,) * (CONTEXTS - 1)
 
 
 def _blocks(plane: np.ndarray) -> np.ndarray:
@@ -134,10 +153,49 @@ def _classes(base: np.ndarray) -> np.ndarray:
 
 
 def _indexes(layer: PlaneResidual, classes: np.ndarray) -> np.ndarray:
-    """The scale-table index of every coefficient, (rows, cols, 8, 8)."""
+    """The scale-table index of every coefficient, (rows, cols, 8, 8), all in context 0 (before
+    9.0, every coefficient)."""
     g = np.asarray(layer.groups, dtype=np.int64)[GROUP]
     o = np.asarray(layer.offsets, dtype=np.int64)[classes]
     return np.clip(g[None, None] + o[..., None, None], 0, _table().levels - 1)
+
+
+def _band_indexes(layer: PlaneResidual, classes: np.ndarray, count: np.ndarray,
+                  band: int) -> np.ndarray:
+    """The scale-table indexes of one band's coefficients of every block, (rows, cols, n), its
+    blocks holding `count` nonzero levels in the lower bands."""
+    g = np.asarray(layer.groups, dtype=np.int64)[BANDED_GROUP[BAND_SLICES[band]]]
+    o = (np.asarray(layer.offsets, dtype=np.int64)[classes]
+         + np.asarray((0, *layer.contexts), dtype=np.int64)[_context_of(count)])
+    return np.clip(g[None, None] + o[..., None], 0, _table().levels - 1)
+
+
+def _context_of(count: np.ndarray) -> np.ndarray:
+    """The context of a block's coefficients whose lower bands hold `count` nonzero levels."""
+    return np.searchsorted(np.asarray(CONTEXT_BOUNDS), count, side="right")
+
+
+def _banded(x: np.ndarray) -> np.ndarray:
+    """(rows, cols, 8, 8) -> (rows, cols, 64) in band order."""
+    return x.reshape(*x.shape[:2], N * N)[..., BAND_ORDER]
+
+
+def _unbanded(x: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    out[..., BAND_ORDER] = x
+    return out.reshape(*x.shape[:2], N, N)
+
+
+def _banded_contexts(banded: np.ndarray) -> np.ndarray:
+    """The context of every coefficient of band-ordered levels (rows, cols, 64)."""
+    nonzero = np.add.reduceat((banded != 0).astype(np.int64), _STARTS[:-1], axis=-1)
+    below = np.cumsum(nonzero, -1) - nonzero  # (rows, cols, band): nonzero levels in lower bands
+    return np.repeat(_context_of(below), np.diff(_STARTS), axis=-1)
+
+
+def _contexts(levels: np.ndarray) -> np.ndarray:
+    """The context of every coefficient of (rows, cols, 8, 8) levels, as the decoder finds it."""
+    return _unbanded(_banded_contexts(_banded(levels)))
 
 
 def _inverse(levels: np.ndarray, step: int) -> np.ndarray:
@@ -165,20 +223,78 @@ def add_residual(base: Frame, layers: list, levels: list) -> Frame:
 
 
 # -- substream syntax (docs/bitstream.md §4.7) ---------------------------------------------------
+# 9.0: each plane's step byte, then one range-coded stream: per plane present, its tables, then
+# its levels band by band in context. Before 9.0 (decoded only): each plane's step byte and
+# tables as bytes, then its levels in one pass, without contexts.
 
 def _write(layers: list, data: bytes) -> bytes:
-    head = bytearray()
-    for layer in layers:
-        if layer is None:
-            head.append(NO_RESIDUAL)
-            continue
-        head.append(layer.step)
-        head += bytes(layer.groups)
-        head += bytes(o & 0xFF for o in layer.offsets)
-    return bytes(head) + data
+    return bytes(NO_RESIDUAL if layer is None else layer.step for layer in layers) + data
 
 
-def _read(substream: bytes, predicted: bool) -> tuple[list, bytes]:
+def _read_steps(substream: bytes, predicted: bool) -> tuple[list, bytes]:
+    if len(substream) < 3:
+        raise CorruptStream("residual layer is truncated")
+    steps = list(substream[:3])
+    for step in steps:
+        if step != NO_RESIDUAL and step >= STEP_INDICES:
+            raise CorruptStream(f"residual step index {step} out of range (0..{STEP_INDICES - 1})")
+    if all(step == NO_RESIDUAL for step in steps) and not predicted:
+        raise CorruptStream("residual layer codes no plane")
+    return [None if step == NO_RESIDUAL else step for step in steps], substream[3:]
+
+
+def _encode_tables(enc, layer: PlaneResidual) -> None:
+    """The group scales as differences from the previous group's (the first from 0), then the
+    class and context offsets, each a signed value (encode_signed) under one of two adaptive
+    models that start afresh with every plane."""
+    scales, offsets = AdaptiveModel(TABLE_CLASSES), AdaptiveModel(TABLE_CLASSES)
+    previous = 0
+    for g in layer.groups:
+        encode_signed(enc, scales, g - previous)
+        previous = g
+    for o in (*layer.offsets, *layer.contexts):
+        encode_signed(enc, offsets, o)
+
+
+def _decode_tables(dec, step: int) -> PlaneResidual:
+    scales, offsets = AdaptiveModel(TABLE_CLASSES), AdaptiveModel(TABLE_CLASSES)
+    groups, previous = [], 0
+    for _ in range(GROUPS):
+        previous += decode_signed(dec, scales)
+        if not 0 <= previous < _table().levels:
+            raise CorruptStream("residual scale index out of range")
+        groups.append(previous)
+    rest = [decode_signed(dec, offsets) for _ in range(CLASSES + CONTEXTS - 1)]
+    return PlaneResidual(step, tuple(groups), tuple(rest[:CLASSES]), tuple(rest[CLASSES:]))
+
+
+def _code_levels(enc, banded: np.ndarray, layer: PlaneResidual, classes: np.ndarray) -> np.ndarray:
+    """Codes a plane's levels (band-ordered) band by band, each band in the context of the lower
+    ones; returns them clamped into their tables' supports, as the decoder reconstructs them."""
+    out = np.empty_like(banded)
+    count = np.zeros(banded.shape[:2], dtype=np.int64)
+    for b, sl in enumerate(BAND_SLICES):
+        idx = _band_indexes(layer, classes, count, b)
+        band = _coder().clamp(banded[..., sl], idx).astype(np.int64)
+        _coder().encode(enc, band, idx)
+        out[..., sl] = band
+        count += (band != 0).sum(-1)
+    return out
+
+
+def _decode_levels(dec, layer: PlaneResidual, classes: np.ndarray) -> np.ndarray:
+    banded = np.zeros((*classes.shape, N * N), dtype=np.int64)
+    count = np.zeros(classes.shape, dtype=np.int64)
+    for b, sl in enumerate(BAND_SLICES):
+        idx = _band_indexes(layer, classes, count, b)
+        band = _coder().decode(dec, idx).reshape(idx.shape)
+        banded[..., sl] = band
+        count += (band != 0).sum(-1)
+    return _unbanded(banded)
+
+
+def _read_fixed(substream: bytes, predicted: bool) -> tuple[list, bytes]:
+    """Before 9.0: per plane its step byte and, if present, its tables as bytes."""
     pos, layers = 0, []
     for _ in range(3):
         if pos >= len(substream):
@@ -217,18 +333,25 @@ def _shape(plane: np.ndarray) -> tuple:
     return -(-plane.shape[0] // N), -(-plane.shape[1] // N), N, N
 
 
-def decode_residual(substream: bytes, base: Frame, predicted: bool = False) -> Frame:
+def decode_residual(substream: bytes, base: Frame, predicted: bool = False,
+                    version: int = VERSION_MAJOR) -> Frame:
     """The picture of a frame whose last substream is a residual layer; base: the nets' picture,
-    or the block-motion prediction (§4.8, `predicted`: then the layer may code no plane)."""
-    layers, data = _read(substream, predicted)
+    or the block-motion prediction (§4.8, `predicted`: then the layer may code no plane);
+    version: the stream's format major (the syntax changed in 9.0)."""
+    if version < CONTEXT_FROM:
+        layers, data = _read_fixed(substream, predicted)
+        dec = new_decoder(data)
+        levels = [None if layer is None else
+                  _coder().decode(dec, _indexes(layer, _classes(plane))).reshape(_shape(plane))
+                  for plane, layer in zip(_planes(base), layers)]
+        return add_residual(base, layers, levels)
+    steps, data = _read_steps(substream, predicted)
     dec = new_decoder(data)
-    levels = []
-    for plane, layer in zip(_planes(base), layers):
-        if layer is None:
-            levels.append(None)
-            continue
-        idx = _indexes(layer, _classes(plane))
-        levels.append(_coder().decode(dec, idx).reshape(_shape(plane)))
+    layers, levels = [], []
+    for plane, step in zip(_planes(base), steps):
+        layer = None if step is None else _decode_tables(dec, step)
+        layers.append(layer)
+        levels.append(None if layer is None else _decode_levels(dec, layer, _classes(plane)))
     return add_residual(base, layers, levels)
 
 
@@ -263,34 +386,48 @@ def _code_lengths() -> _CodeLengths:
     return _CodeLengths()
 
 
-def _fit(levels: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) -> PlaneResidual:
-    """The group indexes and class offsets that code the levels in the fewest bits: histograms
-    of the levels per (class, group), their code length under every table entry, then groups and
-    offsets chosen in turn."""
+def _fit(banded: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) -> PlaneResidual:
+    """The group indexes and class and context offsets that code the (band-ordered) levels in the
+    fewest bits: histograms of the levels per (class, context, group), their code length under
+    every table entry, then groups, class offsets and context offsets chosen in turn."""
     lengths = _code_lengths()
     top = lengths.matrix.shape[0] - 1
-    v = np.clip(levels, -lengths.R, lengths.R) + lengths.R
-    cell = (classes[..., None, None] * GROUPS + GROUP) * (2 * lengths.R + 1) + v
-    hist = np.bincount(cell.ravel(), minlength=CLASSES * GROUPS * (2 * lengths.R + 1))
-    hist = hist.reshape(CLASSES, GROUPS, -1).astype(np.int64)
-    # (classes, groups, entries): bits of each cell per entry. In binary64 for BLAS's speed, and
-    # still exact: every product and partial sum is an integer below 2^53 (counts < 2^26 times
-    # lengths < 2^21 in 1/65536 bit, 2^47 at most in all), so no summation order changes it.
-    # Only the levels that occur count: a few dozen of the 2R + 1, a product small enough that
-    # no BLAS thread is woken (which, on a busy machine, cost 20 ms a call).
-    used = np.flatnonzero(hist.any((0, 1)))
-    cost = (hist[..., used].astype(np.float64) @ lengths.matrix_f64[:, used].T).astype(np.int64)
-    shifts = np.arange(-24, 25)
-    offsets = np.zeros(CLASSES, dtype=np.int64)
+    v = np.clip(banded, -lengths.R, lengths.R) + lengths.R
+    # Only the levels that occur count (a few dozen of the 2R + 1): a small histogram, and a
+    # product small enough that no BLAS thread is woken (which, on a busy machine, cost 20 ms).
+    used = np.flatnonzero(np.bincount(v.ravel(), minlength=2 * lengths.R + 1))
+    compact = np.zeros(2 * lengths.R + 1, dtype=np.int64)
+    compact[used] = np.arange(used.size)
+    cell = ((classes[..., None] * CONTEXTS + _banded_contexts(banded)) * GROUPS
+            + BANDED_GROUP) * used.size + compact[v]
+    hist = np.bincount(cell.ravel(), minlength=CLASSES * CONTEXTS * GROUPS * used.size)
+    hist = hist.reshape(CLASSES, CONTEXTS, GROUPS, used.size)
+    # (classes, contexts, groups, entries): bits of each cell per entry. In binary64 for BLAS's
+    # speed, and still exact: every product and partial sum is an integer below 2^53 (counts <
+    # 2^26 times lengths < 2^21 in 1/65536 bit, 2^47 at most in all), so no summation order
+    # changes it.
+    cost = (hist.astype(np.float64) @ lengths.matrix_f64[:, used].T).astype(np.int64)
+    cells = [(c, k) for c in range(CLASSES) for k in range(CONTEXTS) if hist[c, k].any()]
+    shifts, entries, g = np.arange(-24, 25), np.arange(top + 1), np.arange(GROUPS)[None, :]
+    offsets, contexts = np.zeros(CLASSES, dtype=np.int64), np.zeros(CONTEXTS, dtype=np.int64)
     for _ in range(rounds):
-        # Each group's index given the offsets, then each class's offset given the indexes.
-        entries = np.clip(np.arange(top + 1)[None, :] + offsets[:, None], 0, top)  # (classes, i)
-        per_group = np.take_along_axis(cost, np.broadcast_to(entries[:, None], cost.shape), 2).sum(0)
+        per_group = np.zeros((GROUPS, top + 1), dtype=np.int64)
+        for c, k in cells:
+            per_group += cost[c, k][:, np.clip(entries + offsets[c] + contexts[k], 0, top)]
         groups = per_group.argmin(1)
-        shifted = np.clip(groups[None, :] + shifts[:, None], 0, top)  # (shifts, groups)
-        per_class = cost[:, np.arange(GROUPS)[None, :], shifted].sum(2)  # (classes, shifts)
-        offsets = np.where(hist.sum((1, 2)) > 0, shifts[per_class.argmin(1)], 0)
-    return PlaneResidual(step, tuple(int(g) for g in groups), tuple(int(o) for o in offsets))
+        per_class = np.zeros((CLASSES, shifts.size), dtype=np.int64)
+        for k in range(CONTEXTS):
+            shifted = np.clip(groups[None, :] + shifts[:, None] + contexts[k], 0, top)
+            per_class += cost[:, k][:, g, shifted].sum(2)
+        offsets = np.where(hist.sum((1, 2, 3)) > 0, shifts[per_class.argmin(1)], 0)
+        per_context = np.zeros((CONTEXTS, shifts.size), dtype=np.int64)
+        for c in range(CLASSES):
+            shifted = np.clip(groups[None, :] + shifts[:, None] + offsets[c], 0, top)
+            per_context += cost[c][:, g, shifted].sum(2)
+        contexts = np.where(hist.sum((0, 2, 3)) > 0, shifts[per_context.argmin(1)], 0)
+        contexts[0] = 0  # the groups' own scales
+    return PlaneResidual(step, tuple(int(x) for x in groups), tuple(int(o) for o in offsets),
+                         tuple(int(o) for o in contexts[1:]))
 
 
 def _rdoq(coeffs: np.ndarray, idx: np.ndarray, step: float, weight: float) -> np.ndarray:
@@ -308,13 +445,26 @@ def _rdoq(coeffs: np.ndarray, idx: np.ndarray, step: float, weight: float) -> np
     return sign * np.take_along_axis(cands, cost.argmin(axis=0)[None], axis=0)[0]
 
 
+def _rdoq_layer(banded: np.ndarray, layer: PlaneResidual, classes: np.ndarray, step: float,
+                weight: float) -> np.ndarray:
+    """_rdoq band by band (band-ordered coefficients), each band under the contexts the levels
+    chosen below it make."""
+    levels = np.zeros(banded.shape, dtype=np.int64)
+    count = np.zeros(banded.shape[:2], dtype=np.int64)
+    for b, sl in enumerate(BAND_SLICES):
+        band = _rdoq(banded[..., sl], _band_indexes(layer, classes, count, b), step, weight)
+        levels[..., sl] = band
+        count += (band != 0).sum(-1)
+    return levels
+
+
 class ResidualEncoder:
     """The residual layers of one frame: the transform and the activity classes of each plane,
     which no step changes, made once; code(step) for each step tried."""
 
     def __init__(self, source: Frame, base: Frame):
         self.source, self.base = source, base
-        self.planes = [(_forward(src, rec), _classes(rec))
+        self.planes = [(_banded(_forward(src, rec)), _classes(rec))
                        for src, rec in zip(_planes(source), _planes(base))]
 
     def code(self, step_index: int | None, lam: float | None = None) -> tuple[bytes, Frame]:
@@ -332,19 +482,16 @@ class ResidualEncoder:
             step = step_of(index) / (1 << STEP_FRAC)
             lv = (np.sign(coeffs) * np.floor(np.abs(coeffs) / step + DEADZONE)).astype(np.int64)
             layer = _fit(lv, classes, index)
-            idx = _indexes(layer, classes)
             for _ in range(RDOQ_ROUNDS if lam is not None else 0):
-                lv = _rdoq(coeffs, idx, step, lam * PLANE_WEIGHT[k])
+                lv = _rdoq_layer(coeffs, layer, classes, step, lam * PLANE_WEIGHT[k])
                 layer = _fit(lv, classes, index)
-                idx = _indexes(layer, classes)
-            lv = _coder().clamp(lv, idx).astype(np.int64)  # the decoder reconstructs from these
             if SKIP_ZERO_PLANES and not lv.any():
                 layers.append(None)
                 levels.append(None)
                 continue
-            _coder().encode(enc, lv, idx)
+            _encode_tables(enc, layer)
             layers.append(layer)
-            levels.append(lv)
+            levels.append(_unbanded(_code_levels(enc, lv, layer, classes)))  # the decoder's
         if all(layer is None for layer in layers):
             return EMPTY_LAYER, self.base
         return _write(layers, finish(enc)), add_residual(self.base, layers, levels)

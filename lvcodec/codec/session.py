@@ -443,7 +443,8 @@ class Decoder:
             motion = decode_block_motion(residual[0], self.seq.height, self.seq.width, len(refs))
             frame = predict(motion, frame, [self.dpb.picture(i) for i in header.refs])
         if residual:
-            frame = decode_residual(residual[-1], frame, predicted=len(residual) == 2)
+            frame = decode_residual(residual[-1], frame, predicted=len(residual) == 2,
+                                    version=self.seq.format_major)
             ref = picture_reference(frame, ref, self.device)
         return frame, ref
 
@@ -455,5 +456,6 @@ class Decoder:
                                 f"nets' substreams")
         pictures = [self.dpb.picture(i) for i in header.refs]
         motion = decode_block_motion(substreams[0], self.seq.height, self.seq.width, len(pictures))
-        frame = decode_residual(substreams[1], predict(motion, None, pictures), predicted=True)
+        frame = decode_residual(substreams[1], predict(motion, None, pictures), predicted=True,
+                                version=self.seq.format_major)
         return frame, picture_reference(frame, None, self.device)

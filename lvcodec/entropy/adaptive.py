@@ -7,7 +7,7 @@ import numpy as np
 from lvcodec.entropy.coder import _decode
 from lvcodec.entropy.tables import PRECISION
 
-__all__ = ["AdaptiveModel", "encode_uniform", "decode_uniform"]
+__all__ = ["AdaptiveModel", "encode_uniform", "decode_uniform", "encode_signed", "decode_signed"]
 
 _TOTAL = 1 << PRECISION
 
@@ -47,3 +47,23 @@ def encode_uniform(encoder, value: int, bits: int) -> None:
 
 def decode_uniform(decoder, bits: int) -> int:
     return int(_decode(decoder, _uniform(bits), 1)[0]) if bits else 0
+
+
+def encode_signed(encoder, model: AdaptiveModel, value: int) -> None:
+    """A signed integer as its class (bit length of |value|) under `model`, then, if nonzero, the
+    sign (1: negative) and |value| − 2^(class−1) as class − 1 raw bits (docs/bitstream.md §4.8)."""
+    cls = abs(value).bit_length()
+    model.encode(encoder, cls)
+    if cls:
+        encode_uniform(encoder, int(value < 0), 1)
+        encode_uniform(encoder, abs(value) - (1 << (cls - 1)), cls - 1)
+
+
+def decode_signed(decoder, model: AdaptiveModel) -> int:
+    """Mirror of encode_signed."""
+    cls = model.decode(decoder)
+    if not cls:
+        return 0
+    sign = decode_uniform(decoder, 1)
+    magnitude = (1 << (cls - 1)) + decode_uniform(decoder, cls - 1)
+    return -magnitude if sign else magnitude

@@ -54,9 +54,8 @@ class LvcCodec(Codec):
         config = self._config(point, intra_period)
         # Another major codes other streams from the same weights; a stream without what a major
         # added is the older major's (but its version byte), so those points keep their keys.
-        s["format"] = (4 if not config.residual
-                       else 5 if not config.block_motion or config.intra_period == 1
-                       else VERSION_MAJOR)
+        # Since 9.0 every residual layer is coded anew (§4.7).
+        s["format"] = 4 if not config.residual else VERSION_MAJOR
         # Always False now that lvc codes P frames; kept so points measured before stay cached.
         s["intra_only"] = False
         # Only what changes the stream (low delay and all-intra have no B frames to arrange).
@@ -83,7 +82,8 @@ class LvcCodec(Codec):
         if session.INTRA_ANCHORS and config.structure != CodingStructure.ALL_INTRA:
             # P anchors may be coded as I frames (points from before keep their keys).
             s["intra_anchors"] = True
-        if s["format"] == VERSION_MAJOR and config.structure != CodingStructure.ALL_INTRA:
+        if (s["format"] == VERSION_MAJOR and config.block_motion
+                and config.structure != CodingStructure.ALL_INTRA):
             # The block-motion encoder's choices (points of its first revision keep their keys).
             if ENCODER_REVISION > 1:
                 s["block_motion_encoder"] = ENCODER_REVISION

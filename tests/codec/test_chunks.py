@@ -105,6 +105,24 @@ def test_the_joiner_moves_display_indices_and_references_past_the_streams_before
     assert np.array_equal(sorted(d for d, _ in out), range(9))
 
 
+def test_the_joiner_keeps_the_streams_format_version_and_refuses_another_major():
+    """Frames are copied as coded: a joined 8.0 stream stays 8.0 (its residual layers read in
+    8.x's syntax); an 8.0 stream after a 9.0 one is refused."""
+    old = _stream([(FrameType.I, 0, ())])
+    old = old[:4] + bytes([8]) + old[5:]  # the file header is outside every CRC
+    joiner = StreamJoiner(buf := io.BytesIO())
+    joiner.append(LvcReader(io.BytesIO(old)), "old.lvc")
+    joiner.append(LvcReader(io.BytesIO(old)), "old.lvc")
+    joiner.close()
+    reader = LvcReader(io.BytesIO(buf.getvalue()))
+    assert reader.format_version == (8, 0) and reader.sequence_header.format_major == 8
+    joiner = StreamJoiner(io.BytesIO())
+    joiner.append(LvcReader(io.BytesIO(_stream([(FrameType.I, 0, ())]))), "new.lvc")
+    with pytest.raises(InputError, match="old.lvc: cannot join: format version 8.x, the first "
+                                         "stream's is 9.x"):
+        joiner.append(LvcReader(io.BytesIO(old)), "old.lvc")
+
+
 def test_chunks_refuse_rate_control_before_starting_workers(clip, tmp_path):
     from lvcodec.codec.chunks import encode_chunks
     from lvcodec.errors import ConfigError

@@ -15,6 +15,7 @@ from lvcodec.codec.residual import (
     optimal_step_index, step_of,
 )
 from lvcodec.codec.session import PictureMismatch
+from lvcodec.entropy import finish, new_encoder
 from lvcodec.errors import CorruptStream
 from lvcodec.io import Frame
 from lvcodec.weights import load_model
@@ -77,10 +78,11 @@ def test_rdoq_levels_cost_no_more_than_dead_zone_ones_under_the_same_tables():
     and better on a textured residual."""
     src, base = _frames(3)
     enc = residual.ResidualEncoder(src, base)
-    coeffs, classes = enc.planes[0]
+    banded, classes = enc.planes[0]
+    coeffs = residual._unbanded(banded)
     step = step_of(18) / 64
     dz = (np.sign(coeffs) * np.floor(np.abs(coeffs) / step + residual.DEADZONE)).astype(np.int64)
-    idx = residual._indexes(residual._fit(dz, classes, 18), classes)
+    idx = residual._indexes(residual._fit(residual._banded(dz), classes, 18), classes)
     lengths = residual._code_lengths()
 
     def cost(levels, weight):
@@ -128,10 +130,18 @@ def test_optimal_step_follows_lambda():
     assert 0 <= optimal_step_index(1e9) and optimal_step_index(1e-9) == STEP_INDICES - 1
 
 
+def _layer_with_scales(groups) -> bytes:
+    """A 9.0 luma layer whose tables say `groups` (checked by the decoder only) and no levels."""
+    enc = new_encoder()
+    residual._encode_tables(enc, residual.PlaneResidual(5, tuple(groups), (0,) * residual.CLASSES))
+    return bytes([5, 0xFF, 0xFF]) + finish(enc)
+
+
 @pytest.mark.parametrize("cut,message", [
     (lambda d: d[:1], "truncated"),
     (lambda d: bytes([STEP_INDICES]) + d[1:], "step index"),
-    (lambda d: d[:1] + bytes([200]) + d[2:], "scale index"),
+    (lambda d: d[:1] + bytes([200]) + d[2:], "step index"),
+    (lambda d: _layer_with_scales([100, 130] + [127] * (GROUPS - 2)), "scale index"),
     (lambda d: bytes([0xFF, 0xFF, 0xFF]), "codes no plane"),
     (lambda d: d[:-1], "32-bit words"),
 ])
@@ -141,6 +151,36 @@ def test_bad_substreams_are_one_line_errors(cut, message):
     with pytest.raises(CorruptStream, match=message) as e:
         decode_residual(cut(data), base)
     assert "\n" not in str(e.value)
+
+
+def test_layers_before_9_keep_their_byte_tables():
+    """An 8.x layer: step and tables as bytes, levels without contexts; read as it was."""
+    src, base = _frames()
+    lv = np.zeros((3, 4, 8, 8), np.int64)
+    lv[0, 1, 0, 0], lv[2, 3, 1, 2] = 7, -2
+    layer = residual.PlaneResidual(12, tuple(range(20, 20 + GROUPS)), (0, 1, -2, 3, 4))
+    enc = new_encoder()
+    residual._coder().encode(enc, lv, residual._indexes(layer, residual._classes(base.u)))
+    head = bytes([0xFF, 12, *layer.groups, *(o & 0xFF for o in layer.offsets), 0xFF])
+    picture = decode_residual(head + finish(enc), base, version=8)
+    expected = residual.add_residual(base, [None, layer, None], [None, lv, None])
+    assert all(np.array_equal(getattr(picture, p), getattr(expected, p)) for p in "yuv")
+    assert not np.array_equal(picture.u, base.u)
+    bad = head[:2] + bytes([200]) + head[3:]
+    with pytest.raises(CorruptStream, match="scale index"):
+        decode_residual(bad + finish(enc), base, version=8)
+
+
+def test_levels_are_coded_in_the_context_of_their_lower_bands():
+    """A coefficient's context counts the nonzero levels of its block's lower bands."""
+    lv = np.zeros((1, 2, 8, 8), np.int64)
+    lv[0, 0, 0, 0] = 3  # band 0
+    lv[0, 0, 1, 0] = -1  # band 1
+    lv[0, 0, 2, 2] = 1  # band 4
+    ctx = residual._contexts(lv)
+    assert ctx[0, 0, 0, 0] == 0 and ctx[0, 0, 0, 1] == 1 and ctx[0, 0, 1, 0] == 1
+    assert ctx[0, 0, 1, 1] == 2 and ctx[0, 0, 2, 2] == 2 and ctx[0, 0, 7, 7] == 3
+    assert not ctx[0, 1].any()
 
 
 def _units(data):
