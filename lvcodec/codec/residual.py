@@ -56,11 +56,12 @@ _U, _V = np.meshgrid(np.arange(N), np.arange(N), indexing="ij")
 _KEY = 3 * (_U + _V) + np.sign(_U - _V) + 1
 GROUP = np.searchsorted(np.unique(_KEY), _KEY)  # (8, 8) -> group 0..33
 GROUPS = int(GROUP.max()) + 1
-# 9.0: the levels are coded band by band (u + v = 0, 1, … 14), each coefficient in the context
-# of how many levels of its block the lower bands hold: a block whose low frequencies are all zero
-# seldom has high ones. Context k from CONTEXT_BOUNDS[k - 1] such levels; each context adds its
-# offset to the scale index (context 0's is 0). On the levels of training clips' layers, -3.3 %
-# of their bits (benchmarks/notes/residual-format9-2026-12-07.md).
+# 9.0: the levels are coded band by band (u + v = 0, 1, … 14), each coefficient in a context:
+# its band's range (bands 0-2, 3-6, 7-14) and how many nonzero levels its block holds in the
+# lower bands (count bucket k from COUNT_BOUNDS[k - 1]): a block whose low frequencies are zero
+# seldom has high ones, the more so the higher the band. Each context adds its offset to the
+# scale index (bucket 0's is 0 in every range: the groups' own scales). On the levels of training
+# clips' layers, -6.2 % of their bits (benchmarks/notes/residual-format9-2026-12-07.md).
 BAND = _U + _V
 BANDS = 2 * N - 1
 # A block's 64 coefficients in band order (within a band, row by row), so each band is a slice.
@@ -68,8 +69,12 @@ BAND_ORDER = np.argsort(BAND.ravel(), kind="stable")
 _STARTS = np.searchsorted(BAND.ravel()[BAND_ORDER], np.arange(BANDS + 1))
 BAND_SLICES = [slice(int(a), int(b)) for a, b in zip(_STARTS[:-1], _STARTS[1:])]
 BANDED_GROUP = GROUP.ravel()[BAND_ORDER]
-CONTEXT_BOUNDS = (1, 2, 3, 5, 9)
-CONTEXTS = len(CONTEXT_BOUNDS) + 1
+COUNT_BOUNDS = (1, 2, 3, 5, 9)
+COUNTS = len(COUNT_BOUNDS) + 1
+RANGE_OF_BAND = np.searchsorted(np.asarray((3, 7)), np.arange(BANDS), side="right")
+RANGES = int(RANGE_OF_BAND.max()) + 1
+CONTEXTS = RANGES * COUNTS  # context = range * COUNTS + count bucket
+CODED_CONTEXTS = RANGES * (COUNTS - 1)  # the offsets a layer sends (not those of bucket 0)
 CONTEXT_FROM = 9  # the first format major with contexts and range-coded tables
 TABLE_CLASSES = 8  # a table value's class (bit length of |value|, < 128): an alphabet of 8
 # 64^2 x the block variance (64 * sum x^2 - (sum x)^2, an integer) from which a block is in the
@@ -124,12 +129,13 @@ def step_of(index: int) -> int:
 @dataclass
 class PlaneResidual:
     """One plane's layer: step index, the scale-table index of each coefficient group, the
-    (signed) index offset of each activity class and (9.0) of each context but the first."""
+    (signed) index offset of each activity class and (9.0) of each context outside count bucket
+    0, range by range."""
 
     step: int
     groups: tuple
     offsets: tuple
-    contexts: tuple = (0,) * (CONTEXTS - 1)
+    contexts: tuple = (0,) * CODED_CONTEXTS
 
 
 def _blocks(plane: np.ndarray) -> np.ndarray:
@@ -166,13 +172,22 @@ def _band_indexes(layer: PlaneResidual, classes: np.ndarray, count: np.ndarray,
     blocks holding `count` nonzero levels in the lower bands."""
     g = np.asarray(layer.groups, dtype=np.int64)[BANDED_GROUP[BAND_SLICES[band]]]
     o = (np.asarray(layer.offsets, dtype=np.int64)[classes]
-         + np.asarray((0, *layer.contexts), dtype=np.int64)[_context_of(count)])
+         + _context_offsets(layer)[_context_of(count, band)])
     return np.clip(g[None, None] + o[..., None], 0, _table().levels - 1)
 
 
-def _context_of(count: np.ndarray) -> np.ndarray:
-    """The context of a block's coefficients whose lower bands hold `count` nonzero levels."""
-    return np.searchsorted(np.asarray(CONTEXT_BOUNDS), count, side="right")
+def _context_offsets(layer: PlaneResidual) -> np.ndarray:
+    """The scale-index offset of every context (those of count bucket 0 are 0)."""
+    full = np.zeros((RANGES, COUNTS), dtype=np.int64)
+    full[:, 1:] = np.asarray(layer.contexts, dtype=np.int64).reshape(RANGES, COUNTS - 1)
+    return full.ravel()
+
+
+def _context_of(count: np.ndarray, band) -> np.ndarray:
+    """The context of the coefficients of `band` in blocks whose lower bands hold `count`
+    nonzero levels."""
+    return RANGE_OF_BAND[band] * COUNTS + np.searchsorted(np.asarray(COUNT_BOUNDS), count,
+                                                          side="right")
 
 
 def _banded(x: np.ndarray) -> np.ndarray:
@@ -190,7 +205,7 @@ def _banded_contexts(banded: np.ndarray) -> np.ndarray:
     """The context of every coefficient of band-ordered levels (rows, cols, 64)."""
     nonzero = np.add.reduceat((banded != 0).astype(np.int64), _STARTS[:-1], axis=-1)
     below = np.cumsum(nonzero, -1) - nonzero  # (rows, cols, band): nonzero levels in lower bands
-    return np.repeat(_context_of(below), np.diff(_STARTS), axis=-1)
+    return np.repeat(_context_of(below, np.arange(BANDS)), np.diff(_STARTS), axis=-1)
 
 
 def _contexts(levels: np.ndarray) -> np.ndarray:
@@ -264,7 +279,7 @@ def _decode_tables(dec, step: int) -> PlaneResidual:
         if not 0 <= previous < _table().levels:
             raise CorruptStream("residual scale index out of range")
         groups.append(previous)
-    rest = [decode_signed(dec, offsets) for _ in range(CLASSES + CONTEXTS - 1)]
+    rest = [decode_signed(dec, offsets) for _ in range(CLASSES + CODED_CONTEXTS)]
     return PlaneResidual(step, tuple(groups), tuple(rest[:CLASSES]), tuple(rest[CLASSES:]))
 
 
@@ -425,9 +440,9 @@ def _fit(banded: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) ->
             shifted = np.clip(groups[None, :] + shifts[:, None] + offsets[c], 0, top)
             per_context += cost[c][:, g, shifted].sum(2)
         contexts = np.where(hist.sum((0, 2, 3)) > 0, shifts[per_context.argmin(1)], 0)
-        contexts[0] = 0  # the groups' own scales
+        contexts[::COUNTS] = 0  # count bucket 0: the groups' own scales
     return PlaneResidual(step, tuple(int(x) for x in groups), tuple(int(o) for o in offsets),
-                         tuple(int(o) for o in contexts[1:]))
+                         tuple(int(o) for o in contexts.reshape(RANGES, COUNTS)[:, 1:].ravel()))
 
 
 def _rdoq(coeffs: np.ndarray, idx: np.ndarray, step: float, weight: float) -> np.ndarray:

@@ -172,15 +172,18 @@ def test_layers_before_9_keep_their_byte_tables():
 
 
 def test_levels_are_coded_in_the_context_of_their_lower_bands():
-    """A coefficient's context counts the nonzero levels of its block's lower bands."""
+    """A coefficient's context: its band's range (0-2, 3-6, 7-14) and the count bucket of the
+    nonzero levels of its block's lower bands (0, 1, 2, 3-4, 5-8, 9+)."""
     lv = np.zeros((1, 2, 8, 8), np.int64)
     lv[0, 0, 0, 0] = 3  # band 0
     lv[0, 0, 1, 0] = -1  # band 1
     lv[0, 0, 2, 2] = 1  # band 4
     ctx = residual._contexts(lv)
+    counts = residual.COUNTS
     assert ctx[0, 0, 0, 0] == 0 and ctx[0, 0, 0, 1] == 1 and ctx[0, 0, 1, 0] == 1
-    assert ctx[0, 0, 1, 1] == 2 and ctx[0, 0, 2, 2] == 2 and ctx[0, 0, 7, 7] == 3
-    assert not ctx[0, 1].any()
+    assert ctx[0, 0, 1, 1] == 2 and ctx[0, 0, 0, 3] == counts + 2 and ctx[0, 0, 2, 2] == counts + 2
+    assert ctx[0, 0, 3, 3] == counts + 3 and ctx[0, 0, 7, 7] == 2 * counts + 3
+    assert np.array_equal(ctx[0, 1], residual.RANGE_OF_BAND[residual.BAND] * counts)
 
 
 def _units(data):
