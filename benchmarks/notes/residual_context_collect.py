@@ -1,5 +1,9 @@
 """Collect the residual levels of the layers the encoder chooses (training clips/stills only):
     python benchmarks/notes/residual_context_collect.py OUT.pkl CLIP:FRAMES:INTRA_PERIOD:GOP ...
+
+Written for format 8.0's encoder, whose _fit took levels as (rows, cols, 8, 8); from 9.0 on it
+takes them band-ordered, (rows, cols, 64) (codec/residual.py BAND_ORDER): run it at a commit
+before 9.0 (086e833), as residual-contexts-2026-12-07.md was.
 """
 import sys, pickle
 import torch
