@@ -422,24 +422,25 @@ def _fit(banded: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) ->
     # 2^26 times lengths < 2^21 in 1/65536 bit, 2^47 at most in all), so no summation order
     # changes it.
     cost = (hist.astype(np.float64) @ lengths.matrix_f64[:, used].T).astype(np.int64)
-    cells = [(c, k) for c in range(CLASSES) for k in range(CONTEXTS) if hist[c, k].any()]
-    shifts, entries, g = np.arange(-24, 25), np.arange(top + 1), np.arange(GROUPS)[None, :]
+    shifts, entries, g = np.arange(-24, 25), np.arange(top + 1), np.arange(GROUPS)
+    present_classes, present_contexts = hist.any((1, 2, 3)), hist.any((0, 2, 3))
+    cell_class, cell_context = np.nonzero(hist.any((2, 3)))
+    cell_cost = cost[cell_class, cell_context]  # (cells, groups, entries)
     offsets, contexts = np.zeros(CLASSES, dtype=np.int64), np.zeros(CONTEXTS, dtype=np.int64)
     for _ in range(rounds):
-        per_group = np.zeros((GROUPS, top + 1), dtype=np.int64)
-        for c, k in cells:
-            per_group += cost[c, k][:, np.clip(entries + offsets[c] + contexts[k], 0, top)]
-        groups = per_group.argmin(1)
-        per_class = np.zeros((CLASSES, shifts.size), dtype=np.int64)
-        for k in range(CONTEXTS):
-            shifted = np.clip(groups[None, :] + shifts[:, None] + contexts[k], 0, top)
-            per_class += cost[:, k][:, g, shifted].sum(2)
-        offsets = np.where(hist.sum((1, 2, 3)) > 0, shifts[per_class.argmin(1)], 0)
-        per_context = np.zeros((CONTEXTS, shifts.size), dtype=np.int64)
-        for c in range(CLASSES):
-            shifted = np.clip(groups[None, :] + shifts[:, None] + offsets[c], 0, top)
-            per_context += cost[c][:, g, shifted].sum(2)
-        contexts = np.where(hist.sum((0, 2, 3)) > 0, shifts[per_context.argmin(1)], 0)
+        # Each group's index given the offsets, over the cells that hold levels: (cells, entries)
+        # -> the entry each index gives.
+        idx = np.clip(entries + (offsets[cell_class] + contexts[cell_context])[:, None], 0, top)
+        per_group = cell_cost[np.arange(idx.shape[0])[:, None, None], g[:, None], idx[:, None]]
+        groups = per_group.sum(0).argmin(1)
+        # Each class's offset given the rest: (classes, contexts, shifts, groups) summed.
+        shifted = np.clip(groups + shifts[:, None] + contexts[:, None, None], 0, top)
+        per_class = cost[:, np.arange(CONTEXTS)[:, None, None], g, shifted].sum((1, 3))
+        offsets = np.where(present_classes, shifts[per_class.argmin(1)], 0)
+        # Each context's offset given the rest: (classes, shifts, groups, contexts) summed.
+        shifted = np.clip(groups + shifts[:, None] + offsets[:, None, None], 0, top)
+        per_context = cost[np.arange(CLASSES)[:, None, None], :, g, shifted].sum((0, 2)).T
+        contexts = np.where(present_contexts, shifts[per_context.argmin(1)], 0)
         contexts[::COUNTS] = 0  # count bucket 0: the groups' own scales
     return PlaneResidual(step, tuple(int(x) for x in groups), tuple(int(o) for o in offsets),
                          tuple(int(o) for o in contexts.reshape(RANGES, COUNTS)[:, 1:].ravel()))
