@@ -5,7 +5,8 @@ notes/intra-ceiling-2026-12-02.md), so above some quality a frame may carry one 
 the difference between the source and the decoded 8-bit picture, in 8x8 blocks of each plane,
 through an integer DCT (HEVC's 8-point matrix), uniformly quantized and range-coded under
 zero-mean Gaussians whose scales the substream gives per plane and coefficient group, shifted per
-block by the activity of the nets' picture there. The decoder adds it back with integer
+block by the activity of the nets' picture there and (9.0) per coefficient by its context: its
+band's range and the nonzero levels below it in its block. The decoder adds it back with integer
 arithmetic only (numpy int64: exact on every machine), and the sum is the frame's picture: what
 it outputs, hashes and later frames reference.
 
