@@ -25,6 +25,7 @@ _MUST_MATCH = (
     ("chroma_format", "chroma format"), ("bit_depth", "bit depth"),
     ("entropy_coder", "entropy coder"), ("coding_structure", "coding structure"),
     ("intra_period", "intra period"), ("gop_size", "GOP size"),
+    ("format_major", "format version"),  # the frames' syntax (§2)
 )
 
 
@@ -35,6 +36,8 @@ def _shown(seq: SequenceHeader, field: str) -> str:
         return seq.model_sha256.hex()[:16] + "…"
     if field in ("width", "height"):
         return f"{seq.width}x{seq.height}"
+    if field == "format_major":
+        return f"{seq.format_major}.x"
     if field == "model_name":
         return f"'{seq.model_name}'"
     value = getattr(seq, field)
@@ -43,9 +46,6 @@ def _shown(seq: SequenceHeader, field: str) -> str:
 
 def join_problem(first: SequenceHeader, other: SequenceHeader) -> str | None:
     """Why a stream with header `other` cannot follow one with header `first`; None if it can."""
-    if first.format_major != other.format_major:  # their frames' syntax differs (§2)
-        return (f"format version {other.format_major}.x, the first stream's is "
-                f"{first.format_major}.x (re-encode one of them)")
     for field, what in _MUST_MATCH:
         if getattr(first, field) != getattr(other, field):
             return f"{what} {_shown(other, field)}, the first stream's is {_shown(first, field)}"

@@ -42,7 +42,7 @@ class SequenceHeader:
     flags: int = 0
     # Not a field of the unit: the major of the file it was read from (the reader sets it), which
     # says how some substreams are to be read (§4.7); a writer writes its own.
-    format_major: int = field(default=VERSION_MAJOR, compare=False)
+    format_major: int = field(default=VERSION_MAJOR, compare=False, metadata={"stored": False})
 
     @property
     def fps(self) -> float:

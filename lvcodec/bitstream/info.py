@@ -39,9 +39,10 @@ def _value(name: str, v):
 
 
 def _record(header) -> dict:
-    """Every field of a header dataclass, as JSON values; None (absent) fields are left out."""
+    """Every field of a header dataclass the unit stores, as JSON values; None (absent) fields
+    are left out."""
     return {f.name: _value(f.name, getattr(header, f.name)) for f in dataclasses.fields(header)
-            if getattr(header, f.name) is not None}
+            if getattr(header, f.name) is not None and f.metadata.get("stored", True)}
 
 
 def describe(path) -> dict:
@@ -56,7 +57,6 @@ def describe(path) -> dict:
     pixels = seq.width * seq.height  # full-resolution luma, also for half-scale frames
     n = len(frames)
     sequence = _record(seq)
-    del sequence["format_major"]  # the file header's, shown as format_version
     sequence["fps"] = seq.fps
     sequence["model"] = seq.model_name  # alias of model_name (read by older scripts)
     return {

@@ -167,14 +167,23 @@ def _indexes(layer: PlaneResidual, classes: np.ndarray) -> np.ndarray:
     return np.clip(g[None, None] + o[..., None, None], 0, _table().levels - 1)
 
 
-def _band_indexes(layer: PlaneResidual, classes: np.ndarray, count: np.ndarray,
-                  band: int) -> np.ndarray:
-    """The scale-table indexes of one band's coefficients of every block, (rows, cols, n), its
-    blocks holding `count` nonzero levels in the lower bands."""
-    g = np.asarray(layer.groups, dtype=np.int64)[BANDED_GROUP[BAND_SLICES[band]]]
-    o = (np.asarray(layer.offsets, dtype=np.int64)[classes]
-         + _context_offsets(layer)[_context_of(count, band)])
-    return np.clip(g[None, None] + o[..., None], 0, _table().levels - 1)
+def _by_band(layer: PlaneResidual, classes: np.ndarray, choose) -> np.ndarray:
+    """Band-ordered levels (rows, cols, 64) made band by band: choose(slice, indexes) gives a
+    band's levels of every block from the scale-table indexes of its coefficients, (rows, cols,
+    n), which depend on the nonzero levels the lower bands hold. RDOQ, the encoder and the
+    decoder all walk the bands this way, so their contexts agree."""
+    groups = np.asarray(layer.groups, dtype=np.int64)[BANDED_GROUP]
+    per_block = np.asarray(layer.offsets, dtype=np.int64)[classes]
+    per_context = _context_offsets(layer)
+    top = _table().levels - 1
+    levels = np.zeros((*classes.shape, N * N), dtype=np.int64)
+    count = np.zeros(classes.shape, dtype=np.int64)
+    for b, sl in enumerate(BAND_SLICES):
+        shift = per_block + per_context[_context_of(count, b)]
+        band = choose(sl, np.clip(groups[sl] + shift[..., None], 0, top))
+        levels[..., sl] = band
+        count += (band != 0).sum(-1)
+    return levels
 
 
 def _context_offsets(layer: PlaneResidual) -> np.ndarray:
@@ -207,11 +216,6 @@ def _banded_contexts(banded: np.ndarray) -> np.ndarray:
     nonzero = np.add.reduceat((banded != 0).astype(np.int64), _STARTS[:-1], axis=-1)
     below = np.cumsum(nonzero, -1) - nonzero  # (rows, cols, band): nonzero levels in lower bands
     return np.repeat(_context_of(below, np.arange(BANDS)), np.diff(_STARTS), axis=-1)
-
-
-def _contexts(levels: np.ndarray) -> np.ndarray:
-    """The context of every coefficient of (rows, cols, 8, 8) levels, as the decoder finds it."""
-    return _unbanded(_banded_contexts(_banded(levels)))
 
 
 def _inverse(levels: np.ndarray, step: int) -> np.ndarray:
@@ -247,16 +251,25 @@ def _write(layers: list, data: bytes) -> bytes:
     return bytes(NO_RESIDUAL if layer is None else layer.step for layer in layers) + data
 
 
+def _step(byte: int) -> int | None:
+    """A plane's step byte: its step index, or None where the plane carries nothing."""
+    if byte == NO_RESIDUAL:
+        return None
+    if byte >= STEP_INDICES:
+        raise CorruptStream(f"residual step index {byte} out of range (0..{STEP_INDICES - 1})")
+    return byte
+
+
+def _some_plane(planes: list, predicted: bool) -> list:
+    if all(p is None for p in planes) and not predicted:
+        raise CorruptStream("residual layer codes no plane")
+    return planes
+
+
 def _read_steps(substream: bytes, predicted: bool) -> tuple[list, bytes]:
     if len(substream) < 3:
         raise CorruptStream("residual layer is truncated")
-    steps = list(substream[:3])
-    for step in steps:
-        if step != NO_RESIDUAL and step >= STEP_INDICES:
-            raise CorruptStream(f"residual step index {step} out of range (0..{STEP_INDICES - 1})")
-    if all(step == NO_RESIDUAL for step in steps) and not predicted:
-        raise CorruptStream("residual layer codes no plane")
-    return [None if step == NO_RESIDUAL else step for step in steps], substream[3:]
+    return _some_plane([_step(b) for b in substream[:3]], predicted), substream[3:]
 
 
 def _encode_tables(enc, layer: PlaneResidual) -> None:
@@ -285,28 +298,19 @@ def _decode_tables(dec, step: int) -> PlaneResidual:
 
 
 def _code_levels(enc, banded: np.ndarray, layer: PlaneResidual, classes: np.ndarray) -> np.ndarray:
-    """Codes a plane's levels (band-ordered) band by band, each band in the context of the lower
-    ones; returns them clamped into their tables' supports, as the decoder reconstructs them."""
-    out = np.empty_like(banded)
-    count = np.zeros(banded.shape[:2], dtype=np.int64)
-    for b, sl in enumerate(BAND_SLICES):
-        idx = _band_indexes(layer, classes, count, b)
+    """Codes a plane's band-ordered levels (_by_band); returns them clamped into their tables'
+    supports, as the decoder reconstructs them."""
+    def code(sl, idx):
         band = _coder().clamp(banded[..., sl], idx).astype(np.int64)
         _coder().encode(enc, band, idx)
-        out[..., sl] = band
-        count += (band != 0).sum(-1)
-    return out
+        return band
+
+    return _by_band(layer, classes, code)
 
 
 def _decode_levels(dec, layer: PlaneResidual, classes: np.ndarray) -> np.ndarray:
-    banded = np.zeros((*classes.shape, N * N), dtype=np.int64)
-    count = np.zeros(classes.shape, dtype=np.int64)
-    for b, sl in enumerate(BAND_SLICES):
-        idx = _band_indexes(layer, classes, count, b)
-        band = _coder().decode(dec, idx).reshape(idx.shape)
-        banded[..., sl] = band
-        count += (band != 0).sum(-1)
-    return _unbanded(banded)
+    return _unbanded(_by_band(layer, classes,
+                              lambda sl, idx: _coder().decode(dec, idx).reshape(idx.shape)))
 
 
 def _read_fixed(substream: bytes, predicted: bool) -> tuple[list, bytes]:
@@ -315,13 +319,11 @@ def _read_fixed(substream: bytes, predicted: bool) -> tuple[list, bytes]:
     for _ in range(3):
         if pos >= len(substream):
             raise CorruptStream("residual layer is truncated")
-        step = substream[pos]
+        step = _step(substream[pos])
         pos += 1
-        if step == NO_RESIDUAL:
+        if step is None:
             layers.append(None)
             continue
-        if step >= STEP_INDICES:
-            raise CorruptStream(f"residual step index {step} out of range (0..{STEP_INDICES - 1})")
         fields = substream[pos: pos + GROUPS + CLASSES]
         if len(fields) < GROUPS + CLASSES:
             raise CorruptStream("residual layer is truncated")
@@ -331,9 +333,7 @@ def _read_fixed(substream: bytes, predicted: bool) -> tuple[list, bytes]:
             raise CorruptStream("residual scale index out of range")
         offsets = tuple(b - 256 if b > 127 else b for b in fields[GROUPS:])
         layers.append(PlaneResidual(step, groups, offsets))
-    if all(layer is None for layer in layers) and not predicted:
-        raise CorruptStream("residual layer codes no plane")
-    return layers, substream[pos:]
+    return _some_plane(layers, predicted), substream[pos:]
 
 
 @lru_cache(maxsize=1)
@@ -466,13 +466,7 @@ def _rdoq_layer(banded: np.ndarray, layer: PlaneResidual, classes: np.ndarray, s
                 weight: float) -> np.ndarray:
     """_rdoq band by band (band-ordered coefficients), each band under the contexts the levels
     chosen below it make."""
-    levels = np.zeros(banded.shape, dtype=np.int64)
-    count = np.zeros(banded.shape[:2], dtype=np.int64)
-    for b, sl in enumerate(BAND_SLICES):
-        band = _rdoq(banded[..., sl], _band_indexes(layer, classes, count, b), step, weight)
-        levels[..., sl] = band
-        count += (band != 0).sum(-1)
-    return levels
+    return _by_band(layer, classes, lambda sl, idx: _rdoq(banded[..., sl], idx, step, weight))
 
 
 class ResidualEncoder:

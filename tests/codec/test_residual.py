@@ -178,7 +178,7 @@ def test_levels_are_coded_in_the_context_of_their_lower_bands():
     lv[0, 0, 0, 0] = 3  # band 0
     lv[0, 0, 1, 0] = -1  # band 1
     lv[0, 0, 2, 2] = 1  # band 4
-    ctx = residual._contexts(lv)
+    ctx = residual._unbanded(residual._banded_contexts(residual._banded(lv)))
     counts = residual.COUNTS
     assert ctx[0, 0, 0, 0] == 0 and ctx[0, 0, 0, 1] == 1 and ctx[0, 0, 1, 0] == 1
     assert ctx[0, 0, 1, 1] == 2 and ctx[0, 0, 0, 3] == counts + 2 and ctx[0, 0, 2, 2] == counts + 2
