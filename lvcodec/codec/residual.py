@@ -417,30 +417,36 @@ def _fit(banded: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) ->
     cell = ((classes[..., None] * CONTEXTS + _banded_contexts(banded)) * GROUPS
             + BANDED_GROUP) * used.size + compact[v]
     hist = np.bincount(cell.ravel(), minlength=CLASSES * CONTEXTS * GROUPS * used.size)
-    hist = hist.reshape(CLASSES, CONTEXTS, GROUPS, used.size)
-    # (classes, contexts, groups, entries): bits of each cell per entry. In binary64 for BLAS's
-    # speed, and still exact: every product and partial sum is an integer below 2^53 (counts <
-    # 2^26 times lengths < 2^21 in 1/65536 bit, 2^47 at most in all), so no summation order
-    # changes it.
-    cost = (hist.astype(np.float64) @ lengths.matrix_f64[:, used].T).astype(np.int64)
-    shifts, entries, g = np.arange(-24, 25), np.arange(top + 1), np.arange(GROUPS)
-    present_classes, present_contexts = hist.any((1, 2, 3)), hist.any((0, 2, 3))
-    cell_class, cell_context = np.nonzero(hist.any((2, 3)))
-    cell_cost = cost[cell_class, cell_context]  # (cells, groups, entries)
+    hist = hist.reshape(CLASSES * CONTEXTS * GROUPS, used.size)
+    # Only the (class, context, group) cells that hold levels cost anything: a few hundred of
+    # the 3 060. Their bits under every table entry, (cells, entries): in binary64 for BLAS's
+    # speed, and still exact, as are the sums below: every product and partial sum is an integer
+    # below 2^53 (counts < 2^26 times lengths < 2^21 in 1/65536 bit, 2^47 at most in all), so no
+    # summation order changes a choice.
+    active = np.flatnonzero(hist.any(1))
+    c_class, c_context, c_group = np.unravel_index(active, (CLASSES, CONTEXTS, GROUPS))
+    cost = hist[active].astype(np.float64) @ lengths.matrix_f64[:, used].T
+    shifts, entries = np.arange(-24, 25), np.arange(top + 1)
+    rows = np.arange(active.size)[:, None]
+
+    def total(key, n, index):  # sum over the cells of each key of their bits at `index`
+        cols = index.shape[1]
+        return np.bincount((key[:, None] * cols + np.arange(cols)).ravel(),
+                           cost[rows, np.clip(index, 0, top)].ravel(), n * cols).reshape(n, cols)
+
+    present_classes = np.isin(np.arange(CLASSES), c_class)
+    present_contexts = np.isin(np.arange(CONTEXTS), c_context)
     offsets, contexts = np.zeros(CLASSES, dtype=np.int64), np.zeros(CONTEXTS, dtype=np.int64)
     for _ in range(rounds):
-        # Each group's index given the offsets, over the cells that hold levels: (cells, entries)
-        # -> the entry each index gives.
-        idx = np.clip(entries + (offsets[cell_class] + contexts[cell_context])[:, None], 0, top)
-        per_group = cell_cost[np.arange(idx.shape[0])[:, None, None], g[:, None], idx[:, None]]
-        groups = per_group.sum(0).argmin(1)
-        # Each class's offset given the rest: (classes, contexts, shifts, groups) summed.
-        shifted = np.clip(groups + shifts[:, None] + contexts[:, None, None], 0, top)
-        per_class = cost[:, np.arange(CONTEXTS)[:, None, None], g, shifted].sum((1, 3))
+        # Each group's index given the offsets; then each class's offset given the rest; then
+        # each context's.
+        groups = total(c_group, GROUPS,
+                       entries + (offsets[c_class] + contexts[c_context])[:, None]).argmin(1)
+        per_class = total(c_class, CLASSES,
+                          (groups[c_group] + contexts[c_context])[:, None] + shifts)
         offsets = np.where(present_classes, shifts[per_class.argmin(1)], 0)
-        # Each context's offset given the rest: (classes, shifts, groups, contexts) summed.
-        shifted = np.clip(groups + shifts[:, None] + offsets[:, None, None], 0, top)
-        per_context = cost[np.arange(CLASSES)[:, None, None], :, g, shifted].sum((0, 2)).T
+        per_context = total(c_context, CONTEXTS,
+                            (groups[c_group] + offsets[c_class])[:, None] + shifts)
         contexts = np.where(present_contexts, shifts[per_context.argmin(1)], 0)
         contexts[::COUNTS] = 0  # count bucket 0: the groups' own scales
     return PlaneResidual(step, tuple(int(x) for x in groups), tuple(int(o) for o in offsets),
