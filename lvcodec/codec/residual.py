@@ -435,7 +435,8 @@ def _fit(banded: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) ->
                            cost[rows, np.clip(index, 0, top)].ravel(), n * cols).reshape(n, cols)
 
     present_classes = np.isin(np.arange(CLASSES), c_class)
-    present_contexts = np.isin(np.arange(CONTEXTS), c_context)
+    # Count bucket 0 keeps offset 0 (the groups' own scales): it is never a coded context.
+    coded_contexts = np.isin(np.arange(CONTEXTS), c_context) & (np.arange(CONTEXTS) % COUNTS > 0)
     offsets, contexts = np.zeros(CLASSES, dtype=np.int64), np.zeros(CONTEXTS, dtype=np.int64)
     for _ in range(rounds):
         # Each group's index given the offsets; then each class's offset given the rest; then
@@ -447,8 +448,7 @@ def _fit(banded: np.ndarray, classes: np.ndarray, step: int, rounds: int = 2) ->
         offsets = np.where(present_classes, shifts[per_class.argmin(1)], 0)
         per_context = total(c_context, CONTEXTS,
                             (groups[c_group] + offsets[c_class])[:, None] + shifts)
-        contexts = np.where(present_contexts, shifts[per_context.argmin(1)], 0)
-        contexts[::COUNTS] = 0  # count bucket 0: the groups' own scales
+        contexts = np.where(coded_contexts, shifts[per_context.argmin(1)], 0)
     return PlaneResidual(step, tuple(int(x) for x in groups), tuple(int(o) for o in offsets),
                          tuple(int(o) for o in contexts.reshape(RANGES, COUNTS)[:, 1:].ravel()))
 
