@@ -13,9 +13,11 @@ MAGIC = b"\x89LVC"  # 0x89 first: not ASCII, so text tools and 7-bit channels ar
 # quarter samples, interpolated by 8- and 4-tap filters (§4.8), which a 7.x decoder would not
 # know, while a 7.x stream's half-sample vectors say so in the same byte; 9: the residual
 # layer's tables are range-coded and its levels coded band by band in context (§4.7), a syntax
-# an 8.x decoder would misread, while an 8.x stream's layers are read as before.
-VERSION_MAJOR = 9
-READABLE_MAJORS = (4, 5, 6, 7, 8, 9)
+# an 8.x decoder would misread, while an 8.x stream's layers are read as before; 10: the
+# residual layer names deblocking strengths and its picture is filtered in the loop (§4.9),
+# which a 9.x decoder would misread, while a 9.x stream's layers are read as before.
+VERSION_MAJOR = 10
+READABLE_MAJORS = (4, 5, 6, 7, 8, 9, 10)
 VERSION_MINOR = 0  # readers accept a higher minor (additions only)
 FILE_HEADER_SIZE = len(MAGIC) + 2
 

@@ -7,8 +7,8 @@ through an integer DCT (HEVC's 8-point matrix), uniformly quantized and range-co
 zero-mean Gaussians whose scales the substream gives per plane and coefficient group, shifted per
 block by the activity of the nets' picture there and (9.0) per coefficient by its context: its
 band's range and the nonzero levels below it in its block. The decoder adds it back with integer
-arithmetic only (numpy int64: exact on every machine), and the sum is the frame's picture: what
-it outputs, hashes and later frames reference.
+arithmetic only (numpy int64: exact on every machine), and the sum, deblocked (10.0, codec/
+deblock.py), is the frame's picture: what it outputs, hashes and later frames reference.
 
 The encoder chooses per frame whether to send it, and the quantizer steps, by rate + λ(q) ·
 distortion, the cost the nets were trained on: at low q it rarely pays.
@@ -21,6 +21,7 @@ import numpy as np
 
 from lvcodec.bitstream import CodingStructure
 from lvcodec.bitstream.syntax import VERSION_MAJOR
+from lvcodec.codec.deblock import OFF, STRENGTHS, choose_strengths, deblock
 from lvcodec.entropy import GaussianCoder, ScaleTable, finish, new_decoder, new_encoder
 from lvcodec.entropy.adaptive import AdaptiveModel, decode_signed, encode_signed
 from lvcodec.errors import CorruptStream
@@ -28,8 +29,8 @@ from lvcodec.io import Frame
 from lvcodec.rd import plane_mse
 
 __all__ = ["PlaneResidual", "ResidualEncoder", "encode_residual", "decode_residual", "rd_cost",
-           "candidate_steps",
-           "optimal_step_index", "step_of", "STEP_INDICES", "SEARCH", "LAMBDA_SCALES", "lambda_scale"]
+           "with_deblocking", "candidate_steps", "optimal_step_index", "step_of", "STEP_INDICES",
+           "SEARCH", "LAMBDA_SCALES", "lambda_scale"]
 
 N = 8  # transform size
 # HEVC's 8-point DCT-II matrix: rows ~ 64 * sqrt(8) * the orthonormal basis, so that
@@ -48,7 +49,9 @@ STEP_FRAC = 6  # steps in units of 1/64 sample
 STEP_BASE = (64, 72, 81, 91, 102, 114)  # ~64 * 2^(k/6): the step doubles every 6 indices
 STEP_INDICES = 48  # step index 0..47: 1 .. 228 samples
 NO_RESIDUAL = 0xFF  # a plane's step byte when the plane carries nothing
-EMPTY_LAYER = bytes([NO_RESIDUAL] * 3)  # a layer of no plane (only after a block-motion prediction)
+# 10.0: after the step bytes, a deblocking strength byte per plane (§4.9); the encoder writes
+# OFF until it has chosen them for the frame's final picture (with_deblocking).
+EMPTY_LAYER = bytes([NO_RESIDUAL] * 3 + [OFF] * 3)  # a layer of no plane (only after a block-motion prediction)
 SHIFT = 15 + STEP_FRAC  # the inverse transform's scaling, applied once, rounding half up
 # Coefficients share a scale by frequency band u + v and orientation (u < v, u = v, u > v): 34
 # groups; each block adds the offset of its activity class, from the variance of the nets'
@@ -77,6 +80,7 @@ RANGES = int(RANGE_OF_BAND.max()) + 1
 CONTEXTS = RANGES * COUNTS  # context = range * COUNTS + count bucket
 CODED_CONTEXTS = RANGES * (COUNTS - 1)  # the offsets a layer sends (not those of bucket 0)
 CONTEXT_FROM = 9  # the first format major with contexts and range-coded tables
+DEBLOCK_FROM = 10  # the first format major whose layers end in the deblocking filter (§4.9)
 TABLE_CLASSES = 8  # a table value's class (bit length of |value|, < 128): an alphabet of 8
 # 64^2 x the block variance (64 * sum x^2 - (sum x)^2, an integer) from which a block is in the
 # next class: standard deviations 1.5, 3.5, 7.5 and 15.5 samples.
@@ -248,7 +252,8 @@ def add_residual(base: Frame, layers: list, levels: list) -> Frame:
 # tables as bytes, then its levels in one pass, without contexts.
 
 def _write(layers: list, data: bytes) -> bytes:
-    return bytes(NO_RESIDUAL if layer is None else layer.step for layer in layers) + data
+    return bytes([*(NO_RESIDUAL if layer is None else layer.step for layer in layers),
+                  *(OFF,) * 3]) + data
 
 
 def _step(byte: int) -> int | None:
@@ -266,10 +271,23 @@ def _some_plane(planes: list, predicted: bool) -> list:
     return planes
 
 
-def _read_steps(substream: bytes, predicted: bool) -> tuple[list, bytes]:
-    if len(substream) < 3:
+def _read_steps(substream: bytes, predicted: bool, strengths: bool) -> tuple[list, tuple, bytes]:
+    """(steps, deblocking strengths (10.x; OFF before), the range-coded rest)."""
+    head = 6 if strengths else 3
+    if len(substream) < head:
         raise CorruptStream("residual layer is truncated")
-    return _some_plane([_step(b) for b in substream[:3]], predicted), substream[3:]
+    filters = tuple(substream[3:head]) or (OFF,) * 3
+    if max(filters) > STRENGTHS:
+        raise CorruptStream(f"deblocking strength {max(filters)} out of range (0..{STRENGTHS})")
+    return _some_plane([_step(b) for b in substream[:3]], predicted), filters, substream[head:]
+
+
+def with_deblocking(substream: bytes, source: Frame, picture: Frame) -> tuple[bytes, Frame]:
+    """Encoder: a 10.x layer (written with OFF strengths) and its frame's picture -> the layer
+    with the strengths that bring the picture closest to the source (choose_strengths), and
+    the picture so filtered: what the decoder makes of it."""
+    strengths = choose_strengths(source, picture)
+    return substream[:3] + bytes(strengths) + substream[6:], deblock(picture, strengths)
 
 
 def _encode_tables(enc, layer: PlaneResidual) -> None:
@@ -353,7 +371,8 @@ def decode_residual(substream: bytes, base: Frame, predicted: bool = False,
                     version: int = VERSION_MAJOR) -> Frame:
     """The picture of a frame whose last substream is a residual layer; base: the nets' picture,
     or the block-motion prediction (§4.8, `predicted`: then the layer may code no plane);
-    version: the stream's format major (the syntax changed in 9.0)."""
+    version: the stream's format major (the syntax changed in 9.0; 10.0 adds the deblocking
+    strengths, §4.9)."""
     if version < CONTEXT_FROM:
         layers, data = _read_fixed(substream, predicted)
         dec = new_decoder(data)
@@ -361,14 +380,14 @@ def decode_residual(substream: bytes, base: Frame, predicted: bool = False,
                   _coder().decode(dec, _indexes(layer, _classes(plane))).reshape(_shape(plane))
                   for plane, layer in zip(_planes(base), layers)]
         return add_residual(base, layers, levels)
-    steps, data = _read_steps(substream, predicted)
+    steps, strengths, data = _read_steps(substream, predicted, version >= DEBLOCK_FROM)
     dec = new_decoder(data)
     layers, levels = [], []
     for plane, step in zip(_planes(base), steps):
         layer = None if step is None else _decode_tables(dec, step)
         layers.append(layer)
         levels.append(None if layer is None else _decode_levels(dec, layer, _classes(plane)))
-    return add_residual(base, layers, levels)
+    return deblock(add_residual(base, layers, levels), strengths)
 
 
 # -- encoder ----------------------------------------------------------------------------------

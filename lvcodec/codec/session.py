@@ -16,6 +16,7 @@ import torch
 from lvcodec.bitstream import CodingStructure, FrameHeader, FrameType, SequenceHeader
 from lvcodec.bitstream.headers import picture_hash
 from lvcodec.bitstream.syntax import MAX_PICTURE_PIXELS, MAX_QUALITY, MOTION_ONLY_SUBSTREAMS
+from lvcodec.codec import deblock
 from lvcodec.codec.block_motion import decode_block_motion, motion_compensated_layer, predict
 from lvcodec.codec.config import DEFAULT_INTRA_PERIOD, DOWNSAMPLE_MODES, MAX_GOP, EncoderConfig
 from lvcodec.codec.frame_coder import (
@@ -26,7 +27,7 @@ from lvcodec.codec.gop import PlannedFrame, layer_quality, next_anchor, plan_gop
 from lvcodec.codec.ratecontrol import RateController
 from lvcodec.codec.refine import Refinement
 from lvcodec.codec.residual import (
-    ResidualEncoder, candidate_steps, lambda_scale, decode_residual, rd_cost,
+    ResidualEncoder, candidate_steps, lambda_scale, decode_residual, rd_cost, with_deblocking,
 )
 from lvcodec.errors import ConfigError, CorruptStream, ModelMismatch
 from lvcodec.io import Frame, VideoInfo
@@ -273,6 +274,10 @@ class Encoder:
                                    None if half else sum(len(s) for s in substreams))
         if layer is not None:
             layers, recon, motion_only = layer
+            if deblock.ENCODE:  # the layer's strengths, chosen for the frame's final picture (§4.9)
+                *layers, last = layers
+                last, recon = with_deblocking(last, source, recon)
+                layers = [*layers, last]
             # A motion-only frame leaves the nets' substreams, and their features, out (§4.8).
             substreams = layers if motion_only else [*substreams, *layers]
             ref = picture_reference(recon, None if motion_only else ref, self.device)

@@ -24,7 +24,7 @@ from lvcodec.bitstream.syntax import READABLE_MAJORS
 from lvcodec.errors import CorruptStream, FormatError, InputError, TruncatedStream, UnsupportedVersion
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN = DATA / "golden_v9.lvc"
+GOLDEN = DATA / "golden_v10.lvc"
 GOLDEN_V1 = DATA / "golden_v1.lvc"  # the version-1 golden file, kept: a real old stream to refuse
 
 SEQ = SequenceHeader(64, 48, fps_num=30000, fps_den=1001, coding_structure=CodingStructure.RANDOM_ACCESS,
@@ -36,7 +36,7 @@ FRAMES = [  # coding order of a small random-access GOP, one half-scale B frame
     (FrameHeader(FrameType.B, 2, 1, 1, 36, (0, 4), 0xFFFFFFFF), [bytes(range(4)), bytes(range(16)), b"\xff" * 3]),
     (FrameHeader(FrameType.B, 1, 2, 0, 34, (0, 2), 0x01020304), [b"", bytes(range(30, 37))]),
 ]
-V9 = b"\x89LVC\x09\x00"  # magic and file version
+V10 = b"\x89LVC\x0a\x00"  # magic and file version
 
 
 def build(frames=FRAMES, seq=SEQ, fileobj=None):
@@ -198,22 +198,22 @@ def test_bad_magic():
 
 def test_versions():
     data, _ = build()
-    assert data[:6] == V9
-    with pytest.raises(UnsupportedVersion, match=r"^format version 10\.0, this decoder reads "
-                                                 r"4\.x, 5\.x, 6\.x, 7\.x, 8\.x and 9\.x; decode it "
-                                                 r"with a newer lvcodec$"):
-        LvcReader(io.BytesIO(data[:4] + b"\x0a" + data[5:]))
+    assert data[:6] == V10
+    with pytest.raises(UnsupportedVersion, match=r"^format version 11\.0, this decoder reads "
+                                                 r"4\.x, 5\.x, 6\.x, 7\.x, 8\.x, 9\.x and 10\.x; "
+                                                 r"decode it with a newer lvcodec$"):
+        LvcReader(io.BytesIO(data[:4] + b"\x0b" + data[5:]))
     with pytest.raises(UnsupportedVersion, match=r"^format version 3\.0, this decoder reads 4\.x, "
-                                                 r"5\.x, 6\.x, 7\.x, 8\.x and 9\.x; re-encode the "
-                                                 r"source with this lvcodec"):
+                                                 r"5\.x, 6\.x, 7\.x, 8\.x, 9\.x and 10\.x; re-encode "
+                                                 r"the source with this lvcodec"):
         LvcReader(io.BytesIO(data[:4] + b"\x03" + data[5:]))
-    # 4.x … 8.x are read too (their residual layers in 8.x's syntax, §4.7), and the reader says
+    # 4.x … 9.x are read too (their residual layers in their syntax, §4.7), and the reader says
     # which major a stream has, so the decoder reads its substreams as that major's.
-    for major in (4, 5, 6, 7, 8):
+    for major in (4, 5, 6, 7, 8, 9):
         r = LvcReader(io.BytesIO(data[:4] + bytes([major]) + data[5:]))
         assert r.format_version == (major, 0) and r.sequence_header.format_major == major
     newer = data[:5] + b"\x07" + data[6:]  # a higher minor only adds things: still readable
-    assert LvcReader(io.BytesIO(newer)).format_version == (9, 7)
+    assert LvcReader(io.BytesIO(newer)).format_version == (10, 7)
     assert len(read_all(newer)[1]) == len(FRAMES)
 
 
@@ -222,7 +222,7 @@ def test_a_version_1_stream_is_refused_in_one_line():
     assert GOLDEN_V1.read_bytes()[:6] == b"\x89LVC\x01\x00"
     with open(GOLDEN_V1, "rb") as f, pytest.raises(UnsupportedVersion) as e:
         LvcReader(f)
-    assert str(e.value) == ("format version 1.0, this decoder reads 4.x, 5.x, 6.x, 7.x, 8.x and 9.x; "
+    assert str(e.value) == ("format version 1.0, this decoder reads 4.x, 5.x, 6.x, 7.x, 8.x, 9.x and 10.x; "
                             "re-encode the source with this lvcodec, or decode with a release that reads 1.x")
     with pytest.raises(UnsupportedVersion, match="format version 1.0"):
         probe(GOLDEN_V1)
@@ -246,7 +246,7 @@ def test_crc_mismatch_is_reported():
 def test_out_of_range_fields_with_valid_crc():
     seq = ByteWriter()
     write_sequence_header(seq, SEQ)
-    head = V9 + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
+    head = V10 + _unit(UnitType.SEQUENCE_HEADER, seq.getvalue())[0]
     h = bytes(4)  # picture_hash
     bad_frames = [
         bytes([3, 0, 0, 0, 32, 0]) + h + bytes([1, 1, 0]),  # frame_type 3
@@ -264,7 +264,7 @@ def test_out_of_range_fields_with_valid_crc():
     body = bytearray(w.getvalue())
     body[0] = 0  # width 0
     with pytest.raises(CorruptStream, match="64|0x48"):
-        LvcReader(io.BytesIO(V9 + _unit(1, bytes(body))[0])).sequence_header
+        LvcReader(io.BytesIO(V10 + _unit(1, bytes(body))[0])).sequence_header
 
 
 def test_truncation_at_every_byte():
@@ -296,7 +296,7 @@ def test_every_byte_flip_is_caught_or_checked(mask):
             continue
         # Only bytes outside CRC coverage may change without an error: the version minor, the
         # footer, and the major where it becomes another readable one (this test's frames carry
-        # no residual layer, so 9.x reads as 8.x; 8.x without quarter-sample vectors is 7.x, …).
+        # no residual layer, so 10.x reads as 9.x; 9.x as 8.x; 8.x without quarter-sample vectors is 7.x, …).
         assert i == 5 or (i == 4 and bad[4] in READABLE_MAJORS) or i >= len(data) - 8, \
             f"flip at byte {i} went unnoticed"
         assert [(h, s) for h, s, _ in frames] == FRAMES
@@ -332,7 +332,7 @@ def test_golden_file():
 def test_describe_and_table():
     d = describe(GOLDEN)
     size = GOLDEN.stat().st_size
-    assert d["bytes"] == size and d["format_version"] == "9.0"
+    assert d["bytes"] == size and d["format_version"] == "10.0"
     s = d["sequence"]
     assert (s["width"], s["height"], s["frame_count"], s["coding_structure"]) == (64, 48, 4, "RANDOM_ACCESS")
     assert s["fps"] == pytest.approx(30000 / 1001) and s["model"] == "lvc-tiny"

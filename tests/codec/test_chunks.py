@@ -107,7 +107,7 @@ def test_the_joiner_moves_display_indices_and_references_past_the_streams_before
 
 def test_the_joiner_keeps_the_streams_format_version_and_refuses_another_major():
     """Frames are copied as coded: a joined 8.0 stream stays 8.0 (its residual layers read in
-    8.x's syntax); an 8.0 stream after a 9.0 one is refused."""
+    8.x's syntax); an 8.0 stream after a 10.0 one is refused."""
     old = _stream([(FrameType.I, 0, ())])
     old = old[:4] + bytes([8]) + old[5:]  # the file header is outside every CRC
     joiner = StreamJoiner(buf := io.BytesIO())
@@ -119,7 +119,7 @@ def test_the_joiner_keeps_the_streams_format_version_and_refuses_another_major()
     joiner = StreamJoiner(io.BytesIO())
     joiner.append(LvcReader(io.BytesIO(_stream([(FrameType.I, 0, ())]))), "new.lvc")
     with pytest.raises(InputError, match="old.lvc: cannot join: format version 8.x, the first "
-                                         "stream's is 9.x"):
+                                         "stream's is 10.x"):
         joiner.append(LvcReader(io.BytesIO(old)), "old.lvc")
 
 

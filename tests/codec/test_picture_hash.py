@@ -28,13 +28,13 @@ from lvcodec.io import Frame, open_reader
 from lvcodec.weights import load_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-GOLDEN_STREAM = DATA / "golden_decode_v9.lvc"
-GOLDEN_SHA256 = DATA / "golden_decode_v9.sha256"  # sha256sum format, of the decoded .yuv
-# The 8.x (residual tables as bytes, levels without contexts), 7.x (half-sample vectors either),
+GOLDEN_STREAM = DATA / "golden_decode_v10.lvc"
+GOLDEN_SHA256 = DATA / "golden_decode_v10.sha256"  # sha256sum format, of the decoded .yuv
+# The 9.x (no deblocking), 8.x (residual tables as bytes, levels without contexts), 7.x (half-sample vectors either),
 # 6.x (no motion-only frames either), 5.x (no block-motion predictions either) and 4.x (no
-# residual layers either) golden streams, kept: 9.x decoders read them to the same pictures.
+# residual layers either) golden streams, kept: 10.x decoders read them to the same pictures.
 OLDER_GOLDENS = {v: (DATA / f"golden_decode_{v}.lvc", DATA / f"golden_decode_{v}.sha256")
-                 for v in ("v8", "v7", "v6", "v5", "v4")}
+                 for v in ("v9", "v8", "v7", "v6", "v5", "v4")}
 GOLDEN_MODEL = "lvc-ds"  # conftest.make_tiny_model(name="lvc-ds", enhance=True): I, P, B, half B
 V1_STREAM = DATA / "golden_v1.lvc"
 CPU = torch.device("cpu")
@@ -211,7 +211,7 @@ def test_cli_refuses_a_version_1_stream_in_one_line(command, tmp_path):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 1 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("lvc: error: ") and r.output.endswith(
-        "format version 1.0, this decoder reads 4.x, 5.x, 6.x, 7.x, 8.x and 9.x; re-encode the source with this "
+        "format version 1.0, this decoder reads 4.x, 5.x, 6.x, 7.x, 8.x, 9.x and 10.x; re-encode the source with this "
         "lvcodec, or decode with a release that reads 1.x\n")
     assert r.output.startswith(f"lvc: error: {V1_STREAM}: format version 1.0")  # named once
     assert r.output.count(str(V1_STREAM)) == 1
@@ -278,14 +278,14 @@ def test_golden_stream_is_what_the_encoder_writes(golden_model, make_clip, tmp_p
                                "change, run make golden; a decoding change needs a format bump")
 
 
-@pytest.mark.parametrize("version", ["v9", "v8", "v7", "v6", "v5", "v4"])
+@pytest.mark.parametrize("version", ["v10", "v9", "v8", "v7", "v6", "v5", "v4"])
 def test_golden_decode_gives_the_committed_pictures(golden_model, tmp_path, version):
-    stream, sha = (GOLDEN_STREAM, GOLDEN_SHA256) if version == "v9" else OLDER_GOLDENS[version]
+    stream, sha = (GOLDEN_STREAM, GOLDEN_SHA256) if version == "v10" else OLDER_GOLDENS[version]
     out = tmp_path / "golden.yuv"
     s = decode_file(stream, out, device="cpu", progress=False)
     assert s["frames"] == 9 and s["concealed"] == 0
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    if os.environ.get("GENERATE_EXPECTED") == "1" and version == "v9":
+    if os.environ.get("GENERATE_EXPECTED") == "1" and version == "v10":
         sha.write_text(f"{digest}  {stream.stem}.yuv\n")
     assert digest == sha.read_text().split()[0], (
         "the decoded pictures differ from the committed ones although every frame's hash matched")

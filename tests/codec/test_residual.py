@@ -131,10 +131,10 @@ def test_optimal_step_follows_lambda():
 
 
 def _layer_with_scales(groups) -> bytes:
-    """A 9.0 luma layer whose tables say `groups` (checked by the decoder only) and no levels."""
+    """A 10.0 luma layer whose tables say `groups` (checked by the decoder only) and no levels."""
     enc = new_encoder()
     residual._encode_tables(enc, residual.PlaneResidual(5, tuple(groups), (0,) * residual.CLASSES))
-    return bytes([5, 0xFF, 0xFF]) + finish(enc)
+    return bytes([5, 0xFF, 0xFF, 0, 0, 0]) + finish(enc)
 
 
 @pytest.mark.parametrize("cut,message", [
@@ -142,7 +142,9 @@ def _layer_with_scales(groups) -> bytes:
     (lambda d: bytes([STEP_INDICES]) + d[1:], "step index"),
     (lambda d: d[:1] + bytes([200]) + d[2:], "step index"),
     (lambda d: _layer_with_scales([100, 130] + [127] * (GROUPS - 2)), "scale index"),
-    (lambda d: bytes([0xFF, 0xFF, 0xFF]), "codes no plane"),
+    (lambda d: bytes([0xFF, 0xFF, 0xFF, 0, 0, 0]), "codes no plane"),
+    (lambda d: d[:4], "truncated"),
+    (lambda d: d[:3] + bytes([41]) + d[4:], "deblocking strength 41 out of range"),
     (lambda d: d[:-1], "32-bit words"),
 ])
 def test_bad_substreams_are_one_line_errors(cut, message):
