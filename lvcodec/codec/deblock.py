@@ -5,10 +5,9 @@ at low rates the picture steps at the 8-sample grid where the source is smooth. 
 those steps out (the shapes of HEVC's luma filters): at each edge of the grid, where both sides
 are smooth and the step is small enough to be the coder's, not the picture's, it moves the two
 samples either side by a clipped correction, or, where both sides are flat, makes the three
-either side a ramp. Its strength is the encoder's choice per frame and
-plane (one byte each), made to bring the picture closest to the source; the filtered picture is
-the frame's output and what later frames reference (an in-loop filter). Integer arithmetic only:
-exact on every machine.
+either side a ramp. Its strength is the encoder's choice per frame and plane (one byte each),
+made to bring the picture closest to the source; the filtered picture is the frame's output and
+what later frames reference (an in-loop filter). Integer arithmetic only: exact on every machine.
 """
 
 import numpy as np
@@ -66,14 +65,18 @@ def _vertical_edges(x: np.ndarray, tc: int, beta: int) -> np.ndarray:
     return out
 
 
+def _filtered(x: np.ndarray, strength: int) -> np.ndarray:
+    """An int32 plane filtered at a strength byte 1..STRENGTHS (int32): vertical edges, then
+    horizontal edges of the result (the same rule, rows and columns swapped)."""
+    tc, beta = strength_params(strength)
+    return _vertical_edges(_vertical_edges(x, tc, beta).T, tc, beta).T
+
+
 def deblock_plane(plane: np.ndarray, strength: int) -> np.ndarray:
-    """A plane (uint8) filtered at a strength byte: vertical edges, then horizontal edges of
-    the result (the same rule, rows and columns swapped). Strength OFF: the plane itself."""
+    """A plane (uint8) filtered at a strength byte; OFF: the plane itself."""
     if strength == OFF:
         return plane
-    tc, beta = strength_params(strength)
-    x = _vertical_edges(plane.astype(np.int32), tc, beta)
-    return _vertical_edges(x.T, tc, beta).T.astype(np.uint8)
+    return _filtered(plane.astype(np.int32), strength).astype(np.uint8)
 
 
 def deblock(frame: Frame, strengths) -> Frame:
@@ -81,13 +84,19 @@ def deblock(frame: Frame, strengths) -> Frame:
     return Frame(*(deblock_plane(p, s) for p, s in zip((frame.y, frame.u, frame.v), strengths)))
 
 
-def choose_strengths(source: Frame, picture: Frame) -> tuple[int, int, int]:
+def choose_strengths(source: Frame, picture: Frame) -> tuple[tuple, Frame]:
     """Encoder (informative): per plane, the strength (OFF or 1..STRENGTHS) whose filtered
-    plane has the least squared error against the source (the first of equal ones)."""
-    chosen = []
-    for s_plane, p_plane in zip((source.y, source.u, source.v), (picture.y, picture.u, picture.v)):
-        src = s_plane.astype(np.int32)
-        errors = [int(np.square(deblock_plane(p_plane, s).astype(np.int32) - src).sum())
-                  for s in range(STRENGTHS + 1)]
-        chosen.append(int(np.argmin(errors)))
-    return tuple(chosen)
+    plane has the least squared error against the source (the first of equal ones) ->
+    (strengths, the picture filtered at them)."""
+    strengths, planes = [], []
+    for src, pic in zip((source.y, source.u, source.v), (picture.y, picture.u, picture.v)):
+        src, x = src.astype(np.int32), pic.astype(np.int32)
+        best, best_error = (OFF, x), int(np.square(x - src).sum())
+        for s in range(1, STRENGTHS + 1):
+            out = _filtered(x, s)
+            error = int(np.square(out - src).sum())
+            if error < best_error:
+                best, best_error = (s, out), error
+        strengths.append(best[0])
+        planes.append(pic if best[0] == OFF else best[1].astype(np.uint8))
+    return tuple(strengths), Frame(*planes)

@@ -49,8 +49,9 @@ STEP_FRAC = 6  # steps in units of 1/64 sample
 STEP_BASE = (64, 72, 81, 91, 102, 114)  # ~64 * 2^(k/6): the step doubles every 6 indices
 STEP_INDICES = 48  # step index 0..47: 1 .. 228 samples
 NO_RESIDUAL = 0xFF  # a plane's step byte when the plane carries nothing
-# 10.0: after the step bytes, a deblocking strength byte per plane (§4.9); the encoder writes
-# OFF until it has chosen them for the frame's final picture (with_deblocking).
+# A layer's head: a step byte per plane, then (10.0) a deblocking strength byte per plane (§4.9),
+# written OFF until the encoder has chosen them for the frame's final picture (with_deblocking).
+STEPS_END, HEAD_END = 3, 6
 EMPTY_LAYER = bytes([NO_RESIDUAL] * 3 + [OFF] * 3)  # a layer of no plane (only after a block-motion prediction)
 SHIFT = 15 + STEP_FRAC  # the inverse transform's scaling, applied once, rounding half up
 # Coefficients share a scale by frequency band u + v and orientation (u < v, u = v, u > v): 34
@@ -273,21 +274,22 @@ def _some_plane(planes: list, predicted: bool) -> list:
 
 def _read_steps(substream: bytes, predicted: bool, strengths: bool) -> tuple[list, tuple, bytes]:
     """(steps, deblocking strengths (10.x; OFF before), the range-coded rest)."""
-    head = 6 if strengths else 3
+    head = HEAD_END if strengths else STEPS_END
     if len(substream) < head:
         raise CorruptStream("residual layer is truncated")
-    filters = tuple(substream[3:head]) or (OFF,) * 3
+    filters = tuple(substream[STEPS_END:head]) or (OFF,) * 3
     if max(filters) > STRENGTHS:
         raise CorruptStream(f"deblocking strength {max(filters)} out of range (0..{STRENGTHS})")
-    return _some_plane([_step(b) for b in substream[:3]], predicted), filters, substream[head:]
+    steps = [_step(b) for b in substream[:STEPS_END]]
+    return _some_plane(steps, predicted), filters, substream[head:]
 
 
 def with_deblocking(substream: bytes, source: Frame, picture: Frame) -> tuple[bytes, Frame]:
     """Encoder: a 10.x layer (written with OFF strengths) and its frame's picture -> the layer
     with the strengths that bring the picture closest to the source (choose_strengths), and
     the picture so filtered: what the decoder makes of it."""
-    strengths = choose_strengths(source, picture)
-    return substream[:3] + bytes(strengths) + substream[6:], deblock(picture, strengths)
+    strengths, filtered = choose_strengths(source, picture)
+    return substream[:STEPS_END] + bytes(strengths) + substream[HEAD_END:], filtered
 
 
 def _encode_tables(enc, layer: PlaneResidual) -> None:

@@ -274,10 +274,9 @@ class Encoder:
                                    None if half else sum(len(s) for s in substreams))
         if layer is not None:
             layers, recon, motion_only = layer
-            if deblock.ENCODE:  # the layer's strengths, chosen for the frame's final picture (§4.9)
-                *layers, last = layers
-                last, recon = with_deblocking(last, source, recon)
-                layers = [*layers, last]
+            if deblock.ENCODE:  # the residual layer's strengths, for the final picture (§4.9)
+                last, recon = with_deblocking(layers[-1], source, recon)
+                layers = [*layers[:-1], last]
             # A motion-only frame leaves the nets' substreams, and their features, out (§4.8).
             substreams = layers if motion_only else [*substreams, *layers]
             ref = picture_reference(recon, None if motion_only else ref, self.device)
